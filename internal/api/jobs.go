@@ -1,0 +1,205 @@
+package api
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/dainostore/jobs/internal/dispatch"
+	"github.com/dainostore/jobs/internal/job"
+	"github.com/dainostore/jobs/internal/store"
+)
+
+// Limits on what a client may send.
+const (
+	maxBodyBytes      = 256 << 10
+	maxPayloadBytes   = 64 << 10
+	maxIdempotencyKey = 128
+	defaultPageSize   = 20
+	maxPageSize       = 100
+)
+
+var (
+	storeIDPattern        = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$`)
+	idempotencyKeyPattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,128}$`)
+)
+
+type createRequest struct {
+	Type     string          `json:"type"`
+	StoreID  string          `json:"store_id"`
+	Priority *job.Priority   `json:"priority"`
+	Payload  json.RawMessage `json:"payload"`
+}
+
+func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("request body is larger than %d bytes", maxBodyBytes))
+		return
+	}
+	req, err := decodeCreate(body)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
+		return
+	}
+	entry, ok := s.handlers.Lookup(req.Type)
+	if !ok {
+		writeError(w, http.StatusBadRequest, "unknown_job_type", fmt.Sprintf("job type %q is not registered; known types: %s", req.Type, strings.Join(s.handlers.Kinds(), ", ")))
+		return
+	}
+	if err := entry.Validate(req.Payload); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_payload", err.Error())
+		return
+	}
+	key := r.Header.Get("Idempotency-Key")
+	if key != "" && !idempotencyKeyPattern.MatchString(key) {
+		writeError(w, http.StatusBadRequest, "invalid_idempotency_key", fmt.Sprintf("Idempotency-Key must be 1-%d characters of letters, digits, _ . : -", maxIdempotencyKey))
+		return
+	}
+	priority := job.PriorityNormal
+	if req.Priority != nil {
+		priority = *req.Priority
+	}
+	hash := sha256.Sum256(body)
+	created, replayed, err := s.dispatcher.Create(r.Context(), dispatch.Request{
+		StoreID: req.StoreID, Type: req.Type, Priority: priority, Payload: req.Payload,
+		IdempotencyKey: key, RequestHash: hex.EncodeToString(hash[:]),
+	})
+	var duplicate *store.DuplicateError
+	switch {
+	case errors.As(err, &duplicate):
+		writeJSON(w, http.StatusConflict, map[string]apiError{"error": {
+			Code:          "job_already_active",
+			Message:       fmt.Sprintf("store %s already has an active %s job: %s", req.StoreID, req.Type, duplicate.ExistingJobID),
+			ExistingJobID: duplicate.ExistingJobID,
+		}})
+	case errors.Is(err, store.ErrIdempotencyMismatch):
+		writeError(w, http.StatusUnprocessableEntity, "idempotency_key_reused", "this Idempotency-Key was already used with a different request body")
+	case err != nil:
+		s.internalError(w, r, err)
+	case replayed:
+		w.Header().Set("Idempotent-Replayed", "true")
+		writeJSON(w, http.StatusOK, map[string]*job.Job{"job": created})
+	default:
+		w.Header().Set("Location", "/api/background-jobs/"+created.ID)
+		writeJSON(w, http.StatusCreated, map[string]*job.Job{"job": created})
+	}
+}
+
+// decodeCreate parses and checks a create request, naming the first problem.
+func decodeCreate(body []byte) (createRequest, error) {
+	var req createRequest
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return req, fmt.Errorf("request body is not a valid job request: %v", err)
+	}
+	if dec.More() {
+		return req, errors.New("request body must be a single JSON object")
+	}
+	switch {
+	case req.Type == "":
+		return req, errors.New("type is required")
+	case req.StoreID == "":
+		return req, errors.New("store_id is required")
+	case !storeIDPattern.MatchString(req.StoreID):
+		return req, errors.New("store_id must be 1-128 characters of letters, digits, _ . : - and start with a letter or digit")
+	}
+	payload := bytes.TrimSpace(req.Payload)
+	if len(payload) == 0 || bytes.Equal(payload, []byte("null")) {
+		req.Payload = json.RawMessage("{}")
+	} else if payload[0] != '{' {
+		return req, errors.New("payload must be a JSON object")
+	} else {
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, payload); err != nil {
+			return req, fmt.Errorf("payload is not valid JSON: %v", err)
+		}
+		req.Payload = compact.Bytes()
+	}
+	if len(req.Payload) > maxPayloadBytes {
+		return req, fmt.Errorf("payload is larger than %d bytes", maxPayloadBytes)
+	}
+	return req, nil
+}
+
+func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
+	j, ok := s.loadJob(w, r)
+	if !ok {
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]*job.Job{"job": j})
+}
+
+// jobStatusView is the guide's job status shape.
+type jobStatusView struct {
+	ID              string     `json:"id"`
+	Type            string     `json:"type"`
+	Status          job.Status `json:"status"`
+	Progress        int        `json:"progress"`
+	ProgressMessage string     `json:"progress_message"`
+	Attempts        int        `json:"attempts"`
+	Error           string     `json:"error,omitempty"`
+	NextAttemptAt   *job.Time  `json:"next_attempt_at,omitempty"`
+}
+
+func (s *Server) jobStatus(w http.ResponseWriter, r *http.Request) {
+	j, ok := s.loadJob(w, r)
+	if !ok {
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]jobStatusView{"job": {
+		ID: j.ID, Type: j.Type, Status: j.Status, Progress: j.Progress, ProgressMessage: j.ProgressMessage,
+		Attempts: j.Attempts, Error: j.Error, NextAttemptAt: j.NextAttemptAt,
+	}})
+}
+
+func (s *Server) loadJob(w http.ResponseWriter, r *http.Request) (*job.Job, bool) {
+	id := r.PathValue("id")
+	j, err := s.store.Get(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "job_not_found", "no job with id "+id)
+		return nil, false
+	}
+	if err != nil {
+		s.internalError(w, r, err)
+		return nil, false
+	}
+	return j, true
+}
+
+func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
+	query := r.URL.Query()
+	storeID := query.Get("store_id")
+	if storeID == "" || !storeIDPattern.MatchString(storeID) {
+		writeError(w, http.StatusBadRequest, "invalid_request", "store_id is required and must be a valid store id")
+		return
+	}
+	limit := defaultPageSize
+	if v := query.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxPageSize {
+			writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("limit must be between 1 and %d", maxPageSize))
+			return
+		}
+		limit = n
+	}
+	page, err := s.store.ListByStore(r.Context(), storeID, limit, query.Get("cursor"))
+	if errors.Is(err, store.ErrBadCursor) {
+		writeError(w, http.StatusBadRequest, "invalid_cursor", "cursor is not valid for this listing")
+		return
+	}
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"jobs": page.Jobs, "next_cursor": page.Cursor})
+}

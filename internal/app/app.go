@@ -1,0 +1,113 @@
+// Package app wires the parts of the system together from the configuration,
+// the same way for every Lambda function and for the local process.
+package app
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/dainostore/jobs/internal/api"
+	"github.com/dainostore/jobs/internal/awsconfig"
+	"github.com/dainostore/jobs/internal/config"
+	"github.com/dainostore/jobs/internal/dispatch"
+	"github.com/dainostore/jobs/internal/handler"
+	"github.com/dainostore/jobs/internal/jobtype"
+	"github.com/dainostore/jobs/internal/queue"
+	"github.com/dainostore/jobs/internal/retry"
+	"github.com/dainostore/jobs/internal/scheduler"
+	"github.com/dainostore/jobs/internal/store"
+	"github.com/dainostore/jobs/internal/worker"
+)
+
+// App holds every part, built once per process.
+type App struct {
+	Config     config.Config
+	DB         *dynamodb.Client
+	SQS        *sqs.Client
+	Store      *store.Store
+	Queues     *queue.Queues
+	Handlers   *handler.Registry
+	Dispatcher *dispatch.Dispatcher
+	API        *api.Server
+	Worker     *worker.Worker
+	Scheduler  *scheduler.Scheduler
+	Log        *slog.Logger
+}
+
+// Overrides let tests and the local process replace parts before wiring.
+type Overrides struct {
+	// Handlers replaces the registry built from the configuration.
+	Handlers *handler.Registry
+	// StoreOptions and WorkerConfig adjust the store and worker (clock, ids).
+	StoreOptions store.Options
+	WorkerConfig worker.Config
+	// DynamoDBOptions and SQSOptions adjust the SDK clients (fault injection).
+	DynamoDBOptions []func(*dynamodb.Options)
+	SQSOptions      []func(*sqs.Options)
+	// QueueURLs skips looking the queues up by name.
+	QueueURLs *queue.URLs
+}
+
+// New builds the app.
+func New(ctx context.Context, cfg config.Config, awsCfg aws.Config, log *slog.Logger, o Overrides) (*App, error) {
+	a := &App{Config: cfg, Log: log}
+	a.DB = dynamodb.NewFromConfig(awsCfg, o.DynamoDBOptions...)
+	a.SQS = sqs.NewFromConfig(awsCfg, o.SQSOptions...)
+	urls := o.QueueURLs
+	if urls == nil {
+		found, err := queue.Lookup(ctx, a.SQS, cfg.QueuePrefix)
+		if err != nil {
+			return nil, err
+		}
+		urls = &found
+	}
+	a.Store = store.New(a.DB, cfg.TableName, o.StoreOptions)
+	a.Queues = queue.New(a.SQS, *urls)
+	a.Handlers = o.Handlers
+	if a.Handlers == nil {
+		a.Handlers = jobtype.Registry(jobtype.Options{Diagnostic: cfg.DiagnosticJobs})
+	}
+	policy := retry.Policy{Delays: cfg.RetryDelays}
+	a.Dispatcher = dispatch.New(a.Store, a.Queues, policy.MaxAttempts(), log)
+	a.API = api.New(a.Store, a.Queues, a.Dispatcher, a.Handlers, api.Config{MaxConcurrentJobs: cfg.MaxConcurrency}, log)
+	wc := o.WorkerConfig
+	wc.Retry = policy
+	if wc.Lease == 0 {
+		wc.Lease = cfg.Lease
+	}
+	if wc.DeadlineMargin == 0 {
+		wc.DeadlineMargin = cfg.DeadlineMargin
+	}
+	if wc.EmptyWait == 0 {
+		wc.EmptyWait = cfg.EmptyPollWait
+	}
+	if wc.StarvationWait == 0 {
+		wc.StarvationWait = cfg.StarvationWait
+	}
+	if wc.Logger == nil {
+		wc.Logger = log
+	}
+	a.Worker = worker.New(a.Store, a.Queues, a.Handlers, wc)
+	a.Scheduler = scheduler.New(a.Store, a.Queues, a.Dispatcher, cfg.MaxConcurrency, 5*cfg.Lease, log)
+	return a, nil
+}
+
+// FromEnvironment builds the app of a Lambda function from its environment,
+// logging JSON lines to stdout (CloudWatch Logs).
+func FromEnvironment(ctx context.Context, o Overrides) (*App, error) {
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return nil, err
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	awsCfg, err := awsconfig.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return New(ctx, cfg, awsCfg, log, o)
+}

@@ -1,0 +1,133 @@
+// Package config reads the environment variables every binary shares. The
+// README lists them; each has a default fit for local runs.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dainostore/jobs/internal/retry"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	TableName   string // JOBS_TABLE_NAME
+	QueuePrefix string // JOBS_QUEUE_PREFIX: queues are <prefix>-urgent, -high, -normal, -low, -wake, -dead-letter
+	HTTPAddr    string // JOBS_HTTP_ADDR (local process only)
+	// MaxConcurrency is how many jobs run at once: the worker's reserved
+	// concurrency when deployed, the local event source mapping's limit here.
+	MaxConcurrency int             // JOBS_MAX_CONCURRENCY
+	RetryDelays    []time.Duration // JOBS_RETRY_DELAYS
+	Lease          time.Duration   // JOBS_LEASE
+	// WorkerTimeout is the local worker invocation's deadline, like a Lambda timeout.
+	WorkerTimeout  time.Duration // JOBS_WORKER_TIMEOUT
+	DeadlineMargin time.Duration // JOBS_DEADLINE_MARGIN
+	SweepInterval  time.Duration // JOBS_SWEEP_INTERVAL (local process only)
+	// EmptyPollWait long-polls each queue this long before a worker decides
+	// that all are empty (a short poll samples only some SQS servers).
+	EmptyPollWait time.Duration // JOBS_EMPTY_POLL_WAIT
+	// StarvationWait bounds how long a job waits behind more urgent ones.
+	StarvationWait time.Duration // JOBS_STARVATION_WAIT
+	// DiagnosticJobs registers dev:simulate.
+	DiagnosticJobs bool       // JOBS_DIAGNOSTIC_JOBS
+	LogLevel       slog.Level // JOBS_LOG_LEVEL
+}
+
+// Defaults are the values used when a variable is not set.
+func Defaults() Config {
+	return Config{
+		TableName:      "jobs",
+		QueuePrefix:    "jobs",
+		HTTPAddr:       "127.0.0.1:8080",
+		MaxConcurrency: 5,
+		RetryDelays:    retry.DefaultDelays,
+		Lease:          time.Minute,
+		WorkerTimeout:  15 * time.Minute,
+		DeadlineMargin: 20 * time.Second,
+		SweepInterval:  time.Minute,
+		StarvationWait: 2 * time.Minute,
+		EmptyPollWait:  time.Second,
+		LogLevel:       slog.LevelInfo,
+	}
+}
+
+// FromEnv reads the configuration from the environment over the defaults.
+func FromEnv() (Config, error) { return parse(Defaults(), os.Getenv) }
+
+// FromEnvWith reads the environment over the given defaults.
+func FromEnvWith(defaults Config) (Config, error) { return parse(defaults, os.Getenv) }
+
+func parse(c Config, getenv func(string) string) (Config, error) {
+	var errs []string
+	str := func(name string, dst *string) {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	duration := func(name string, dst *time.Duration) {
+		if v := getenv(name); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				errs = append(errs, fmt.Sprintf("%s=%q is not a positive duration such as 30s", name, v))
+				return
+			}
+			*dst = d
+		}
+	}
+	str("JOBS_TABLE_NAME", &c.TableName)
+	str("JOBS_QUEUE_PREFIX", &c.QueuePrefix)
+	str("JOBS_HTTP_ADDR", &c.HTTPAddr)
+	if v := getenv("JOBS_MAX_CONCURRENCY"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			errs = append(errs, fmt.Sprintf("JOBS_MAX_CONCURRENCY=%q is not a number between 1 and 1000", v))
+		} else {
+			c.MaxConcurrency = n
+		}
+	}
+	if v := getenv("JOBS_RETRY_DELAYS"); v != "" {
+		delays, err := retry.ParseDelays(v)
+		if err != nil {
+			errs = append(errs, "JOBS_RETRY_DELAYS: "+err.Error())
+		} else {
+			c.RetryDelays = delays
+		}
+	}
+	duration("JOBS_LEASE", &c.Lease)
+	duration("JOBS_WORKER_TIMEOUT", &c.WorkerTimeout)
+	duration("JOBS_DEADLINE_MARGIN", &c.DeadlineMargin)
+	duration("JOBS_SWEEP_INTERVAL", &c.SweepInterval)
+	duration("JOBS_STARVATION_WAIT", &c.StarvationWait)
+	if v := getenv("JOBS_EMPTY_POLL_WAIT"); v == "0" || v == "0s" {
+		c.EmptyPollWait = 0
+	} else {
+		duration("JOBS_EMPTY_POLL_WAIT", &c.EmptyPollWait)
+	}
+	if v := getenv("JOBS_DIAGNOSTIC_JOBS"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("JOBS_DIAGNOSTIC_JOBS=%q is not true or false", v))
+		} else {
+			c.DiagnosticJobs = b
+		}
+	}
+	if v := getenv("JOBS_LOG_LEVEL"); v != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			errs = append(errs, fmt.Sprintf("JOBS_LOG_LEVEL=%q is not debug, info, warn or error", v))
+		}
+	}
+	if c.Lease < 5*time.Second {
+		errs = append(errs, "JOBS_LEASE must be at least 5s")
+	}
+	if c.DeadlineMargin >= c.WorkerTimeout {
+		errs = append(errs, "JOBS_DEADLINE_MARGIN must be shorter than JOBS_WORKER_TIMEOUT")
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
+	}
+	return c, nil
+}

@@ -1,0 +1,90 @@
+// Package dispatch creates jobs and hands them to the queues. DynamoDB is
+// written first and is the source of truth; the SQS message and the wake
+// that follow are best effort, because a job whose enqueue failed is found
+// by the sweep and dispatched again.
+package dispatch
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/dainostore/jobs/internal/job"
+	"github.com/dainostore/jobs/internal/queue"
+	"github.com/dainostore/jobs/internal/store"
+)
+
+// Dispatcher creates and enqueues jobs.
+type Dispatcher struct {
+	store       *store.Store
+	queues      *queue.Queues
+	maxAttempts int
+	log         *slog.Logger
+}
+
+// New returns a Dispatcher; maxAttempts is recorded on every new job.
+func New(s *store.Store, q *queue.Queues, maxAttempts int, log *slog.Logger) *Dispatcher {
+	return &Dispatcher{store: s, queues: q, maxAttempts: maxAttempts, log: log}
+}
+
+// Request is a new job to create.
+type Request struct {
+	StoreID        string
+	Type           string
+	Priority       job.Priority
+	Payload        json.RawMessage
+	IdempotencyKey string
+	RequestHash    string
+}
+
+// Create saves the job and enqueues it. It returns the job and whether the
+// request was an idempotent replay of an earlier one.
+func (d *Dispatcher) Create(ctx context.Context, req Request) (*job.Job, bool, error) {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return nil, false, fmt.Errorf("new job id: %w", err)
+	}
+	if req.Priority == 0 {
+		req.Priority = job.PriorityNormal
+	}
+	if len(req.Payload) == 0 {
+		req.Payload = json.RawMessage("{}")
+	}
+	j := &job.Job{
+		ID: id.String(), StoreID: req.StoreID, Type: req.Type,
+		Status: job.StatusPending, Priority: req.Priority, PriorityLevel: int(req.Priority),
+		Payload: req.Payload, MaxAttempts: d.maxAttempts,
+		CreatedAt: job.NewTime(d.store.Now()),
+	}
+	created, replayed, err := d.store.Create(ctx, store.CreateRequest{Job: j, IdempotencyKey: req.IdempotencyKey, RequestHash: req.RequestHash})
+	if err != nil || replayed {
+		return created, replayed, err
+	}
+	d.Dispatch(ctx, created)
+	return created, false, nil
+}
+
+// Dispatch enqueues a saved pending job and wakes a worker. A failure is
+// logged, not returned: the job is saved, and the sweep enqueues it later.
+func (d *Dispatcher) Dispatch(ctx context.Context, j *job.Job) {
+	log := d.log.With("job_id", j.ID, "store_id", j.StoreID, "type", j.Type)
+	if err := d.queues.Enqueue(ctx, j); err != nil {
+		log.Error("enqueue failed; the sweep will enqueue the job again", "error", err)
+		return
+	}
+	if err := d.store.MarkEnqueued(ctx, j); err != nil {
+		// Harmless: the sweep enqueues a duplicate, which workers ignore.
+		log.Warn("mark job enqueued", "error", err)
+	}
+	if err := d.queues.Wake(ctx, 0); err != nil {
+		// The sweep wakes workers while queues hold messages.
+		log.Warn("wake workers", "error", err)
+	}
+}
+
+// Now is the dispatcher's clock.
+func (d *Dispatcher) Now() time.Time { return d.store.Now() }

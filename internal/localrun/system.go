@@ -1,0 +1,58 @@
+package localrun
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dainostore/jobs/internal/app"
+	"github.com/dainostore/jobs/internal/lambdaadapter"
+	"github.com/dainostore/jobs/internal/scheduler"
+)
+
+// wakeBatchSize is the event source mapping's batch size: one wake, one
+// invocation. A batch of many wakes would start one worker where several
+// were asked for, and jobs created together would run one after another.
+const wakeBatchSize = 1
+
+// Serve runs the whole system in this process until ctx ends: the API on
+// the listener, the worker behind an event source mapping on the wake queue,
+// and the sweep on its schedule.
+func Serve(ctx context.Context, a *app.App, listener net.Listener) error {
+	server := &http.Server{Handler: a.API, ReadHeaderTimeout: 10 * time.Second}
+	mapping := &EventSourceMapping{
+		Client:          a.SQS,
+		QueueURL:        a.Queues.URLs().Wake,
+		BatchSize:       wakeBatchSize,
+		MaxConcurrency:  a.Config.MaxConcurrency,
+		FunctionTimeout: a.Config.WorkerTimeout,
+		Handler:         lambdaadapter.Wake(a.Worker),
+		Logger:          a.Log,
+	}
+	group, ctx := errgroup.WithContext(ctx)
+	group.Go(func() error {
+		if err := server.Serve(listener); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve API: %w", err)
+		}
+		return nil
+	})
+	group.Go(func() error {
+		<-ctx.Done()
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return server.Shutdown(shutdownCtx)
+	})
+	group.Go(func() error { return mapping.Run(ctx) })
+	group.Go(func() error {
+		Every(ctx, a.Config.SweepInterval, scheduler.TaskSweep, a.Log, func(ctx context.Context) error {
+			return a.Scheduler.Run(ctx, scheduler.TaskSweep)
+		})
+		return nil
+	})
+	return group.Wait()
+}

@@ -1,0 +1,116 @@
+// Package schema is the one definition of the AWS resources the queue needs:
+// the DynamoDB table with its indexes and TTL attribute, and the SQS queues.
+// The local emulators are set up from it (Create*) and the CDK stack reads the
+// same values, so local and deployed resources cannot drift apart.
+package schema
+
+import (
+	"github.com/dainostore/jobs/internal/job"
+)
+
+// Key attribute names of the single table.
+const (
+	PartitionKey = "pk"
+	SortKey      = "sk"
+
+	// StoreIndex lists a store's jobs newest first.
+	StoreIndex        = "by_store"
+	StoreIndexPK      = "store_pk"
+	StoreIndexSK      = "store_sk"
+	StoreIndexProject = "ALL"
+
+	// DueIndex is sparse: only jobs that the sweep must look at by some time
+	// carry its keys (a job saved but not yet enqueued, a job whose lease may
+	// expire). The partition is sharded so heavy load does not make it hot.
+	DueIndex   = "due"
+	DueIndexPK = "due_pk"
+	DueIndexSK = "due_at"
+
+	// TTLAttribute holds the epoch second after which DynamoDB deletes an item.
+	TTLAttribute = "expires_at"
+)
+
+// DueShards is how many partitions the due index is spread over.
+const DueShards = 4
+
+// KeyType is a DynamoDB scalar type: "S" or "N".
+type KeyType string
+
+// Index describes a global secondary index.
+type Index struct {
+	Name           string
+	PartitionKey   string
+	PartitionType  KeyType
+	SortKey        string
+	SortType       KeyType
+	ProjectionType string // ALL or KEYS_ONLY
+}
+
+// TableDefinition is everything needed to create the table.
+type TableDefinition struct {
+	PartitionKey string
+	SortKey      string
+	Indexes      []Index
+	TTLAttribute string
+}
+
+// Table is the single table's definition.
+var Table = TableDefinition{
+	PartitionKey: PartitionKey,
+	SortKey:      SortKey,
+	Indexes: []Index{
+		{Name: StoreIndex, PartitionKey: StoreIndexPK, PartitionType: "S", SortKey: StoreIndexSK, SortType: "S", ProjectionType: StoreIndexProject},
+		{Name: DueIndex, PartitionKey: DueIndexPK, PartitionType: "S", SortKey: DueIndexSK, SortType: "N", ProjectionType: "KEYS_ONLY"},
+	},
+	TTLAttribute: TTLAttribute,
+}
+
+// Queue describes one SQS queue.
+type Queue struct {
+	// Suffix is appended to the deployment's queue prefix: "<prefix>-<suffix>".
+	Suffix string
+	// VisibilityTimeoutSeconds is the queue default; workers set their own per receive.
+	VisibilityTimeoutSeconds int
+	// MessageRetentionSeconds keeps messages for the longest wait a job can have.
+	MessageRetentionSeconds int
+	// DeadLetter sends messages received more than MaxReceiveCount times to the
+	// dead-letter queue. It is a backstop only: workers move poison messages
+	// there themselves, and a healthy long job is received many times (retries,
+	// crash recoveries), so the count is set far above what a job can reach.
+	DeadLetter      bool
+	MaxReceiveCount int
+}
+
+const fourteenDays = 14 * 24 * 3600
+
+// Queue suffixes.
+const (
+	WakeQueueSuffix       = "wake"
+	DeadLetterQueueSuffix = "dead-letter"
+)
+
+// PriorityQueueSuffix names the queue that holds jobs of one priority.
+func PriorityQueueSuffix(p job.Priority) string { return p.String() }
+
+// Queues lists every queue: one per priority, the wake queue, the dead-letter queue.
+func Queues() []Queue {
+	queues := make([]Queue, 0, len(job.Priorities)+2)
+	for _, p := range job.Priorities {
+		queues = append(queues, Queue{
+			Suffix:                   PriorityQueueSuffix(p),
+			VisibilityTimeoutSeconds: 60,
+			MessageRetentionSeconds:  fourteenDays,
+			DeadLetter:               true,
+			MaxReceiveCount:          100,
+		})
+	}
+	queues = append(queues,
+		// A wake only triggers a worker; its visibility covers one invocation.
+		Queue{Suffix: WakeQueueSuffix, VisibilityTimeoutSeconds: 960, MessageRetentionSeconds: 3600},
+		Queue{Suffix: DeadLetterQueueSuffix, VisibilityTimeoutSeconds: 60, MessageRetentionSeconds: fourteenDays},
+	)
+	return queues
+}
+
+// QueueName is the full name of a queue for a deployment prefix.
+func QueueName(prefix, suffix string) string { return prefix + "-" + suffix }

@@ -1,0 +1,164 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dainostore/jobs/internal/job"
+	"github.com/dainostore/jobs/internal/schema"
+)
+
+// jobItem is a job as stored in the single table.
+type jobItem struct {
+	PK string `dynamodbav:"pk"`
+	SK string `dynamodbav:"sk"`
+
+	ID              string `dynamodbav:"id"`
+	StoreID         string `dynamodbav:"store_id"`
+	Type            string `dynamodbav:"type"`
+	Status          string `dynamodbav:"status"`
+	Priority        int    `dynamodbav:"priority"`
+	Payload         string `dynamodbav:"payload"`
+	Progress        int    `dynamodbav:"progress"`
+	ProgressMessage string `dynamodbav:"progress_message"`
+	Attempts        int    `dynamodbav:"attempts"`
+	MaxAttempts     int    `dynamodbav:"max_attempts"`
+	CreatedAt       string `dynamodbav:"created_at"`
+	StartedAt       string `dynamodbav:"started_at,omitempty"`
+	FinishedAt      string `dynamodbav:"finished_at,omitempty"`
+	NextAttemptAt   string `dynamodbav:"next_attempt_at,omitempty"`
+	Error           string `dynamodbav:"error,omitempty"`
+	Result          string `dynamodbav:"result,omitempty"`
+	Checkpoint      string `dynamodbav:"checkpoint,omitempty"`
+	CancelRequested bool   `dynamodbav:"cancel_requested,omitempty"`
+	LeaseToken      string `dynamodbav:"lease_token,omitempty"`
+	LeaseExpiresAt  int64  `dynamodbav:"lease_expires_at,omitempty"` // unix milliseconds
+	Continuation    bool   `dynamodbav:"continuation,omitempty"`
+	Version         int64  `dynamodbav:"version"`
+
+	StorePK string `dynamodbav:"store_pk"`
+	StoreSK string `dynamodbav:"store_sk"`
+	DuePK   string `dynamodbav:"due_pk,omitempty"`
+	DueAt   int64  `dynamodbav:"due_at,omitempty"` // unix milliseconds
+	// ExpiresAt is set when the job ends: DynamoDB's TTL removes it later.
+	ExpiresAt int64 `dynamodbav:"expires_at,omitempty"`
+}
+
+func jobKey(id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		schema.PartitionKey: &types.AttributeValueMemberS{Value: "JOB#" + id},
+		schema.SortKey:      &types.AttributeValueMemberS{Value: "JOB"},
+	}
+}
+
+func lockKey(storeID, jobType string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		schema.PartitionKey: &types.AttributeValueMemberS{Value: "LOCK#" + storeID + "#" + jobType},
+		schema.SortKey:      &types.AttributeValueMemberS{Value: "LOCK"},
+	}
+}
+
+func idempotencyKey(storeID, key string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		schema.PartitionKey: &types.AttributeValueMemberS{Value: "IDEMPOTENCY#" + storeID + "#" + key},
+		schema.SortKey:      &types.AttributeValueMemberS{Value: "IDEMPOTENCY"},
+	}
+}
+
+func storePartition(storeID string) string { return "STORE#" + storeID }
+
+// dueShard spreads due entries over the index's partitions by job id.
+func dueShard(id string) string {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return "DUE#" + strconv.Itoa(int(h.Sum32()%schema.DueShards))
+}
+
+func formatTime(t time.Time) string { return job.NewTime(t).String() }
+
+func parseTime(s string) (*job.Time, error) {
+	if s == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return nil, err
+	}
+	v := job.NewTime(t)
+	return &v, nil
+}
+
+func itemFromJob(j *job.Job) jobItem {
+	it := jobItem{
+		PK: "JOB#" + j.ID, SK: "JOB",
+		ID: j.ID, StoreID: j.StoreID, Type: j.Type, Status: string(j.Status),
+		Priority: int(j.Priority), Payload: string(j.Payload),
+		Progress: j.Progress, ProgressMessage: j.ProgressMessage,
+		Attempts: j.Attempts, MaxAttempts: j.MaxAttempts,
+		CreatedAt: j.CreatedAt.String(),
+		Error:     j.Error, Result: string(j.Result), Checkpoint: string(j.Checkpoint),
+		CancelRequested: j.CancelRequested, LeaseToken: j.LeaseToken, Continuation: j.Continuation,
+		Version: j.Version,
+		StorePK: storePartition(j.StoreID), StoreSK: j.CreatedAt.String() + "#" + j.ID,
+	}
+	if j.StartedAt != nil {
+		it.StartedAt = j.StartedAt.String()
+	}
+	if j.FinishedAt != nil {
+		it.FinishedAt = j.FinishedAt.String()
+	}
+	if j.NextAttemptAt != nil {
+		it.NextAttemptAt = j.NextAttemptAt.String()
+	}
+	if !j.LeaseExpiresAt.IsZero() {
+		it.LeaseExpiresAt = j.LeaseExpiresAt.UnixMilli()
+	}
+	return it
+}
+
+func jobFromAttributes(av map[string]types.AttributeValue) (*job.Job, error) {
+	var it jobItem
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		return nil, fmt.Errorf("decode job item: %w", err)
+	}
+	created, err := parseTime(it.CreatedAt)
+	if err != nil || created == nil {
+		return nil, fmt.Errorf("decode job %s: bad created_at %q", it.ID, it.CreatedAt)
+	}
+	j := &job.Job{
+		ID: it.ID, StoreID: it.StoreID, Type: it.Type, Status: job.Status(it.Status),
+		Priority: job.Priority(it.Priority), PriorityLevel: it.Priority,
+		Payload:  json.RawMessage(it.Payload),
+		Progress: it.Progress, ProgressMessage: it.ProgressMessage,
+		Attempts: it.Attempts, MaxAttempts: it.MaxAttempts,
+		CreatedAt: *created, Error: it.Error,
+		CancelRequested: it.CancelRequested, LeaseToken: it.LeaseToken,
+		Continuation: it.Continuation, Version: it.Version,
+	}
+	if it.Result != "" {
+		j.Result = json.RawMessage(it.Result)
+	}
+	if it.Checkpoint != "" {
+		j.Checkpoint = json.RawMessage(it.Checkpoint)
+	}
+	if it.LeaseExpiresAt != 0 {
+		j.LeaseExpiresAt = time.UnixMilli(it.LeaseExpiresAt).UTC()
+	}
+	for _, f := range []struct {
+		src string
+		dst **job.Time
+	}{{it.StartedAt, &j.StartedAt}, {it.FinishedAt, &j.FinishedAt}, {it.NextAttemptAt, &j.NextAttemptAt}} {
+		t, err := parseTime(f.src)
+		if err != nil {
+			return nil, fmt.Errorf("decode job %s: %w", it.ID, err)
+		}
+		*f.dst = t
+	}
+	return j, nil
+}

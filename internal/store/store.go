@@ -1,0 +1,337 @@
+// Package store keeps jobs in DynamoDB's single table: job items, the
+// (store, type) locks that prevent duplicate active jobs, idempotency keys,
+// and sharded status counters. Every status change is one transaction that
+// updates the job (conditionally on the status and fence it read), the
+// counters and the lock together, so a crash between two writes cannot skew
+// the statistics or leave a lock behind.
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dainostore/jobs/internal/job"
+	"github.com/dainostore/jobs/internal/schema"
+)
+
+// Errors callers branch on.
+var (
+	ErrNotFound = errors.New("job not found")
+	// ErrStale means the job changed since it was read (another worker took
+	// it over, a user cancelled it): the caller's view is out of date.
+	ErrStale = errors.New("job changed since it was read")
+	// ErrIdempotencyMismatch means an idempotency key was reused for a different request.
+	ErrIdempotencyMismatch = errors.New("idempotency key was used for a different request")
+)
+
+// DuplicateError says which job already holds the (store, type) slot.
+type DuplicateError struct{ ExistingJobID string }
+
+func (e *DuplicateError) Error() string {
+	return "an active job of this type already exists for this store: " + e.ExistingJobID
+}
+
+// Options tune a Store.
+type Options struct {
+	// Now is the clock; tests inject one.
+	Now func() time.Time
+	// Retention is how long a finished job (and its logs) is kept.
+	Retention time.Duration
+	// EnqueueGrace is how long after its creation an un-enqueued job waits
+	// before the sweep enqueues it again.
+	EnqueueGrace time.Duration
+	// IdempotencyWindow is how long an idempotency key is remembered.
+	IdempotencyWindow time.Duration
+}
+
+// Store reads and writes jobs.
+type Store struct {
+	db    *dynamodb.Client
+	table string
+	opts  Options
+}
+
+// New returns a Store on the given table.
+func New(db *dynamodb.Client, table string, opts Options) *Store {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Retention == 0 {
+		opts.Retention = 30 * 24 * time.Hour
+	}
+	if opts.EnqueueGrace == 0 {
+		opts.EnqueueGrace = time.Minute
+	}
+	if opts.IdempotencyWindow == 0 {
+		opts.IdempotencyWindow = 24 * time.Hour
+	}
+	return &Store{db: db, table: table, opts: opts}
+}
+
+// Now is the store's clock.
+func (s *Store) Now() time.Time { return s.opts.Now() }
+
+// CreateRequest is a validated request to create a job.
+type CreateRequest struct {
+	Job *job.Job
+	// IdempotencyKey, when set, makes the create safe to repeat: the same key
+	// and RequestHash return the job created first.
+	IdempotencyKey string
+	RequestHash    string
+}
+
+// Create saves a new pending job, takes its (store, type) slot and counts it,
+// in one transaction. It returns the job and whether it was an idempotent
+// replay of an earlier create (then nothing was written).
+func (s *Store) Create(ctx context.Context, req CreateRequest) (*job.Job, bool, error) {
+	j := req.Job
+	now := s.opts.Now()
+	item := itemFromJob(j)
+	item.DuePK = dueShard(j.ID)
+	item.DueAt = now.Add(s.opts.EnqueueGrace).UnixMilli()
+	av, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		return nil, false, fmt.Errorf("encode job: %w", err)
+	}
+	lock := lockKey(j.StoreID, j.Type)
+	lock["job_id"] = &types.AttributeValueMemberS{Value: j.ID}
+	writes := []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		{Put: &types.Put{TableName: &s.table, Item: lock, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+	}
+	idempotencyIndex := -1
+	if req.IdempotencyKey != "" {
+		idem := idempotencyKey(j.StoreID, req.IdempotencyKey)
+		idem["job_id"] = &types.AttributeValueMemberS{Value: j.ID}
+		idem["request_hash"] = &types.AttributeValueMemberS{Value: req.RequestHash}
+		idem[schema.TTLAttribute] = number(now.Add(s.opts.IdempotencyWindow).Unix())
+		idempotencyIndex = len(writes)
+		writes = append(writes, types.TransactWriteItem{Put: &types.Put{
+			TableName: &s.table, Item: idem,
+			// A key past its window counts as free even before TTL removes it.
+			ConditionExpression:       aws.String("attribute_not_exists(pk) OR expires_at < :now"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":now": number(now.Unix())},
+		}})
+	}
+	writes = append(writes, s.counterWrites(j.StoreID, "", j.Status)...)
+
+	reasons, err := s.transact(ctx, writes)
+	if err == nil {
+		return j, false, nil
+	}
+	if reasons == nil {
+		return nil, false, fmt.Errorf("create job: %w", err)
+	}
+	if idempotencyIndex >= 0 && failed(reasons, idempotencyIndex) {
+		return s.replayIdempotent(ctx, j.StoreID, req)
+	}
+	if failed(reasons, 1) {
+		existing, err := s.activeJobID(ctx, j.StoreID, j.Type)
+		if err != nil {
+			return nil, false, err
+		}
+		return nil, false, &DuplicateError{ExistingJobID: existing}
+	}
+	return nil, false, fmt.Errorf("create job %s: %w", j.ID, err)
+}
+
+func (s *Store) replayIdempotent(ctx context.Context, storeID string, req CreateRequest) (*job.Job, bool, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.table, Key: idempotencyKey(storeID, req.IdempotencyKey), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("read idempotency key: %w", err)
+	}
+	if stringAttr(out.Item, "request_hash") != req.RequestHash {
+		return nil, false, ErrIdempotencyMismatch
+	}
+	existing, err := s.Get(ctx, stringAttr(out.Item, "job_id"))
+	if err != nil {
+		return nil, false, err
+	}
+	return existing, true, nil
+}
+
+func (s *Store) activeJobID(ctx context.Context, storeID, jobType string) (string, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.table, Key: lockKey(storeID, jobType), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return "", fmt.Errorf("read active job lock: %w", err)
+	}
+	return stringAttr(out.Item, "job_id"), nil
+}
+
+// MarkEnqueued records that the job's message reached its queue, so the sweep
+// need not enqueue it again. It only clears the entry Create wrote: if a
+// worker has already claimed the job, its lease entry stays.
+func (s *Store) MarkEnqueued(ctx context.Context, j *job.Job) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &s.table,
+		Key:                       jobKey(j.ID),
+		UpdateExpression:          aws.String("REMOVE due_pk, due_at"),
+		ConditionExpression:       aws.String("#status = :pending AND version = :version"),
+		ExpressionAttributeNames:  map[string]string{"#status": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pending": str(string(job.StatusPending)), ":version": number(j.Version)},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return nil // already claimed or changed: its entry is someone else's now
+	}
+	if err != nil {
+		return fmt.Errorf("mark job %s enqueued: %w", j.ID, err)
+	}
+	return nil
+}
+
+// Get reads a job with a strongly consistent read.
+func (s *Store) Get(ctx context.Context, id string) (*job.Job, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: jobKey(id), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, fmt.Errorf("get job %s: %w", id, err)
+	}
+	if out.Item == nil {
+		return nil, ErrNotFound
+	}
+	return jobFromAttributes(out.Item)
+}
+
+// Page is one page of a listing; Cursor is empty on the last page.
+type Page struct {
+	Jobs   []*job.Job
+	Cursor string
+}
+
+// ErrBadCursor means a listing cursor was not one this store issued.
+var ErrBadCursor = errors.New("cursor is not valid")
+
+// ListByStore returns a store's jobs, newest first, from the store index.
+func (s *Store) ListByStore(ctx context.Context, storeID string, limit int, cursor string) (Page, error) {
+	in := &dynamodb.QueryInput{
+		TableName:                 &s.table,
+		IndexName:                 aws.String(schema.StoreIndex),
+		KeyConditionExpression:    aws.String("store_pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(storePartition(storeID))},
+		ScanIndexForward:          aws.Bool(false),
+		Limit:                     aws.Int32(int32(limit)),
+	}
+	if cursor != "" {
+		start, err := decodeCursor(cursor)
+		if err != nil || stringAttr(start, schema.StoreIndexPK) != storePartition(storeID) {
+			return Page{}, ErrBadCursor
+		}
+		in.ExclusiveStartKey = start
+	}
+	out, err := s.db.Query(ctx, in)
+	if err != nil {
+		return Page{}, fmt.Errorf("list jobs of store %s: %w", storeID, err)
+	}
+	page := Page{Jobs: make([]*job.Job, 0, len(out.Items))}
+	for _, item := range out.Items {
+		j, err := jobFromAttributes(item)
+		if err != nil {
+			return Page{}, err
+		}
+		page.Jobs = append(page.Jobs, j)
+	}
+	if len(out.LastEvaluatedKey) > 0 {
+		page.Cursor = encodeCursor(out.LastEvaluatedKey)
+	}
+	return page, nil
+}
+
+// The cursor is the index position, opaque to clients: base64 of its string keys.
+func encodeCursor(key map[string]types.AttributeValue) string {
+	plain := map[string]string{}
+	for k, v := range key {
+		if s, ok := v.(*types.AttributeValueMemberS); ok {
+			plain[k] = s.Value
+		}
+	}
+	data, _ := json.Marshal(plain)
+	return base64.RawURLEncoding.EncodeToString(data)
+}
+
+func decodeCursor(cursor string) (map[string]types.AttributeValue, error) {
+	data, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		return nil, err
+	}
+	var plain map[string]string
+	if err := json.Unmarshal(data, &plain); err != nil {
+		return nil, err
+	}
+	key := map[string]types.AttributeValue{}
+	for _, name := range []string{schema.PartitionKey, schema.SortKey, schema.StoreIndexPK, schema.StoreIndexSK} {
+		v, ok := plain[name]
+		if !ok {
+			return nil, ErrBadCursor
+		}
+		key[name] = str(v)
+	}
+	return key, nil
+}
+
+// transact runs a transaction, retrying transaction conflicts (two
+// transactions on the same counter shard at once), which heal by trying
+// again. When the transaction was cancelled by a condition it returns the
+// cancellation reasons, one per write.
+func (s *Store) transact(ctx context.Context, writes []types.TransactWriteItem) ([]types.CancellationReason, error) {
+	const maxConflictRetries = 8
+	for try := 0; ; try++ {
+		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+		if err == nil {
+			return nil, nil
+		}
+		var cancelled *types.TransactionCanceledException
+		if !errors.As(err, &cancelled) {
+			return nil, err
+		}
+		if hasCode(cancelled.CancellationReasons, "TransactionConflict") && try < maxConflictRetries {
+			backoff := time.Duration(5*(1<<try)+rand.IntN(10)) * time.Millisecond
+			select {
+			case <-time.After(backoff):
+				continue
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		return cancelled.CancellationReasons, err
+	}
+}
+
+func hasCode(reasons []types.CancellationReason, code string) bool {
+	for _, r := range reasons {
+		if aws.ToString(r.Code) == code {
+			return true
+		}
+	}
+	return false
+}
+
+func failed(reasons []types.CancellationReason, index int) bool {
+	return index < len(reasons) && aws.ToString(reasons[index].Code) == "ConditionalCheckFailed"
+}
+
+func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+
+func number[T int | int64](v T) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: fmt.Sprint(v)}
+}
+
+func stringAttr(item map[string]types.AttributeValue, name string) string {
+	if v, ok := item[name].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}

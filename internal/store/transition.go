@@ -1,0 +1,295 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dainostore/jobs/internal/job"
+	"github.com/dainostore/jobs/internal/schema"
+)
+
+// A fence is what entitles a writer to change a job. A worker holds the
+// job's lease token; anyone else must have read the job's current version.
+// Every write is conditional on its fence, so a stale writer (a paused
+// worker, a duplicate message, a second API call) can never overwrite a
+// newer state.
+type fence struct {
+	leaseToken string
+	version    int64
+}
+
+func (f fence) condition(names map[string]string, values map[string]types.AttributeValue) string {
+	if f.leaseToken != "" {
+		values[":fence_token"] = str(f.leaseToken)
+		return "lease_token = :fence_token"
+	}
+	values[":fence_version"] = number(f.version)
+	return "version = :fence_version"
+}
+
+// change is one status transition with the attributes it sets and removes.
+type change struct {
+	to     job.Status
+	set    map[string]types.AttributeValue
+	remove []string
+}
+
+// apply writes a transition in one transaction: the job (conditional on its
+// status and fence), the counters, and the (store, type) lock when the job
+// ends or comes back.
+func (s *Store) apply(ctx context.Context, j *job.Job, f fence, c change) error {
+	if !job.CanTransition(j.Status, c.to) {
+		return fmt.Errorf("job %s cannot go from %s to %s", j.ID, j.Status, c.to)
+	}
+	now := s.opts.Now()
+	if c.set == nil {
+		c.set = map[string]types.AttributeValue{}
+	}
+	c.set["status"] = str(string(c.to))
+	if c.to.Terminal() {
+		c.set[schema.TTLAttribute] = number(now.Add(s.opts.Retention).Unix())
+		c.remove = append(c.remove, "lease_token", "lease_expires_at", "due_pk", "due_at", "continuation", "cancel_requested", "next_attempt_at")
+	} else {
+		c.remove = append(c.remove, schema.TTLAttribute)
+	}
+
+	names := map[string]string{"#status": "status"}
+	values := map[string]types.AttributeValue{":from": str(string(j.Status)), ":one": number(1)}
+	condition := "#status = :from AND " + f.condition(names, values)
+
+	var sets []string
+	for _, attr := range sortedKeys(c.set) {
+		name, value := "#"+attr, ":"+attr
+		names[name] = attr
+		values[value] = c.set[attr]
+		sets = append(sets, name+" = "+value)
+	}
+	sets = append(sets, "version = version + :one")
+	expression := "SET " + strings.Join(sets, ", ")
+	if len(c.remove) > 0 {
+		var removes []string
+		for _, attr := range c.remove {
+			if _, alsoSet := c.set[attr]; alsoSet {
+				continue
+			}
+			names["#"+attr] = attr
+			removes = append(removes, "#"+attr)
+		}
+		if len(removes) > 0 {
+			expression += " REMOVE " + strings.Join(removes, ", ")
+		}
+	}
+	writes := []types.TransactWriteItem{{Update: &types.Update{
+		TableName:                 &s.table,
+		Key:                       jobKey(j.ID),
+		UpdateExpression:          aws.String(expression),
+		ConditionExpression:       aws.String(condition),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+	}}}
+	lockIndex := -1
+	switch {
+	case c.to.Terminal() && !j.Status.Terminal():
+		writes = append(writes, types.TransactWriteItem{Delete: &types.Delete{
+			TableName: &s.table, Key: lockKey(j.StoreID, j.Type),
+			ConditionExpression:       aws.String("attribute_not_exists(pk) OR job_id = :id"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(j.ID)},
+		}})
+	case j.Status.Terminal() && !c.to.Terminal():
+		lock := lockKey(j.StoreID, j.Type)
+		lock["job_id"] = str(j.ID)
+		lockIndex = len(writes)
+		writes = append(writes, types.TransactWriteItem{Put: &types.Put{
+			TableName: &s.table, Item: lock, ConditionExpression: aws.String("attribute_not_exists(pk)"),
+		}})
+	}
+	writes = append(writes, s.counterWrites(j.StoreID, j.Status, c.to)...)
+
+	reasons, err := s.transact(ctx, writes)
+	switch {
+	case err == nil:
+		return nil
+	case failed(reasons, 0):
+		return ErrStale
+	case lockIndex >= 0 && failed(reasons, lockIndex):
+		existing, readErr := s.activeJobID(ctx, j.StoreID, j.Type)
+		if readErr != nil {
+			return readErr
+		}
+		return &DuplicateError{ExistingJobID: existing}
+	default:
+		return fmt.Errorf("move job %s from %s to %s: %w", j.ID, j.Status, c.to, err)
+	}
+}
+
+func sortedKeys(m map[string]types.AttributeValue) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Lease is a worker's exclusive right to run a job until it expires.
+type Lease struct {
+	Token     string
+	ExpiresAt time.Time
+}
+
+// Claim gives the job to a worker: it becomes running under the worker's
+// lease. A continuation keeps its attempt number; anything else starts a new
+// attempt. The claim is fenced on the version read, so of two workers that
+// read the same job only one wins; the other gets ErrStale.
+func (s *Store) Claim(ctx context.Context, j *job.Job, lease Lease, sweepGrace time.Duration) (*job.Job, error) {
+	now := s.opts.Now()
+	claimed := *j
+	claimed.Status = job.StatusRunning
+	claimed.LeaseToken = lease.Token
+	claimed.LeaseExpiresAt = lease.ExpiresAt
+	claimed.NextAttemptAt = nil
+	claimed.Continuation = false
+	if !j.Continuation {
+		claimed.Attempts++
+	}
+	if claimed.StartedAt == nil {
+		claimed.StartedAt = job.TimePtr(now)
+	}
+	set := map[string]types.AttributeValue{
+		"lease_token":      str(lease.Token),
+		"lease_expires_at": number(lease.ExpiresAt.UnixMilli()),
+		"attempts":         number(claimed.Attempts),
+		"started_at":       str(claimed.StartedAt.String()),
+		"due_pk":           str(dueShard(j.ID)),
+		"due_at":           number(lease.ExpiresAt.Add(sweepGrace).UnixMilli()),
+	}
+	err := s.apply(ctx, j, fence{version: j.Version}, change{to: job.StatusRunning, set: set, remove: []string{"continuation", "next_attempt_at"}})
+	if err != nil {
+		return nil, err
+	}
+	claimed.Version++
+	return &claimed, nil
+}
+
+// Progress is what a running job reports about itself.
+type Progress struct {
+	Percent int
+	Message string
+	// Checkpoint, when not nil, replaces the saved resume state.
+	Checkpoint json.RawMessage
+}
+
+// SaveProgress writes a running job's progress (and checkpoint) under its
+// lease, and extends the lease: every write is also a heartbeat. It reports
+// whether a user asked to cancel the job; ErrStale means the lease was lost
+// and the caller must stop.
+func (s *Store) SaveProgress(ctx context.Context, id string, lease Lease, p Progress, sweepGrace time.Duration) (cancelRequested bool, err error) {
+	set := map[string]types.AttributeValue{
+		"progress":         number(p.Percent),
+		"progress_message": str(p.Message),
+		"lease_expires_at": number(lease.ExpiresAt.UnixMilli()),
+		"due_at":           number(lease.ExpiresAt.Add(sweepGrace).UnixMilli()),
+	}
+	if p.Checkpoint != nil {
+		set["checkpoint"] = str(string(p.Checkpoint))
+	}
+	return s.updateRunning(ctx, id, lease.Token, set)
+}
+
+func (s *Store) updateRunning(ctx context.Context, id, leaseToken string, set map[string]types.AttributeValue) (bool, error) {
+	names := map[string]string{"#status": "status"}
+	values := map[string]types.AttributeValue{":token": str(leaseToken), ":running": str(string(job.StatusRunning))}
+	var sets []string
+	for _, attr := range sortedKeys(set) {
+		names["#"+attr] = attr
+		values[":"+attr] = set[attr]
+		sets = append(sets, "#"+attr+" = :"+attr)
+	}
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &s.table,
+		Key:                       jobKey(id),
+		UpdateExpression:          aws.String("SET " + strings.Join(sets, ", ")),
+		ConditionExpression:       aws.String("#status = :running AND lease_token = :token"),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+		ReturnValues:              types.ReturnValueAllNew,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return false, ErrStale
+	}
+	if err != nil {
+		return false, fmt.Errorf("update running job %s: %w", id, err)
+	}
+	cancel, _ := out.Attributes["cancel_requested"].(*types.AttributeValueMemberBOOL)
+	return cancel != nil && cancel.Value, nil
+}
+
+// Outcome is how a worker ends its run of a job.
+type Outcome struct {
+	Status job.Status // completed, failed, cancelled or retrying
+	// Progress is the last progress, written with the outcome.
+	Progress Progress
+	Result   json.RawMessage
+	Error    string
+	// NextAttemptAt is when a retrying job runs again.
+	NextAttemptAt time.Time
+	SweepGrace    time.Duration
+}
+
+// Finish records how a worker's run of a job ended, under its lease.
+func (s *Store) Finish(ctx context.Context, j *job.Job, o Outcome) error {
+	now := s.opts.Now()
+	set := map[string]types.AttributeValue{
+		"progress":         number(o.Progress.Percent),
+		"progress_message": str(o.Progress.Message),
+	}
+	if o.Progress.Checkpoint != nil {
+		set["checkpoint"] = str(string(o.Progress.Checkpoint))
+	}
+	var remove []string
+	if o.Error != "" {
+		set["error"] = str(o.Error)
+	} else {
+		remove = append(remove, "error")
+	}
+	if o.Result != nil {
+		set["result"] = str(string(o.Result))
+	}
+	if o.Status.Terminal() {
+		set["finished_at"] = str(formatTime(now))
+	}
+	if o.Status == job.StatusRetrying {
+		set["next_attempt_at"] = str(formatTime(o.NextAttemptAt))
+		set["due_pk"] = str(dueShard(j.ID))
+		set["due_at"] = number(o.NextAttemptAt.Add(o.SweepGrace).UnixMilli())
+		remove = append(remove, "lease_token", "lease_expires_at")
+	}
+	return s.apply(ctx, j, fence{leaseToken: j.LeaseToken}, change{to: o.Status, set: set, remove: remove})
+}
+
+// Release hands a running job on without ending its attempt: the lease is
+// dropped and the next claim continues the same attempt from its checkpoint.
+// It is how a job outlives one invocation's deadline.
+func (s *Store) Release(ctx context.Context, j *job.Job, p Progress, sweepGrace time.Duration) error {
+	set := map[string]types.AttributeValue{
+		"progress":         number(p.Percent),
+		"progress_message": str(p.Message),
+		"continuation":     &types.AttributeValueMemberBOOL{Value: true},
+		"due_pk":           str(dueShard(j.ID)),
+		"due_at":           number(s.opts.Now().Add(sweepGrace).UnixMilli()),
+	}
+	if p.Checkpoint != nil {
+		set["checkpoint"] = str(string(p.Checkpoint))
+	}
+	return s.apply(ctx, j, fence{leaseToken: j.LeaseToken}, change{to: job.StatusRunning, set: set, remove: []string{"lease_token", "lease_expires_at"}})
+}

@@ -1,0 +1,148 @@
+// Package testenv gives integration tests their own table and queues on the
+// local emulators, and runs the whole system in the test process when a test
+// needs it. The emulators are started by `make test` (see localstack/).
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/dainostore/jobs/internal/app"
+	"github.com/dainostore/jobs/internal/awsconfig"
+	jobsconfig "github.com/dainostore/jobs/internal/config"
+	"github.com/dainostore/jobs/internal/localrun"
+	"github.com/dainostore/jobs/internal/queue"
+)
+
+// Env is one test's private slice of the emulators.
+type Env struct {
+	Config jobsconfig.Config
+	AWS    aws.Config
+	URLs   queue.URLs
+}
+
+// New creates a fresh table and queues for the test. It fails the test when
+// the emulators are not running, rather than skipping it.
+func New(t testing.TB) *Env {
+	t.Helper()
+	for _, name := range []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS"} {
+		if os.Getenv(name) == "" {
+			t.Fatalf("%s is not set: run the tests with `make test`, or start the emulators with "+
+				"`localstack/emulators.sh start` and `. localstack/.state/dev/env`", name)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	awsCfg, err := awsconfig.Load(ctx, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := jobsconfig.Defaults()
+	name := uniqueName(t)
+	cfg.TableName = name
+	cfg.QueuePrefix = name
+	cfg.DiagnosticJobs = true
+	cfg.EmptyPollWait = 0 // the SQS emulator's short polls see every message
+	urls, err := localrun.EnsureResources(ctx, awsCfg, cfg)
+	if err != nil {
+		t.Fatalf("create test resources: %v", err)
+	}
+	return &Env{Config: cfg, AWS: awsCfg, URLs: urls}
+}
+
+var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9]+`)
+
+// uniqueName is a table and queue prefix no other test uses.
+func uniqueName(t testing.TB) string {
+	base := strings.Trim(unsafeChars.ReplaceAllString(t.Name(), "-"), "-")
+	if len(base) > 40 {
+		base = base[len(base)-40:]
+	}
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return "t-" + strings.Trim(base, "-") + "-" + hex.EncodeToString(b)
+}
+
+// App builds the system on the test's resources.
+func (e *Env) App(t testing.TB, o app.Overrides) *app.App {
+	t.Helper()
+	o.QueueURLs = &e.URLs
+	a, err := app.New(context.Background(), e.Config, e.AWS, Logger(t), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// DynamoDB returns a plain client on the emulator, for checks behind the system's back.
+func (e *Env) DynamoDB() *dynamodb.Client { return dynamodb.NewFromConfig(e.AWS) }
+
+// SQS returns a plain client on the emulator.
+func (e *Env) SQS() *sqs.Client { return sqs.NewFromConfig(e.AWS) }
+
+// Serve runs the whole system (API, worker behind the event source mapping,
+// sweep) in the background and returns the API's base URL. It stops when the
+// test ends.
+func Serve(t testing.TB, a *app.App) string {
+	t.Helper()
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- localrun.Serve(ctx, a, listener) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("system stopped with: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Errorf("system did not stop within 30s")
+		}
+	})
+	return "http://" + listener.Addr().String()
+}
+
+// Logger sends the system's logs to the test log, shown when a test fails
+// or with -v. Set JOBS_TEST_QUIET=1 to drop them.
+func Logger(t testing.TB) *slog.Logger {
+	if os.Getenv("JOBS_TEST_QUIET") != "" {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	w := &testWriter{t: t}
+	// Registered before any system is served, so it runs after it stopped.
+	t.Cleanup(func() { w.closed.Store(true) })
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// testWriter drops lines written after the test ended, which t.Log forbids.
+type testWriter struct {
+	t      testing.TB
+	closed atomic.Bool
+}
+
+func (w *testWriter) Write(p []byte) (int, error) {
+	if !w.closed.Load() {
+		w.t.Log(strings.TrimRight(string(p), "\n"))
+	}
+	return len(p), nil
+}

@@ -1,0 +1,163 @@
+package worker
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"github.com/dainostore/jobs/internal/handler"
+	"github.com/dainostore/jobs/internal/job"
+	"github.com/dainostore/jobs/internal/queue"
+	"github.com/dainostore/jobs/internal/store"
+)
+
+// Why a handler's context ended.
+var (
+	errCancelRequested = errors.New("cancel requested")
+	errLeaseLost       = errors.New("lease lost")
+	errDeadline        = errors.New("invocation deadline near")
+)
+
+// outcomeTimeout bounds the writes that record how a run ended.
+const outcomeTimeout = 15 * time.Second
+
+func newToken() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// run executes a claimed job's handler and records how it ended.
+func (w *Worker) run(ctx context.Context, log *slog.Logger, j *job.Job, entry *handler.Entry, msg *queue.Message) {
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancelDeadline context.CancelFunc
+		runCtx, cancelDeadline = context.WithDeadlineCause(runCtx, deadline.Add(-w.cfg.DeadlineMargin), errDeadline)
+		defer cancelDeadline()
+	}
+	rt := newRuntime(w, log, j, cancel)
+	log.Info("job started", "resumed_from_checkpoint", j.Checkpoint != nil)
+
+	stopKeeper := rt.keepAlive(ctx, msg)
+	result, err := callHandler(runCtx, entry, rt)
+	stopKeeper()
+
+	// The outcome is written even if the invocation is ending right now.
+	ctx, cancelOutcome := context.WithTimeout(context.WithoutCancel(ctx), outcomeTimeout)
+	defer cancelOutcome()
+
+	progress := rt.snapshot()
+	cause := context.Cause(runCtx)
+	switch {
+	case errors.Is(cause, errLeaseLost) || errors.Is(err, store.ErrStale):
+		// Another worker owns the job now; anything written would be fenced off.
+		log.Warn("stopped a job whose lease was lost")
+	case err == nil:
+		progress.Percent = 100
+		w.finish(ctx, log, j, msg, store.Outcome{Status: job.StatusCompleted, Progress: progress, Result: result})
+	case errors.Is(cause, errCancelRequested) || isCancelled(err):
+		w.finish(ctx, log, j, msg, store.Outcome{Status: job.StatusCancelled, Progress: progress, Error: cancelReason(err)})
+	case handler.IsContextEnd(err) && (errors.Is(cause, errDeadline) || errors.Is(cause, context.Canceled)),
+		errors.Is(err, handler.ErrContinueLater):
+		// The invocation is ending (its deadline is near, or the process is
+		// shutting down): hand the job on without using up an attempt.
+		w.continueLater(ctx, log, j, msg, progress)
+	default:
+		decision := w.cfg.Retry.Decide(j.Attempts, err)
+		if !decision.Retry {
+			log.Warn("job failed", "error", err.Error())
+			w.finish(ctx, log, j, msg, store.Outcome{Status: job.StatusFailed, Progress: progress, Error: err.Error()})
+			return
+		}
+		next := w.cfg.Now().Add(decision.Delay)
+		log.Warn("job attempt failed, retry scheduled", "error", err.Error(), "delay", decision.Delay.String())
+		if !w.record(ctx, log, j, store.Outcome{Status: job.StatusRetrying, Progress: progress, Error: err.Error(), NextAttemptAt: next, SweepGrace: w.cfg.SweepGrace}) {
+			return
+		}
+		// The same message carries the retry: hidden until the next attempt.
+		w.setVisibility(ctx, log, msg, decision.Delay)
+		if err := w.queues.Wake(ctx, decision.Delay); err != nil {
+			log.Error("schedule wake for retry", "error", err)
+		}
+	}
+}
+
+// callHandler runs the handler, turning a panic into a failed attempt.
+func callHandler(ctx context.Context, entry *handler.Entry, rt *runtime) (result []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			rt.log.Error("handler panicked", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = fmt.Errorf("handler panicked: %v", r)
+		}
+	}()
+	return entry.Run(ctx, rt, rt.job.Payload)
+}
+
+func isCancelled(err error) bool {
+	var c *handler.CancelledError
+	return errors.As(err, &c)
+}
+
+func cancelReason(err error) string {
+	if isCancelled(err) {
+		return err.Error()
+	}
+	return "cancelled by request"
+}
+
+// finish records a final outcome and deletes the job's message.
+func (w *Worker) finish(ctx context.Context, log *slog.Logger, j *job.Job, msg *queue.Message, o store.Outcome) {
+	if !w.record(ctx, log, j, o) {
+		return
+	}
+	log.Info("job finished", "status", string(o.Status))
+	w.deleteMessage(ctx, log, msg)
+}
+
+// record writes an outcome, retrying briefly: the outcome is worth more than
+// the few seconds. If it still fails, the message stays and the job is run
+// again from its checkpoint once the lease expires.
+func (w *Worker) record(ctx context.Context, log *slog.Logger, j *job.Job, o store.Outcome) bool {
+	var err error
+	for try := 0; try < 3; try++ {
+		if try > 0 {
+			time.Sleep(time.Duration(try) * 200 * time.Millisecond)
+		}
+		err = w.store.Finish(ctx, j, o)
+		if err == nil {
+			return true
+		}
+		if errors.Is(err, store.ErrStale) {
+			log.Warn("outcome not recorded: the job changed meanwhile", "status", string(o.Status))
+			return false
+		}
+	}
+	log.Error("record job outcome", "status", string(o.Status), "error", err)
+	return false
+}
+
+// continueLater hands the job to a fresh invocation: same attempt, from its
+// last checkpoint. The new message is sent before the old one is deleted, so
+// a crash in between leaves a duplicate (harmless), never no message.
+func (w *Worker) continueLater(ctx context.Context, log *slog.Logger, j *job.Job, msg *queue.Message, p store.Progress) {
+	if err := w.store.Release(ctx, j, p, w.cfg.SweepGrace); err != nil {
+		log.Error("release job for continuation", "error", err)
+		return
+	}
+	log.Info("job continues in a fresh invocation", "progress", p.Percent)
+	if err := w.queues.Enqueue(ctx, j); err != nil {
+		// The old message reappears after its visibility timeout instead.
+		log.Error("enqueue continuation", "error", err)
+		return
+	}
+	w.deleteMessage(ctx, log, msg)
+	if err := w.queues.Wake(ctx, 0); err != nil {
+		log.Error("wake for continuation", "error", err)
+	}
+}

@@ -1,0 +1,190 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/dainostore/jobs/internal/job"
+	"github.com/dainostore/jobs/internal/queue"
+	"github.com/dainostore/jobs/internal/store"
+)
+
+// runtime is the handler.Runtime of one claimed job. It coalesces progress,
+// keeps the lease and the message alive, and stops the handler (through its
+// context) when the job is cancelled or the lease is lost.
+type runtime struct {
+	w      *Worker
+	log    *slog.Logger
+	job    *job.Job
+	cancel context.CancelCauseFunc
+
+	mu         sync.Mutex
+	percent    int
+	message    string
+	checkpoint json.RawMessage
+	dirty      bool
+	lastWrite  time.Time
+}
+
+func newRuntime(w *Worker, log *slog.Logger, j *job.Job, cancel context.CancelCauseFunc) *runtime {
+	return &runtime{
+		w: w, log: log, job: j, cancel: cancel,
+		percent: j.Progress, message: j.ProgressMessage, checkpoint: j.Checkpoint,
+		lastWrite: w.cfg.Now(),
+	}
+}
+
+func (rt *runtime) JobID() string   { return rt.job.ID }
+func (rt *runtime) StoreID() string { return rt.job.StoreID }
+func (rt *runtime) Attempt() int    { return rt.job.Attempts }
+
+// Progress never goes back: a resumed job starts from the progress of its
+// checkpoint, and the bar only moves forward.
+func (rt *runtime) Progress(percent int, message string) {
+	percent = min(max(percent, 0), 100)
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	rt.percent = max(rt.percent, percent)
+	rt.message = message
+	rt.dirty = true
+}
+
+func (rt *runtime) Checkpoint(state any) error {
+	data, err := json.Marshal(state)
+	if err != nil {
+		return fmt.Errorf("encode checkpoint: %w", err)
+	}
+	rt.mu.Lock()
+	rt.checkpoint = data
+	p := store.Progress{Percent: rt.percent, Message: rt.message, Checkpoint: data}
+	rt.mu.Unlock()
+	// Not the handler's context: a handler checkpoints when its context ends.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// A checkpoint is worth a short wait: without it the attempt would fail
+	// and redo its work. The SDK has already retried what it deems retryable.
+	for try := 1; ; try++ {
+		err := rt.save(ctx, p)
+		if err == nil || errors.Is(err, errLeaseLost) || errors.Is(err, errCancelRequested) || try == checkpointTries {
+			return err
+		}
+		rt.log.Warn("checkpoint write failed, trying again", "error", err, "try", try)
+		select {
+		case <-time.After(time.Duration(try) * 200 * time.Millisecond):
+		case <-ctx.Done():
+			return err
+		}
+	}
+}
+
+// checkpointTries is how often a checkpoint write is tried before the
+// attempt fails.
+const checkpointTries = 3
+
+func (rt *runtime) Resume(state any) (bool, error) {
+	rt.mu.Lock()
+	data := rt.checkpoint
+	rt.mu.Unlock()
+	if data == nil {
+		return false, nil
+	}
+	if err := json.Unmarshal(data, state); err != nil {
+		return false, fmt.Errorf("decode checkpoint: %w", err)
+	}
+	return true, nil
+}
+
+func (rt *runtime) Log(level slog.Level, message string, attrs ...slog.Attr) {
+	rt.log.LogAttrs(context.Background(), level, message, attrs...)
+}
+
+// snapshot is the progress to write with the job's outcome.
+func (rt *runtime) snapshot() store.Progress {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return store.Progress{Percent: rt.percent, Message: rt.message, Checkpoint: rt.checkpoint}
+}
+
+// save writes progress (and a checkpoint) under the lease; the write also
+// extends the lease. It stops the handler if the job was cancelled or the
+// lease lost.
+func (rt *runtime) save(ctx context.Context, p store.Progress) error {
+	lease := store.Lease{Token: rt.job.LeaseToken, ExpiresAt: rt.w.cfg.Now().Add(rt.w.cfg.Lease)}
+	cancelRequested, err := rt.w.store.SaveProgress(ctx, rt.job.ID, lease, p, rt.w.cfg.SweepGrace)
+	if errors.Is(err, store.ErrStale) {
+		rt.cancel(errLeaseLost)
+		return fmt.Errorf("job %s: %w", rt.job.ID, errLeaseLost)
+	}
+	if err != nil {
+		return err
+	}
+	rt.mu.Lock()
+	rt.lastWrite = rt.w.cfg.Now()
+	if p.Checkpoint != nil || (p.Percent == rt.percent && p.Message == rt.message) {
+		rt.dirty = false
+	}
+	rt.mu.Unlock()
+	if cancelRequested {
+		rt.cancel(errCancelRequested)
+		return fmt.Errorf("job %s: %w", rt.job.ID, errCancelRequested)
+	}
+	return nil
+}
+
+// keepAlive flushes coalesced progress once per progress interval and, at
+// least once per heartbeat, extends the lease and hides the message for
+// another lease. If the lease cannot be renewed before it runs out, the
+// handler is stopped: another worker may take the job over then, and two
+// must never run it at once.
+func (rt *runtime) keepAlive(ctx context.Context, msg *queue.Message) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		ticker := time.NewTicker(rt.w.cfg.ProgressInterval)
+		defer ticker.Stop()
+		lastRenewal := rt.w.cfg.Now()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-ticker.C:
+			}
+			rt.mu.Lock()
+			p := store.Progress{Percent: rt.percent, Message: rt.message}
+			due := rt.dirty || rt.w.cfg.Now().Sub(rt.lastWrite) >= rt.w.cfg.Heartbeat
+			rt.mu.Unlock()
+			if !due {
+				continue
+			}
+			err := rt.save(ctx, p)
+			switch {
+			case err == nil:
+				lastRenewal = rt.w.cfg.Now()
+				if err := rt.w.queues.SetVisibility(ctx, msg, rt.w.cfg.Lease); err != nil {
+					rt.log.Warn("extend message visibility", "error", err)
+				}
+			case errors.Is(err, errLeaseLost), errors.Is(err, errCancelRequested):
+				return
+			default:
+				rt.log.Warn("save progress", "error", err)
+				if rt.w.cfg.Now().Sub(lastRenewal) > rt.w.cfg.Lease-rt.w.cfg.Heartbeat {
+					rt.cancel(errLeaseLost)
+					return
+				}
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		wg.Wait()
+	}
+}

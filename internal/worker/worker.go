@@ -1,0 +1,309 @@
+// Package worker runs jobs. One Run is one worker invocation: it pulls job
+// messages itself, most urgent queue first, and runs them one at a time
+// under a lease until the queues are empty or its deadline is near.
+package worker
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/dainostore/jobs/internal/handler"
+	"github.com/dainostore/jobs/internal/job"
+	"github.com/dainostore/jobs/internal/queue"
+	"github.com/dainostore/jobs/internal/retry"
+	"github.com/dainostore/jobs/internal/store"
+)
+
+// Config tunes a worker. Zero values take the defaults.
+type Config struct {
+	// ID names this worker in logs, such as the Lambda log stream.
+	ID string
+	// Retry is the retry schedule.
+	Retry retry.Policy
+	// Lease is how long a job stays claimed without a heartbeat; a worker
+	// that dies mid-job is noticed this long after its last heartbeat.
+	Lease time.Duration
+	// Heartbeat is how often the lease and message visibility are extended.
+	Heartbeat time.Duration
+	// ProgressInterval coalesces progress writes to at most one per interval.
+	ProgressInterval time.Duration
+	// DeadlineMargin ends a handler's context this long before the
+	// invocation's deadline, leaving time to checkpoint and hand the job on.
+	DeadlineMargin time.Duration
+	// EmptyWait long-polls each queue this long before deciding that all are
+	// empty (SQS short polls sample only some servers). 0 trusts short polls.
+	EmptyWait time.Duration
+	// SweepGrace is how long past a deadline (lease expiry, retry time) the
+	// sweep waits before it re-enqueues a job whose message seems lost.
+	SweepGrace time.Duration
+	// StarvationWait bounds how long a job waits behind more urgent ones: a
+	// message older than this in a less urgent queue is taken first.
+	StarvationWait time.Duration
+	// PausedRecheck is how long a paused job's message stays hidden before a
+	// worker looks at it again.
+	PausedRecheck time.Duration
+	// Now is the clock.
+	Now func() time.Time
+	// Logger receives the worker's structured logs.
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if len(c.Retry.Delays) == 0 {
+		c.Retry.Delays = retry.DefaultDelays
+	}
+	if c.Lease == 0 {
+		c.Lease = time.Minute
+	}
+	if c.Heartbeat == 0 {
+		c.Heartbeat = c.Lease / 3
+	}
+	if c.ProgressInterval == 0 {
+		c.ProgressInterval = time.Second
+	}
+	if c.DeadlineMargin == 0 {
+		c.DeadlineMargin = 20 * time.Second
+	}
+	if c.SweepGrace == 0 {
+		c.SweepGrace = c.Lease
+	}
+	if c.StarvationWait == 0 {
+		c.StarvationWait = 2 * time.Minute
+	}
+	if c.PausedRecheck == 0 {
+		c.PausedRecheck = 30 * time.Second
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Worker runs jobs from the queues.
+type Worker struct {
+	store    *store.Store
+	queues   *queue.Queues
+	handlers *handler.Registry
+	cfg      Config
+}
+
+// New returns a worker.
+func New(s *store.Store, q *queue.Queues, handlers *handler.Registry, cfg Config) *Worker {
+	return &Worker{store: s, queues: q, handlers: handlers, cfg: cfg.withDefaults()}
+}
+
+// Run is one invocation: it runs jobs until no queue holds a job it can run
+// or the context's deadline is too near to start another.
+func (w *Worker) Run(ctx context.Context) error {
+	inv := &invocation{lastStarvationCheck: w.cfg.Now()}
+	for {
+		if w.tooLateToStart(ctx) {
+			return nil
+		}
+		pauses, err := inv.pauses(ctx, w)
+		if err != nil {
+			return err
+		}
+		if pauses.All {
+			// Nothing may start; resuming the queue wakes workers again.
+			return nil
+		}
+		msg, err := w.next(ctx, inv)
+		if err != nil {
+			return err
+		}
+		if msg == nil {
+			return nil
+		}
+		w.handle(ctx, msg, pauses)
+	}
+}
+
+// invocation is what one Run remembers between jobs.
+type invocation struct {
+	pausesReadAt        time.Time
+	cachedPauses        store.Pauses
+	lastStarvationCheck time.Time
+}
+
+// pausesTTL is how long an invocation trusts the pause switches it read.
+const pausesTTL = 2 * time.Second
+
+func (inv *invocation) pauses(ctx context.Context, w *Worker) (store.Pauses, error) {
+	now := w.cfg.Now()
+	if !inv.pausesReadAt.IsZero() && now.Sub(inv.pausesReadAt) < pausesTTL {
+		return inv.cachedPauses, nil
+	}
+	p, err := w.store.Pauses(ctx)
+	if err != nil {
+		return store.Pauses{}, err
+	}
+	inv.cachedPauses, inv.pausesReadAt = p, now
+	return p, nil
+}
+
+func (w *Worker) tooLateToStart(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	deadline, ok := ctx.Deadline()
+	// A job needs at least a moment of its own before the margin begins.
+	return ok && deadline.Sub(w.cfg.Now()) < w.cfg.DeadlineMargin+time.Second
+}
+
+// next takes the next job message, most urgent queue first. It hides the
+// message for one lease: if this worker dies, the message comes back then.
+func (w *Worker) next(ctx context.Context, inv *invocation) (*queue.Message, error) {
+	if msg, err := w.starving(ctx, inv); msg != nil || err != nil {
+		return msg, err
+	}
+	for _, p := range job.Priorities {
+		msg, err := w.queues.Receive(ctx, p, w.cfg.Lease, 0)
+		if err != nil || msg != nil {
+			return msg, err
+		}
+	}
+	if w.cfg.EmptyWait <= 0 {
+		return nil, nil
+	}
+	for _, p := range job.Priorities {
+		msg, err := w.queues.Receive(ctx, p, w.cfg.Lease, w.cfg.EmptyWait)
+		if err != nil || msg != nil {
+			return msg, err
+		}
+	}
+	return nil, nil
+}
+
+// starving is the starvation guard. A few times per StarvationWait it looks
+// at the head of each less urgent queue, least urgent first, and takes a
+// message that has waited longer than StarvationWait; a younger one goes
+// back at once. So under a steady stream of urgent jobs a low job still
+// starts within about StarvationWait and a quarter.
+func (w *Worker) starving(ctx context.Context, inv *invocation) (*queue.Message, error) {
+	now := w.cfg.Now()
+	if now.Sub(inv.lastStarvationCheck) < w.cfg.StarvationWait/4 {
+		return nil, nil
+	}
+	inv.lastStarvationCheck = now
+	for i := len(job.Priorities) - 1; i > 0; i-- {
+		msg, err := w.queues.Receive(ctx, job.Priorities[i], w.cfg.Lease, 0)
+		if err != nil || msg == nil {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if !msg.SentAt.IsZero() && now.Sub(msg.SentAt) >= w.cfg.StarvationWait {
+			w.cfg.Logger.Info("starvation guard takes a long-waiting job first", "job_id", msg.JobID, "priority", msg.Priority.String(), "waited", now.Sub(msg.SentAt).Round(time.Second).String())
+			return msg, nil
+		}
+		if err := w.queues.SetVisibility(ctx, msg, 0); err != nil {
+			return nil, err
+		}
+	}
+	return nil, nil
+}
+
+// handle decides what a received message means for its job and acts on it.
+// Whatever fails here leaves the message in its queue: it comes back after
+// its visibility timeout, so a fault can delay a job but never lose it.
+func (w *Worker) handle(ctx context.Context, msg *queue.Message, pauses store.Pauses) {
+	log := w.cfg.Logger.With("worker", w.cfg.ID, "job_id", msg.JobID, "priority", msg.Priority.String())
+	if msg.JobID == "" {
+		log.Warn("dead-lettering a message that is not a job message", "body", msg.Body)
+		w.deadLetter(ctx, log, msg, "unparseable message")
+		return
+	}
+	j, err := w.store.Get(ctx, msg.JobID)
+	if errors.Is(err, store.ErrNotFound) {
+		log.Warn("dead-lettering a message of an unknown job")
+		w.deadLetter(ctx, log, msg, "unknown job")
+		return
+	}
+	if err != nil {
+		log.Error("read job", "error", err)
+		return
+	}
+	log = log.With("store_id", j.StoreID, "type", j.Type)
+	entry, ok := w.handlers.Lookup(j.Type)
+	if !ok {
+		log.Error("dead-lettering a message of a job type with no handler")
+		w.deadLetter(ctx, log, msg, "no handler for job type "+j.Type)
+		return
+	}
+	now := w.cfg.Now()
+	switch {
+	case j.Status.Terminal():
+		// A duplicate message, or one whose delete failed: the job is done.
+		w.deleteMessage(ctx, log, msg)
+		return
+	case j.Status == job.StatusRetrying && j.NextAttemptAt != nil && j.NextAttemptAt.After(now):
+		// Visible too early (its visibility change failed): wait the rest.
+		w.setVisibility(ctx, log, msg, j.NextAttemptAt.Sub(now))
+		return
+	case j.Status == job.StatusRunning && j.LeaseToken != "" && j.LeaseExpiresAt.After(now):
+		// Another worker holds the job: this is a duplicate message. Look
+		// again once that lease could have expired.
+		w.setVisibility(ctx, log, msg, j.LeaseExpiresAt.Sub(now)+time.Second)
+		return
+	case j.Status == job.StatusRunning && j.LeaseToken != "" && j.CancelRequested:
+		// Its worker died after a user asked to cancel it.
+		w.finish(ctx, log, j, msg, store.Outcome{
+			Status:   job.StatusCancelled,
+			Progress: store.Progress{Percent: j.Progress, Message: j.ProgressMessage},
+			Error:    "cancelled by request",
+		})
+		return
+	case j.Status == job.StatusRunning && j.LeaseToken != "" && j.Attempts >= w.cfg.Retry.MaxAttempts():
+		// Its worker died during the last attempt.
+		w.finish(ctx, log, j, msg, store.Outcome{
+			Status:   job.StatusFailed,
+			Progress: store.Progress{Percent: j.Progress, Message: j.ProgressMessage},
+			Error:    "the worker running this job stopped responding (lease expired) on the last attempt",
+		})
+		return
+	}
+	if pauses.Paused(j.Type) {
+		w.setVisibility(ctx, log, msg, w.cfg.PausedRecheck)
+		return
+	}
+	if j.Status == job.StatusRunning && j.LeaseToken != "" {
+		log.Warn("taking over a job whose worker stopped responding", "attempt", j.Attempts)
+	}
+	lease := store.Lease{Token: newToken(), ExpiresAt: now.Add(w.cfg.Lease)}
+	claimed, err := w.store.Claim(ctx, j, lease, w.cfg.SweepGrace)
+	if errors.Is(err, store.ErrStale) {
+		// Another worker claimed it from a duplicate message in between.
+		w.setVisibility(ctx, log, msg, w.cfg.Lease)
+		return
+	}
+	if err != nil {
+		log.Error("claim job", "error", err)
+		return
+	}
+	w.run(ctx, log.With("attempt", claimed.Attempts), claimed, entry, msg)
+}
+
+func (w *Worker) deadLetter(ctx context.Context, log *slog.Logger, msg *queue.Message, reason string) {
+	if err := w.queues.DeadLetter(ctx, msg, reason); err != nil {
+		log.Error("dead-letter message", "error", err)
+	}
+}
+
+func (w *Worker) deleteMessage(ctx context.Context, log *slog.Logger, msg *queue.Message) {
+	if err := w.queues.Delete(ctx, msg); err != nil {
+		log.Error("delete message", "error", err)
+	}
+}
+
+func (w *Worker) setVisibility(ctx context.Context, log *slog.Logger, msg *queue.Message, d time.Duration) {
+	if err := w.queues.SetVisibility(ctx, msg, d); err != nil {
+		log.Error("change message visibility", "error", err)
+	}
+}
