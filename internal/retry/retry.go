@@ -18,8 +18,6 @@ var DefaultDelays = []time.Duration{5 * time.Second, 30 * time.Second, 5 * time.
 // fails, so a job runs at most len(Delays)+1 times.
 type Policy struct {
 	Delays []time.Duration
-	// MaxRateLimitWait caps a single Retry-After wait.
-	MaxRateLimitWait time.Duration
 }
 
 // MaxAttempts is the number of runs a job gets.
@@ -42,10 +40,9 @@ func (p Policy) Decide(attempt int, err error) Decision {
 	}
 	var limited *handler.RateLimitedError
 	if errors.As(err, &limited) {
+		// Waits beyond SQS's 12-hour visibility limit still work: a message
+		// seen before next_attempt_at is hidden again for the rest.
 		wait := limited.RetryAfter
-		if p.MaxRateLimitWait > 0 && wait > p.MaxRateLimitWait {
-			wait = p.MaxRateLimitWait
-		}
 		if wait <= 0 {
 			wait = p.delay(attempt)
 		}

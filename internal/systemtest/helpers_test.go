@@ -9,6 +9,10 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/dainostore/jobs/internal/app"
+	"github.com/dainostore/jobs/internal/dispatch"
+	"github.com/dainostore/jobs/internal/job"
 )
 
 // call sends a request to the API and decodes the JSON answer.
@@ -115,4 +119,18 @@ func withTimeout(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// createDirect creates a dev:simulate job without going through HTTP.
+func createDirect(t *testing.T, a *app.App, storeID string, payload map[string]any) *job.Job {
+	t.Helper()
+	data, err := json.Marshal(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, _, err := a.Dispatcher.Create(context.Background(), dispatch.Request{StoreID: storeID, Type: "dev:simulate", Payload: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
 }

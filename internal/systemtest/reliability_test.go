@@ -427,3 +427,35 @@ func queuesEmpty(a *app.App) error {
 	}
 	return nil
 }
+
+func TestExpiredLeaseWithLostMessageIsRequeuedBySweep(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t)
+	env.Config.SweepInterval = 300 * time.Millisecond
+	a := env.App(t, app.Overrides{})
+	ctx := withTimeout(t, 2*time.Minute)
+
+	// A worker claimed the job, then vanished together with the message.
+	j := createDirect(t, a, "lost-message", map[string]any{"steps": 2})
+	msg, err := a.Queues.Receive(ctx, job.PriorityNormal, time.Minute, 0)
+	if err != nil || msg == nil || msg.JobID != j.ID {
+		t.Fatalf("receive the job's message: %v %v", msg, err)
+	}
+	if err := a.Queues.Delete(ctx, msg); err != nil {
+		t.Fatal(err)
+	}
+	read, err := a.Store.Get(ctx, j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Store.Claim(ctx, read, store.Lease{Token: "vanished", ExpiresAt: time.Now().Add(time.Second)}, 0); err != nil {
+		t.Fatal(err)
+	}
+
+	base := testenv.Serve(t, a)
+	waitForStatus(t, base, j.ID, "completed")
+	done, _ := simulateResult(t, a, j.ID)
+	if done.Attempts != 2 {
+		t.Errorf("attempts = %d, want 2: the vanished worker's attempt counts", done.Attempts)
+	}
+}

@@ -153,7 +153,8 @@ func (w *Worker) tooLateToStart(ctx context.Context) bool {
 	}
 	deadline, ok := ctx.Deadline()
 	// A job needs at least a moment of its own before the margin begins.
-	return ok && deadline.Sub(w.cfg.Now()) < w.cfg.DeadlineMargin+time.Second
+	// Deadlines are wall-clock time, whatever clock the jobs run on.
+	return ok && time.Until(deadline) < w.cfg.DeadlineMargin+time.Second
 }
 
 // next takes the next job message, most urgent queue first. It hides the

@@ -1,0 +1,51 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func TestDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := parse(Defaults(), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxConcurrency != 5 || c.HTTPAddr != "127.0.0.1:8080" || len(c.RetryDelays) != 3 || c.RetryDelays[2] != 5*time.Minute || c.DiagnosticJobs {
+		t.Errorf("defaults = %+v", c)
+	}
+}
+
+func TestFromEnvironment(t *testing.T) {
+	t.Parallel()
+	c, err := parse(Defaults(), env(map[string]string{
+		"JOBS_MAX_CONCURRENCY": "2", "JOBS_RETRY_DELAYS": "1s,2s", "JOBS_LEASE": "10s",
+		"JOBS_DIAGNOSTIC_JOBS": "true", "JOBS_EMPTY_POLL_WAIT": "0", "JOBS_LOG_LEVEL": "debug",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxConcurrency != 2 || len(c.RetryDelays) != 2 || c.Lease != 10*time.Second || !c.DiagnosticJobs || c.EmptyPollWait != 0 {
+		t.Errorf("config = %+v", c)
+	}
+}
+
+func TestBadValuesAreNamed(t *testing.T) {
+	t.Parallel()
+	_, err := parse(Defaults(), env(map[string]string{
+		"JOBS_MAX_CONCURRENCY": "zero", "JOBS_RETRY_DELAYS": "soon", "JOBS_LEASE": "1s", "JOBS_DIAGNOSTIC_JOBS": "maybe",
+	}))
+	if err == nil {
+		t.Fatal("bad configuration accepted")
+	}
+	for _, name := range []string{"JOBS_MAX_CONCURRENCY", "JOBS_RETRY_DELAYS", "JOBS_LEASE", "JOBS_DIAGNOSTIC_JOBS"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+}

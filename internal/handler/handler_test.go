@@ -1,0 +1,77 @@
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+)
+
+type exportArgs struct {
+	Products []string `json:"products"`
+}
+
+func (exportArgs) Kind() string { return "amazon:export:products" }
+
+func (a exportArgs) Validate() error {
+	if len(a.Products) == 0 {
+		return errors.New("products must not be empty")
+	}
+	return nil
+}
+
+func TestRegisteredHandlerGetsTypedArgs(t *testing.T) {
+	t.Parallel()
+	r := NewRegistry()
+	Register[exportArgs](r, Func[exportArgs](func(ctx context.Context, rt Runtime, args exportArgs) (any, error) {
+		return map[string]int{"exported": len(args.Products)}, nil
+	}), AsSystem())
+	entry, ok := r.Lookup("amazon:export:products")
+	if !ok || !entry.System {
+		t.Fatalf("lookup = %+v, %v", entry, ok)
+	}
+	out, err := entry.Run(context.Background(), nil, json.RawMessage(`{"products": ["a", "b"]}`))
+	if err != nil || string(out) != `{"exported":2}` {
+		t.Errorf("run = %s, %v", out, err)
+	}
+	if got := r.Kinds(); len(got) != 1 || got[0] != "amazon:export:products" {
+		t.Errorf("kinds = %v", got)
+	}
+}
+
+func TestPayloadValidation(t *testing.T) {
+	t.Parallel()
+	r := NewRegistry()
+	Register[exportArgs](r, Func[exportArgs](func(context.Context, Runtime, exportArgs) (any, error) { return nil, nil }))
+	entry, _ := r.Lookup("amazon:export:products")
+	for payload, want := range map[string]string{
+		`{"products": []}`:            "products must not be empty",
+		`{"products": ["a"], "x": 1}`: "unknown field",
+		`{"products": "a"}`:           "cannot unmarshal",
+	} {
+		err := entry.Validate(json.RawMessage(payload))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate(%s) = %v, want an error with %q", payload, err, want)
+		}
+	}
+	// A payload that fails validation at run time is a permanent failure.
+	_, err := entry.Run(context.Background(), nil, json.RawMessage(`{}`))
+	var permanent *PermanentError
+	if !errors.As(err, &permanent) {
+		t.Errorf("run with a bad payload = %v, want a permanent error", err)
+	}
+}
+
+func TestRegisteringATypeTwicePanics(t *testing.T) {
+	t.Parallel()
+	defer func() {
+		if recover() == nil {
+			t.Error("no panic")
+		}
+	}()
+	r := NewRegistry()
+	h := Func[exportArgs](func(context.Context, Runtime, exportArgs) (any, error) { return nil, nil })
+	Register[exportArgs](r, h)
+	Register[exportArgs](r, h)
+}
