@@ -175,9 +175,6 @@ type Job struct {
 	Version        int64           `json:"-"`
 }
 
-// Active reports whether the job still holds its (store, type) slot.
-func (j *Job) Active() bool { return !j.Status.Terminal() }
-
 // TimeLayout is RFC 3339 with milliseconds, in UTC, as every time in the API.
 const TimeLayout = "2006-01-02T15:04:05.000Z07:00"
 

@@ -13,12 +13,8 @@ import (
 	"github.com/dainostore/jobs/internal/app"
 	"github.com/dainostore/jobs/internal/lambdaadapter"
 	"github.com/dainostore/jobs/internal/scheduler"
+	"github.com/dainostore/jobs/internal/schema"
 )
-
-// wakeBatchSize is the event source mapping's batch size: one wake, one
-// invocation. A batch of many wakes would start one worker where several
-// were asked for, and jobs created together would run one after another.
-const wakeBatchSize = 1
 
 // Serve runs the whole system in this process until ctx ends: the API on
 // the listener, the worker behind an event source mapping on the wake queue,
@@ -28,7 +24,7 @@ func Serve(ctx context.Context, a *app.App, listener net.Listener) error {
 	mapping := &EventSourceMapping{
 		Client:          a.SQS,
 		QueueURL:        a.Queues.URLs().Wake,
-		BatchSize:       wakeBatchSize,
+		BatchSize:       schema.WakeBatchSize,
 		MaxConcurrency:  a.Config.MaxConcurrency,
 		FunctionTimeout: a.Config.WorkerTimeout,
 		Handler:         lambdaadapter.Wake(a.Worker),

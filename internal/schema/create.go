@@ -91,7 +91,14 @@ type QueueURLs struct {
 // point their redrive policy at it.
 func CreateQueues(ctx context.Context, client *sqs.Client, prefix string) (QueueURLs, error) {
 	urls := QueueURLs{Priority: map[string]string{}}
-	dlqURL, err := createQueue(ctx, client, QueueName(prefix, DeadLetterQueueSuffix), Queue{MessageRetentionSeconds: fourteenDays, VisibilityTimeoutSeconds: 60}, "")
+	queues := Queues()
+	var deadLetter Queue
+	for _, q := range queues {
+		if q.Suffix == DeadLetterQueueSuffix {
+			deadLetter = q
+		}
+	}
+	dlqURL, err := createQueue(ctx, client, QueueName(prefix, DeadLetterQueueSuffix), deadLetter, "")
 	if err != nil {
 		return urls, err
 	}
@@ -103,7 +110,7 @@ func CreateQueues(ctx context.Context, client *sqs.Client, prefix string) (Queue
 		return urls, fmt.Errorf("read dead-letter queue ARN: %w", err)
 	}
 	dlqARN := attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]
-	for _, q := range Queues() {
+	for _, q := range queues {
 		if q.Suffix == DeadLetterQueueSuffix {
 			continue
 		}

@@ -112,5 +112,11 @@ func Queues() []Queue {
 	return queues
 }
 
+// WakeBatchSize is the batch size of the wake queue's event source mapping:
+// one wake, one invocation. A batch of many wakes would start one worker
+// where several were asked for, and jobs created together would run one
+// after another.
+const WakeBatchSize = 1
+
 // QueueName is the full name of a queue for a deployment prefix.
 func QueueName(prefix, suffix string) string { return prefix + "-" + suffix }

@@ -86,19 +86,11 @@ func (s *Store) counterWrites(storeID string, from, to job.Status) []types.Trans
 	if from == to {
 		return nil
 	}
-	names := map[string]string{"#to": string(to)}
-	values := map[string]types.AttributeValue{":one": number(1)}
-	expression := "ADD #to :one"
+	// A new job adds one to total; a transition takes one from its old status.
+	names := map[string]string{"#to": string(to), "#from": string(from)}
+	values := map[string]types.AttributeValue{":plus": number(1), ":from": number(-1)}
 	if from == "" {
-		names["#from"] = "total"
-	} else {
-		names["#from"] = string(from)
-		values[":minus"] = number(-1)
-	}
-	if from == "" {
-		expression += ", #from :one"
-	} else {
-		expression += ", #from :minus"
+		names["#from"], values[":from"] = "total", number(1)
 	}
 	shard := rand.IntN(counterShards)
 	writes := make([]types.TransactWriteItem, 0, 2)
@@ -106,7 +98,7 @@ func (s *Store) counterWrites(storeID string, from, to job.Status) []types.Trans
 		writes = append(writes, types.TransactWriteItem{Update: &types.Update{
 			TableName:                 &s.table,
 			Key:                       counterKey(scope, shard),
-			UpdateExpression:          aws.String(expression),
+			UpdateExpression:          aws.String("ADD #to :plus, #from :from"),
 			ExpressionAttributeNames:  names,
 			ExpressionAttributeValues: values,
 		}})

@@ -194,10 +194,10 @@ func (w *Worker) starving(ctx context.Context, inv *invocation) (*queue.Message,
 	inv.lastStarvationCheck = now
 	for i := len(job.Priorities) - 1; i > 0; i-- {
 		msg, err := w.queues.Receive(ctx, job.Priorities[i], w.cfg.Lease, 0)
-		if err != nil || msg == nil {
-			if err != nil {
-				return nil, err
-			}
+		if err != nil {
+			return nil, err
+		}
+		if msg == nil {
 			continue
 		}
 		if !msg.SentAt.IsZero() && now.Sub(msg.SentAt) >= w.cfg.StarvationWait {
