@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -144,11 +145,30 @@ func (q *Queues) Receive(ctx context.Context, p job.Priority, visibility, wait t
 	if ms, err := strconv.ParseInt(m.Attributes[string(types.MessageSystemAttributeNameSentTimestamp)], 10, 64); err == nil {
 		msg.SentAt = time.UnixMilli(ms).UTC()
 	}
-	var b body
-	if json.Unmarshal([]byte(msg.Body), &b) == nil {
-		msg.JobID = b.JobID
-	}
+	msg.JobID, _ = ParseJobMessage(msg.Body)
 	return msg, nil
+}
+
+// maxJobIDLength bounds a job id read from a message; ids are UUIDs.
+const maxJobIDLength = 64
+
+// ParseJobMessage reads the job id from a job message's body. Anything else
+// than {"job_id": "<id>"} with a plausible id is an error: such a message is
+// poison and goes to the dead-letter queue.
+func ParseJobMessage(raw string) (string, error) {
+	var b body
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&b); err != nil {
+		return "", fmt.Errorf("job message is not {\"job_id\": …}: %w", err)
+	}
+	if dec.More() {
+		return "", errors.New("job message has data after its JSON object")
+	}
+	if b.JobID == "" || len(b.JobID) > maxJobIDLength || strings.ContainsFunc(b.JobID, func(r rune) bool { return r <= ' ' || r == 0x7f || r > 0x7e }) {
+		return "", fmt.Errorf("job message has no valid job id")
+	}
+	return b.JobID, nil
 }
 
 // Delete removes a handled message.
@@ -276,10 +296,7 @@ func (q *Queues) PeekDeadLetters(ctx context.Context, max int) ([]DeadLetter, in
 		if v, ok := m.MessageAttributes["reason"]; ok {
 			letter.Reason = aws.ToString(v.StringValue)
 		}
-		var b body
-		if json.Unmarshal([]byte(letter.Body), &b) == nil {
-			letter.JobID = b.JobID
-		}
+		letter.JobID, _ = ParseJobMessage(letter.Body)
 		if ms, err := strconv.ParseInt(m.Attributes[string(types.MessageSystemAttributeNameSentTimestamp)], 10, 64); err == nil {
 			letter.SentAt = time.UnixMilli(ms).UTC()
 		}
