@@ -5,7 +5,7 @@ GO ?= go
 GOFLAGS_TEST ?= -race -count=1 -timeout 30m
 LAMBDAS := api worker scheduler
 
-.PHONY: dev test test-go build emulators emulators-stop fmt vet
+.PHONY: dev test test-go fuzz-short build emulators emulators-stop vet
 
 ## dev: run the whole system locally (emulators, API on 127.0.0.1:8080, workers, schedules)
 dev:
@@ -17,6 +17,17 @@ test:
 
 test-go: vet
 	$(GO) test $(GOFLAGS_TEST) ./...
+	$(MAKE) --no-print-directory fuzz-short
+
+# A short run of every fuzz target (the committed corpora run in every `go test`).
+FUZZ_TARGETS := internal/api:FuzzDecodeCreate internal/lambdaadapter:FuzzHTTP internal/queue:FuzzParseJobMessage internal/secret:FuzzRedact
+FUZZTIME ?= 10s
+fuzz-short:
+	@for target in $(FUZZ_TARGETS); do \
+	  pkg=$${target%%:*}; fn=$${target##*:}; \
+	  echo "fuzz $$fn ($(FUZZTIME))"; \
+	  $(GO) test -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME) ./$$pkg || exit 1; \
+	done
 
 vet:
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go'))"; \

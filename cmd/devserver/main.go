@@ -7,14 +7,17 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/dainostore/jobs/internal/app"
+	"github.com/dainostore/jobs/internal/auth"
 	"github.com/dainostore/jobs/internal/awsconfig"
 	"github.com/dainostore/jobs/internal/config"
 	"github.com/dainostore/jobs/internal/localrun"
@@ -32,6 +35,7 @@ func run() error {
 	defaults := config.Defaults()
 	defaults.DiagnosticJobs = true // dev:simulate is there to be tried locally
 	defaults.EmptyPollWait = 0     // the SQS emulator's short polls see every message
+	defaults.AuthHS256Secret = auth.LocalDevSecret
 	cfg, err := config.FromEnvWith(defaults)
 	if err != nil {
 		return err
@@ -48,9 +52,16 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	a, err := app.New(ctx, cfg, awsCfg, log, app.Overrides{WorkerConfig: worker.Config{ID: workerID()}, QueueURLs: &urls})
+	verifier, err := auth.NewLocalVerifier(cfg.AuthHS256Secret, cfg.AuthJWKSFile, cfg.AuthIssuer, cfg.AuthAudience)
 	if err != nil {
 		return err
+	}
+	a, err := app.New(ctx, cfg, awsCfg, log, app.Overrides{WorkerConfig: worker.Config{ID: workerID()}, QueueURLs: &urls, Authenticator: verifier})
+	if err != nil {
+		return err
+	}
+	if cfg.AuthJWKSFile == "" {
+		printDevTokens(cfg)
 	}
 	listener, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -58,6 +69,21 @@ func run() error {
 	}
 	log.Info("serving", "api", "http://"+listener.Addr().String(), "table", cfg.TableName, "queue_prefix", cfg.QueuePrefix, "max_concurrency", cfg.MaxConcurrency)
 	return localrun.Serve(ctx, a, listener)
+}
+
+// printDevTokens prints ready tokens, so the API can be tried at once.
+func printDevTokens(cfg config.Config) {
+	secret := []byte(cfg.AuthHS256Secret)
+	store, err1 := auth.MintHS256(secret, cfg.AuthIssuer, cfg.AuthAudience, auth.Principal{Subject: "store-1-owner", StoreID: "store-1"}, 30*24*time.Hour)
+	operator, err2 := auth.MintHS256(secret, cfg.AuthIssuer, cfg.AuthAudience, auth.Principal{Subject: "operator", Operator: true}, 30*24*time.Hour)
+	if err1 != nil || err2 != nil {
+		fmt.Fprintln(os.Stderr, "devserver: mint tokens:", errors.Join(err1, err2))
+		return
+	}
+	fmt.Printf("\nTokens for this local run (valid 30 days; more with `go run ./cmd/token`):\n"+
+		"  export STORE_TOKEN=%s      # store-1\n"+
+		"  export OPERATOR_TOKEN=%s   # jobs:admin\n"+
+		"  curl -H \"Authorization: Bearer $STORE_TOKEN\" http://%s/api/background-jobs/status\n\n", store, operator, cfg.HTTPAddr)
 }
 
 func workerID() string {

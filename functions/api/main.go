@@ -19,5 +19,5 @@ func main() {
 		fmt.Fprintln(os.Stderr, "api:", err)
 		os.Exit(1)
 	}
-	lambda.Start(lambdaadapter.HTTP(a.API))
+	lambda.Start(lambdaadapter.HTTP(a.HTTP))
 }

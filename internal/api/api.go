@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/dainostore/jobs/internal/auth"
 	"github.com/dainostore/jobs/internal/dispatch"
 	"github.com/dainostore/jobs/internal/handler"
 	"github.com/dainostore/jobs/internal/queue"
@@ -27,39 +28,87 @@ type Server struct {
 	dispatcher *dispatch.Dispatcher
 	queues     *queue.Queues
 	handlers   *handler.Registry
+	auth       auth.Authenticator
 	cfg        Config
 	log        *slog.Logger
 	mux        *http.ServeMux
+	routes     []Route
 }
 
 // New returns the API handler.
-func New(s *store.Store, q *queue.Queues, d *dispatch.Dispatcher, handlers *handler.Registry, cfg Config, log *slog.Logger) *Server {
-	srv := &Server{store: s, queues: q, dispatcher: d, handlers: handlers, cfg: cfg, log: log, mux: http.NewServeMux()}
-	srv.routes()
+func New(s *store.Store, q *queue.Queues, d *dispatch.Dispatcher, handlers *handler.Registry, authenticator auth.Authenticator, cfg Config, log *slog.Logger) *Server {
+	srv := &Server{store: s, queues: q, dispatcher: d, handlers: handlers, auth: authenticator, cfg: cfg, log: log, mux: http.NewServeMux()}
+	srv.routes = srv.routeTable()
+	for _, rt := range srv.routes {
+		srv.mux.HandleFunc(rt.Pattern, rt.handler)
+	}
 	return srv
 }
 
-func (s *Server) routes() {
-	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.HandleFunc("POST /api/background-jobs", s.createJob)
-	s.mux.HandleFunc("GET /api/background-jobs", s.listJobs)
-	s.mux.HandleFunc("GET /api/background-jobs/status", s.queueStatus)
-	s.mux.HandleFunc("GET /api/background-jobs/{id}", s.getJob)
-	s.mux.HandleFunc("GET /api/background-jobs/{id}/status", s.jobStatus)
-	s.mux.HandleFunc("POST /api/background-jobs/{id}/cancel", s.cancelJob)
-	s.mux.HandleFunc("POST /api/background-jobs/{id}/retry", s.retryJob)
-	s.mux.HandleFunc("POST /api/background-jobs/pause", s.pauseQueue)
-	s.mux.HandleFunc("POST /api/background-jobs/resume", s.resumeQueue)
-	s.mux.HandleFunc("GET /api/background-jobs/dead-letters", s.deadLetters)
+// Route is one route of the API.
+type Route struct {
+	Pattern string // as net/http.ServeMux reads it: "METHOD /path/{param}"
+	// Public routes need no token; every other route does.
+	Public bool
+	// OperatorOnly routes refuse store principals (403).
+	OperatorOnly bool
+	handler      http.HandlerFunc
 }
 
-// ServeHTTP answers unknown routes with the API's JSON error shape.
+// Routes lists every route; the OpenAPI document must describe exactly these.
+func (s *Server) Routes() []Route { return s.routes }
+
+func (s *Server) routeTable() []Route {
+	return []Route{
+		{Pattern: "GET /healthz", Public: true, handler: s.healthz},
+		{Pattern: "GET /api/background-jobs/openapi.json", handler: s.openAPI},
+		{Pattern: "POST /api/background-jobs", handler: s.createJob},
+		{Pattern: "GET /api/background-jobs", handler: s.listJobs},
+		{Pattern: "GET /api/background-jobs/status", handler: s.queueStatus},
+		{Pattern: "GET /api/background-jobs/{id}", handler: s.getJob},
+		{Pattern: "GET /api/background-jobs/{id}/status", handler: s.jobStatus},
+		{Pattern: "POST /api/background-jobs/{id}/cancel", handler: s.cancelJob},
+		{Pattern: "POST /api/background-jobs/{id}/retry", handler: s.retryJob},
+		{Pattern: "POST /api/background-jobs/pause", OperatorOnly: true, handler: s.pauseQueue},
+		{Pattern: "POST /api/background-jobs/resume", OperatorOnly: true, handler: s.resumeQueue},
+		{Pattern: "GET /api/background-jobs/dead-letters", OperatorOnly: true, handler: s.deadLetters},
+	}
+}
+
+// ServeHTTP authenticates the caller, then routes. Unknown routes get the
+// API's JSON error shape.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if _, pattern := s.mux.Handler(r); pattern == "" {
+	_, pattern := s.mux.Handler(r)
+	if pattern == "" {
 		writeError(w, http.StatusNotFound, "not_found", "no such route: "+r.Method+" "+r.URL.Path)
 		return
 	}
+	var route Route
+	for _, rt := range s.routes {
+		if rt.Pattern == pattern {
+			route = rt
+		}
+	}
+	if !route.Public {
+		principal, err := s.auth.Authenticate(r)
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="background-jobs"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized", "a valid bearer token is required")
+			return
+		}
+		if route.OperatorOnly && !principal.Operator {
+			writeError(w, http.StatusForbidden, "forbidden", "this route needs an operator token (scope jobs:admin)")
+			return
+		}
+		r = r.WithContext(auth.WithPrincipal(r.Context(), principal))
+	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// principal is the authenticated caller of a non-public route.
+func principal(r *http.Request) auth.Principal {
+	p, _ := auth.FromContext(r.Context())
+	return p
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

@@ -32,6 +32,9 @@ func decodeOptional(w http.ResponseWriter, r *http.Request, into any) bool {
 }
 
 func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.loadJob(w, r); !ok {
+		return
+	}
 	id := r.PathValue("id")
 	j, err := s.store.Cancel(r.Context(), id)
 	switch {
@@ -43,9 +46,9 @@ func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 	case j.Status == job.StatusRunning:
 		// The worker stops it at its next progress write.
-		writeJSON(w, http.StatusAccepted, map[string]*job.Job{"job": j})
+		writeJSON(w, http.StatusAccepted, map[string]*job.Job{"job": s.redacted(j)})
 	default:
-		writeJSON(w, http.StatusOK, map[string]*job.Job{"job": j})
+		writeJSON(w, http.StatusOK, map[string]*job.Job{"job": s.redacted(j)})
 	}
 }
 
@@ -54,6 +57,9 @@ type retryRequest struct {
 }
 
 func (s *Server) retryJob(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.loadJob(w, r); !ok {
+		return
+	}
 	var req retryRequest
 	if !decodeOptional(w, r, &req) {
 		return
@@ -78,7 +84,7 @@ func (s *Server) retryJob(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 	default:
 		s.dispatcher.Dispatch(r.Context(), j)
-		writeJSON(w, http.StatusAccepted, map[string]*job.Job{"job": j})
+		writeJSON(w, http.StatusAccepted, map[string]*job.Job{"job": s.redacted(j)})
 	}
 }
 

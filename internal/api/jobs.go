@@ -12,9 +12,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dainostore/jobs/internal/dispatch"
 	"github.com/dainostore/jobs/internal/job"
+	"github.com/dainostore/jobs/internal/secret"
 	"github.com/dainostore/jobs/internal/store"
 )
 
@@ -23,6 +25,7 @@ const (
 	maxBodyBytes      = 256 << 10
 	maxPayloadBytes   = 64 << 10
 	maxIdempotencyKey = 128
+	maxTypeLength     = 128
 	defaultPageSize   = 20
 	maxPageSize       = 100
 )
@@ -45,7 +48,8 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("request body is larger than %d bytes", maxBodyBytes))
 		return
 	}
-	req, err := decodeCreate(body)
+	caller := principal(r)
+	req, err := decodeCreate(body, caller.StoreID)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
 		return
@@ -53,6 +57,14 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
 	entry, ok := s.handlers.Lookup(req.Type)
 	if !ok {
 		writeError(w, http.StatusBadRequest, "unknown_job_type", fmt.Sprintf("job type %q is not registered; known types: %s", req.Type, strings.Join(s.handlers.Kinds(), ", ")))
+		return
+	}
+	if !caller.CanSee(req.StoreID) {
+		writeError(w, http.StatusForbidden, "forbidden", "a store token can only create jobs for its own store")
+		return
+	}
+	if entry.System && !caller.Operator {
+		writeError(w, http.StatusForbidden, "forbidden", fmt.Sprintf("%s is a system job; only operators can create it", req.Type))
 		return
 	}
 	if err := entry.Validate(req.Payload); err != nil {
@@ -74,7 +86,11 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
 		IdempotencyKey: key, RequestHash: hex.EncodeToString(hash[:]),
 	})
 	var duplicate *store.DuplicateError
+	var limited *store.RateLimitedError
 	switch {
+	case errors.As(err, &limited):
+		w.Header().Set("Retry-After", strconv.Itoa(int((limited.RetryAfter+time.Second-1)/time.Second)))
+		writeError(w, http.StatusTooManyRequests, "rate_limited", limited.Error())
 	case errors.As(err, &duplicate):
 		writeJSON(w, http.StatusConflict, map[string]apiError{"error": {
 			Code:          "job_already_active",
@@ -87,16 +103,23 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 	case replayed:
 		w.Header().Set("Idempotent-Replayed", "true")
-		writeJSON(w, http.StatusOK, map[string]*job.Job{"job": created})
+		writeJSON(w, http.StatusOK, map[string]*job.Job{"job": s.redacted(created)})
 	default:
 		w.Header().Set("Location", "/api/background-jobs/"+created.ID)
-		writeJSON(w, http.StatusCreated, map[string]*job.Job{"job": created})
+		writeJSON(w, http.StatusCreated, map[string]*job.Job{"job": s.redacted(created)})
 	}
 }
 
-// decodeCreate parses and checks a create request, naming the first problem.
-func decodeCreate(body []byte) (createRequest, error) {
+// decodeCreate parses and checks a create request, naming the first
+// problem. A store principal may leave store_id out: it is its own store.
+func decodeCreate(body []byte, defaultStoreID string) (createRequest, error) {
 	var req createRequest
+	if err := checkJSON(body); err != nil {
+		return req, err
+	}
+	if err := checkFieldNames(body, "type", "store_id", "priority", "payload"); err != nil {
+		return req, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
@@ -105,9 +128,14 @@ func decodeCreate(body []byte) (createRequest, error) {
 	if dec.More() {
 		return req, errors.New("request body must be a single JSON object")
 	}
+	if req.StoreID == "" {
+		req.StoreID = defaultStoreID
+	}
 	switch {
 	case req.Type == "":
 		return req, errors.New("type is required")
+	case len(req.Type) > maxTypeLength:
+		return req, fmt.Errorf("type is longer than %d characters", maxTypeLength)
 	case req.StoreID == "":
 		return req, errors.New("store_id is required")
 	case !storeIDPattern.MatchString(req.StoreID):
@@ -136,7 +164,30 @@ func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]*job.Job{"job": j})
+	writeJSON(w, http.StatusOK, map[string]*job.Job{"job": s.redacted(j)})
+}
+
+// redacted is the job as the API shows it: credential fields of its payload
+// and result (by its type's secret rule) read "[redacted]", and so does any
+// credential value of the payload that its result repeats elsewhere.
+func (s *Server) redacted(j *job.Job) *job.Job {
+	view := *j
+	rule := s.handlers.SecretRule(j.Type)
+	values := rule.Values(j.Payload)
+	for _, field := range []*json.RawMessage{&view.Payload, &view.Result} {
+		if len(*field) == 0 {
+			continue
+		}
+		clean, err := rule.Redact(*field)
+		if err == nil {
+			clean = json.RawMessage(secret.Scrub(string(clean), values))
+		}
+		if err != nil || !json.Valid(clean) {
+			clean = json.RawMessage(`"[redacted]"`)
+		}
+		*field = clean
+	}
+	return &view
 }
 
 // jobStatusView is the guide's job status shape.
@@ -162,9 +213,14 @@ func (s *Server) jobStatus(w http.ResponseWriter, r *http.Request) {
 	}})
 }
 
+// loadJob reads the job of the path, if the caller may see it. Another
+// store's job is "not found": its existence is not revealed.
 func (s *Server) loadJob(w http.ResponseWriter, r *http.Request) (*job.Job, bool) {
 	id := r.PathValue("id")
 	j, err := s.store.Get(r.Context(), id)
+	if err == nil && !principal(r).CanSee(j.StoreID) {
+		err = store.ErrNotFound
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "job_not_found", "no job with id "+id)
 		return nil, false
@@ -178,9 +234,12 @@ func (s *Server) loadJob(w http.ResponseWriter, r *http.Request) (*job.Job, bool
 
 func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
 	query := r.URL.Query()
-	storeID := query.Get("store_id")
-	if storeID == "" || !storeIDPattern.MatchString(storeID) {
-		writeError(w, http.StatusBadRequest, "invalid_request", "store_id is required and must be a valid store id")
+	storeID, ok := s.storeScope(w, r, query.Get("store_id"))
+	if !ok {
+		return
+	}
+	if storeID == "" {
+		writeError(w, http.StatusBadRequest, "invalid_request", "store_id is required")
 		return
 	}
 	limit := defaultPageSize
@@ -201,5 +260,28 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"jobs": page.Jobs, "next_cursor": page.Cursor})
+	jobs := make([]*job.Job, len(page.Jobs))
+	for i, j := range page.Jobs {
+		jobs[i] = s.redacted(j)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"jobs": jobs, "next_cursor": page.Cursor})
+}
+
+// storeScope decides which store a read is about. A store principal reads
+// its own store (another store is "not found"); an operator names any store,
+// or none for all of them.
+func (s *Server) storeScope(w http.ResponseWriter, r *http.Request, requested string) (string, bool) {
+	if requested != "" && !storeIDPattern.MatchString(requested) {
+		writeError(w, http.StatusBadRequest, "invalid_request", "store_id is not a valid store id")
+		return "", false
+	}
+	caller := principal(r)
+	if caller.Operator {
+		return requested, true
+	}
+	if requested != "" && requested != caller.StoreID {
+		writeError(w, http.StatusNotFound, "store_not_found", "no store "+requested)
+		return "", false
+	}
+	return caller.StoreID, true
 }

@@ -40,9 +40,8 @@ func SuccessRate(c store.Counts) string {
 }
 
 func (s *Server) queueStatus(w http.ResponseWriter, r *http.Request) {
-	storeID := r.URL.Query().Get("store_id")
-	if storeID != "" && !storeIDPattern.MatchString(storeID) {
-		writeError(w, http.StatusBadRequest, "invalid_request", "store_id is not a valid store id")
+	storeID, ok := s.storeScope(w, r, r.URL.Query().Get("store_id"))
+	if !ok {
 		return
 	}
 	counts, err := s.store.Counts(r.Context(), storeID)

@@ -5,6 +5,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/dainostore/jobs/internal/api"
+	"github.com/dainostore/jobs/internal/auth"
 	"github.com/dainostore/jobs/internal/awsconfig"
 	"github.com/dainostore/jobs/internal/config"
 	"github.com/dainostore/jobs/internal/dispatch"
@@ -34,9 +36,11 @@ type App struct {
 	Handlers   *handler.Registry
 	Dispatcher *dispatch.Dispatcher
 	API        *api.Server
-	Worker     *worker.Worker
-	Scheduler  *scheduler.Scheduler
-	Log        *slog.Logger
+	// HTTP is what the process serves: the API, and whatever wraps it.
+	HTTP      http.Handler
+	Worker    *worker.Worker
+	Scheduler *scheduler.Scheduler
+	Log       *slog.Logger
 }
 
 // Overrides let tests and the local process replace parts before wiring.
@@ -51,6 +55,9 @@ type Overrides struct {
 	SQSOptions      []func(*sqs.Options)
 	// QueueURLs skips looking the queues up by name.
 	QueueURLs *queue.URLs
+	// Authenticator replaces API Gateway's claims (the local process checks
+	// tokens itself).
+	Authenticator auth.Authenticator
 }
 
 // New builds the app.
@@ -66,7 +73,11 @@ func New(ctx context.Context, cfg config.Config, awsCfg aws.Config, log *slog.Lo
 		}
 		urls = &found
 	}
-	a.Store = store.New(a.DB, cfg.TableName, o.StoreOptions)
+	storeOptions := o.StoreOptions
+	if storeOptions.CreateRateLimit == 0 {
+		storeOptions.CreateRateLimit = cfg.CreateRateLimit
+	}
+	a.Store = store.New(a.DB, cfg.TableName, storeOptions)
 	a.Queues = queue.New(a.SQS, *urls)
 	a.Handlers = o.Handlers
 	if a.Handlers == nil {
@@ -74,7 +85,12 @@ func New(ctx context.Context, cfg config.Config, awsCfg aws.Config, log *slog.Lo
 	}
 	policy := retry.Policy{Delays: cfg.RetryDelays}
 	a.Dispatcher = dispatch.New(a.Store, a.Queues, policy.MaxAttempts(), log)
-	a.API = api.New(a.Store, a.Queues, a.Dispatcher, a.Handlers, api.Config{MaxConcurrentJobs: cfg.MaxConcurrency}, log)
+	authenticator := o.Authenticator
+	if authenticator == nil {
+		authenticator = auth.Gateway{}
+	}
+	a.API = api.New(a.Store, a.Queues, a.Dispatcher, a.Handlers, authenticator, api.Config{MaxConcurrentJobs: cfg.MaxConcurrency}, log)
+	a.HTTP = a.API
 	wc := o.WorkerConfig
 	wc.Retry = policy
 	if wc.Lease == 0 {

@@ -32,6 +32,16 @@ type Config struct {
 	EmptyPollWait time.Duration // JOBS_EMPTY_POLL_WAIT
 	// StarvationWait bounds how long a job waits behind more urgent ones.
 	StarvationWait time.Duration // JOBS_STARVATION_WAIT
+	// AuthIssuer and AuthAudience are what tokens must carry: the JWT
+	// authorizer's settings when deployed, checked by the local process itself.
+	AuthIssuer   string // JOBS_AUTH_ISSUER
+	AuthAudience string // JOBS_AUTH_AUDIENCE
+	// AuthHS256Secret or AuthJWKSFile is how the local process checks token
+	// signatures (deployed, API Gateway does).
+	AuthHS256Secret string // JOBS_AUTH_HS256_SECRET
+	AuthJWKSFile    string // JOBS_AUTH_JWKS_FILE
+	// CreateRateLimit is how many jobs one store may create per minute.
+	CreateRateLimit int // JOBS_CREATE_RATE_LIMIT
 	// DiagnosticJobs registers dev:simulate.
 	DiagnosticJobs bool       // JOBS_DIAGNOSTIC_JOBS
 	LogLevel       slog.Level // JOBS_LOG_LEVEL
@@ -40,18 +50,21 @@ type Config struct {
 // Defaults are the values used when a variable is not set.
 func Defaults() Config {
 	return Config{
-		TableName:      "jobs",
-		QueuePrefix:    "jobs",
-		HTTPAddr:       "127.0.0.1:8080",
-		MaxConcurrency: 5,
-		RetryDelays:    retry.DefaultDelays,
-		Lease:          time.Minute,
-		WorkerTimeout:  15 * time.Minute,
-		DeadlineMargin: 20 * time.Second,
-		SweepInterval:  time.Minute,
-		StarvationWait: 2 * time.Minute,
-		EmptyPollWait:  time.Second,
-		LogLevel:       slog.LevelInfo,
+		TableName:       "jobs",
+		QueuePrefix:     "jobs",
+		HTTPAddr:        "127.0.0.1:8080",
+		MaxConcurrency:  5,
+		RetryDelays:     retry.DefaultDelays,
+		Lease:           time.Minute,
+		WorkerTimeout:   15 * time.Minute,
+		DeadlineMargin:  20 * time.Second,
+		SweepInterval:   time.Minute,
+		StarvationWait:  2 * time.Minute,
+		EmptyPollWait:   time.Second,
+		AuthIssuer:      "dainostore-jobs-local",
+		AuthAudience:    "background-jobs",
+		CreateRateLimit: 120,
+		LogLevel:        slog.LevelInfo,
 	}
 }
 
@@ -81,6 +94,18 @@ func parse(c Config, getenv func(string) string) (Config, error) {
 	str("JOBS_TABLE_NAME", &c.TableName)
 	str("JOBS_QUEUE_PREFIX", &c.QueuePrefix)
 	str("JOBS_HTTP_ADDR", &c.HTTPAddr)
+	str("JOBS_AUTH_ISSUER", &c.AuthIssuer)
+	str("JOBS_AUTH_AUDIENCE", &c.AuthAudience)
+	str("JOBS_AUTH_HS256_SECRET", &c.AuthHS256Secret)
+	str("JOBS_AUTH_JWKS_FILE", &c.AuthJWKSFile)
+	if v := getenv("JOBS_CREATE_RATE_LIMIT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			errs = append(errs, fmt.Sprintf("JOBS_CREATE_RATE_LIMIT=%q is not a positive number", v))
+		} else {
+			c.CreateRateLimit = n
+		}
+	}
 	if v := getenv("JOBS_MAX_CONCURRENCY"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+
+	"github.com/dainostore/jobs/internal/secret"
 )
 
 // Args is a job type's payload. Kind names the job type, such as
@@ -63,7 +65,10 @@ func (f Func[T]) Run(ctx context.Context, rt Runtime, args T) (any, error) { ret
 type Entry struct {
 	Kind string
 	// System jobs are created by the platform's schedules, not by stores.
-	System   bool
+	System bool
+	// Secrets says which payload fields hold credentials: never returned by
+	// the API, scrubbed from errors and logs.
+	Secrets  secret.Rule
 	validate func(payload json.RawMessage) error
 	run      func(ctx context.Context, rt Runtime, payload json.RawMessage) (json.RawMessage, error)
 }
@@ -86,6 +91,12 @@ func NewRegistry() *Registry { return &Registry{entries: map[string]*Entry{}} }
 
 // Option changes how a job type is registered.
 type Option func(*Entry)
+
+// SecretFields marks payload fields that hold credentials, beyond those the
+// naming rule of package secret already finds.
+func SecretFields(names ...string) Option {
+	return func(e *Entry) { e.Secrets.Extra = append(e.Secrets.Extra, names...) }
+}
 
 // AsSystem marks the job type as a platform job that stores may not create.
 func AsSystem() Option { return func(e *Entry) { e.System = true } }
@@ -143,6 +154,15 @@ func Register[T Args](r *Registry, h Handler[T], opts ...Option) {
 		panic("handler: job type registered twice: " + kind)
 	}
 	r.entries[kind] = entry
+}
+
+// SecretRule is the secret rule of a job type; an unknown type gets the
+// naming rule alone.
+func (r *Registry) SecretRule(kind string) secret.Rule {
+	if e, ok := r.entries[kind]; ok {
+		return e.Secrets
+	}
+	return secret.Rule{}
 }
 
 // Lookup finds the entry of a job type.

@@ -20,7 +20,7 @@ import (
 // the listener, the worker behind an event source mapping on the wake queue,
 // and the sweep on its schedule.
 func Serve(ctx context.Context, a *app.App, listener net.Listener) error {
-	server := &http.Server{Handler: a.API, ReadHeaderTimeout: 10 * time.Second}
+	server := &http.Server{Handler: a.HTTP, ReadHeaderTimeout: 10 * time.Second}
 	mapping := &EventSourceMapping{
 		Client:          a.SQS,
 		QueueURL:        a.Queues.URLs().Wake,

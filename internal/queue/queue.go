@@ -152,23 +152,26 @@ func (q *Queues) Receive(ctx context.Context, p job.Priority, visibility, wait t
 // maxJobIDLength bounds a job id read from a message; ids are UUIDs.
 const maxJobIDLength = 64
 
-// ParseJobMessage reads the job id from a job message's body. Anything else
-// than {"job_id": "<id>"} with a plausible id is an error: such a message is
-// poison and goes to the dead-letter queue.
+// ParseJobMessage reads the job id from a job message's body. Anything but
+// exactly {"job_id": "<id>"} with a plausible id is an error: such a message
+// is poison and goes to the dead-letter queue.
 func ParseJobMessage(raw string) (string, error) {
-	var b body
-	dec := json.NewDecoder(strings.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil {
-		return "", fmt.Errorf("job message is not {\"job_id\": …}: %w", err)
+	if !json.Valid([]byte(raw)) {
+		return "", errors.New("job message is not JSON")
 	}
-	if dec.More() {
-		return "", errors.New("job message has data after its JSON object")
+	// A map, not the struct: encoding/json would match JOB_ID to job_id.
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(raw), &fields); err != nil {
+		return "", fmt.Errorf("job message is not a JSON object: %w", err)
 	}
-	if b.JobID == "" || len(b.JobID) > maxJobIDLength || strings.ContainsFunc(b.JobID, func(r rune) bool { return r <= ' ' || r == 0x7f || r > 0x7e }) {
-		return "", fmt.Errorf("job message has no valid job id")
+	var id string
+	if len(fields) != 1 || json.Unmarshal(fields["job_id"], &id) != nil {
+		return "", errors.New(`job message is not {"job_id": "<id>"}`)
 	}
-	return b.JobID, nil
+	if id == "" || len(id) > maxJobIDLength || strings.ContainsFunc(id, func(r rune) bool { return r <= ' ' || r > '~' }) {
+		return "", errors.New("job message has no valid job id")
+	}
+	return id, nil
 }
 
 // Delete removes a handled message.

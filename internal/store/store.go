@@ -52,6 +52,17 @@ type Options struct {
 	EnqueueGrace time.Duration
 	// IdempotencyWindow is how long an idempotency key is remembered.
 	IdempotencyWindow time.Duration
+	// CreateRateLimit is how many jobs a store may create per minute; 0 is
+	// no limit. The count is part of the create transaction: it costs no
+	// extra request and is exact across every API instance.
+	CreateRateLimit int
+}
+
+// RateLimitedError means the store created too many jobs this minute.
+type RateLimitedError struct{ RetryAfter time.Duration }
+
+func (e *RateLimitedError) Error() string {
+	return fmt.Sprintf("too many jobs created for this store; try again in %s", e.RetryAfter.Round(time.Second))
 }
 
 // Store reads and writes jobs.
@@ -123,6 +134,14 @@ func (s *Store) Create(ctx context.Context, req CreateRequest) (*job.Job, bool, 
 			ExpressionAttributeValues: map[string]types.AttributeValue{":now": number(now.Unix())},
 		}})
 	}
+	rateIndex := -1
+	var windowEnd time.Time
+	if s.opts.CreateRateLimit > 0 {
+		var write types.TransactWriteItem
+		write, windowEnd = s.rateLimitWrite(j.StoreID, now)
+		rateIndex = len(writes)
+		writes = append(writes, write)
+	}
 	writes = append(writes, s.counterWrites(j.StoreID, "", j.Status)...)
 
 	reasons, err := s.transact(ctx, writes)
@@ -135,6 +154,9 @@ func (s *Store) Create(ctx context.Context, req CreateRequest) (*job.Job, bool, 
 	if idempotencyIndex >= 0 && failed(reasons, idempotencyIndex) {
 		return s.replayIdempotent(ctx, j.StoreID, req)
 	}
+	if rateIndex >= 0 && failed(reasons, rateIndex) {
+		return nil, false, &RateLimitedError{RetryAfter: windowEnd.Sub(now)}
+	}
 	if failed(reasons, 1) {
 		existing, err := s.activeJobID(ctx, j.StoreID, j.Type)
 		if err != nil {
@@ -143,6 +165,23 @@ func (s *Store) Create(ctx context.Context, req CreateRequest) (*job.Job, bool, 
 		return nil, false, &DuplicateError{ExistingJobID: existing}
 	}
 	return nil, false, fmt.Errorf("create job %s: %w", j.ID, err)
+}
+
+// rateLimitWrite counts one creation in the store's current one-minute
+// window, on condition that the window is not full yet.
+func (s *Store) rateLimitWrite(storeID string, now time.Time) (types.TransactWriteItem, time.Time) {
+	window := now.Truncate(time.Minute)
+	end := window.Add(time.Minute)
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName: &s.table,
+		Key: map[string]types.AttributeValue{
+			schema.PartitionKey: str("RATE#" + storeID),
+			schema.SortKey:      str(window.UTC().Format(time.RFC3339)),
+		},
+		UpdateExpression:          aws.String("ADD created :one SET expires_at = :expires"),
+		ConditionExpression:       aws.String("attribute_not_exists(created) OR created < :limit"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":one": number(1), ":limit": number(s.opts.CreateRateLimit), ":expires": number(end.Add(time.Hour).Unix())},
+	}}, end
 }
 
 func (s *Store) replayIdempotent(ctx context.Context, storeID string, req CreateRequest) (*job.Job, bool, error) {

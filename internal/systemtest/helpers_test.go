@@ -13,6 +13,7 @@ import (
 	"github.com/dainostore/jobs/internal/app"
 	"github.com/dainostore/jobs/internal/dispatch"
 	"github.com/dainostore/jobs/internal/job"
+	"github.com/dainostore/jobs/internal/testenv"
 )
 
 // call sends a request to the API and decodes the JSON answer.
@@ -35,6 +36,8 @@ func call(t *testing.T, method, url string, body any, headers ...string) (int, m
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	// An operator, unless the test says who is calling.
+	req.Header.Set("Authorization", "Bearer "+testenv.OperatorToken(t))
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/dainostore/jobs/internal/app"
+	"github.com/dainostore/jobs/internal/auth"
 	"github.com/dainostore/jobs/internal/job"
 	"github.com/dainostore/jobs/internal/lambdaadapter"
 	"github.com/dainostore/jobs/internal/testenv"
@@ -33,7 +34,9 @@ func readFixture(t *testing.T, name string, into any) {
 func TestLambdaAdaptersDriveTheSameCode(t *testing.T) {
 	t.Parallel()
 	env := testenv.New(t)
-	a := env.App(t, app.Overrides{})
+	// Deployed, API Gateway's JWT authorizer has validated the token and
+	// passes its claims in the event.
+	a := env.App(t, app.Overrides{Authenticator: auth.Gateway{}})
 
 	var request events.APIGatewayV2HTTPRequest
 	readFixture(t, "apigw-create-job.json", &request)
@@ -56,6 +59,13 @@ func TestLambdaAdaptersDriveTheSameCode(t *testing.T) {
 	again, err := apiHandler(withTimeout(t, 30*time.Second), request)
 	if err != nil || again.StatusCode != http.StatusOK || again.Headers["Idempotent-Replayed"] != "true" {
 		t.Fatalf("repeat through API Gateway: %d %v %v", again.StatusCode, again.Headers, err)
+	}
+
+	// Without the authorizer's claims the route stays closed.
+	unauthenticated := request
+	unauthenticated.RequestContext.Authorizer = nil
+	if denied, err := apiHandler(withTimeout(t, 30*time.Second), unauthenticated); err != nil || denied.StatusCode != http.StatusUnauthorized {
+		t.Errorf("create without authorizer claims: %d %v, want 401", denied.StatusCode, err)
 	}
 
 	var wake events.SQSEvent

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -24,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/dainostore/jobs/internal/app"
+	"github.com/dainostore/jobs/internal/auth"
 	"github.com/dainostore/jobs/internal/awsconfig"
 	jobsconfig "github.com/dainostore/jobs/internal/config"
 	"github.com/dainostore/jobs/internal/localrun"
@@ -35,6 +37,8 @@ type Env struct {
 	Config jobsconfig.Config
 	AWS    aws.Config
 	URLs   queue.URLs
+	// LogCopy, when set, receives every log line of the system as JSON.
+	LogCopy io.Writer
 }
 
 // New creates a fresh table and queues for the test. It fails the test when
@@ -79,15 +83,52 @@ func uniqueName(t testing.TB) string {
 	return "t-" + strings.Trim(base, "-") + "-" + hex.EncodeToString(b)
 }
 
-// App builds the system on the test's resources.
+// App builds the system on the test's resources. Unless the test says
+// otherwise, the API checks tokens the way the local process does, with the
+// secret Token signs with.
 func (e *Env) App(t testing.TB, o app.Overrides) *app.App {
 	t.Helper()
 	o.QueueURLs = &e.URLs
-	a, err := app.New(context.Background(), e.Config, e.AWS, Logger(t), o)
+	if o.Authenticator == nil {
+		verifier, err := auth.NewHS256Verifier(testSecret, e.Config.AuthIssuer, e.Config.AuthAudience)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Authenticator = verifier
+	}
+	log := Logger(t)
+	if e.LogCopy != nil {
+		log = slog.New(teeHandler{log.Handler(), slog.NewJSONHandler(e.LogCopy, &slog.HandlerOptions{Level: slog.LevelDebug})})
+	}
+	a, err := app.New(context.Background(), e.Config, e.AWS, log, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return a
+}
+
+// testSecret signs the tests' tokens.
+var testSecret = []byte("test-secret-of-at-least-thirty-two-bytes")
+
+// Token mints a valid bearer token for a principal.
+func Token(t testing.TB, p auth.Principal) string {
+	t.Helper()
+	defaults := jobsconfig.Defaults()
+	token, err := auth.MintHS256(testSecret, defaults.AuthIssuer, defaults.AuthAudience, p, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
+// OperatorToken mints an operator's token.
+func OperatorToken(t testing.TB) string {
+	return Token(t, auth.Principal{Subject: "test-operator", Operator: true})
+}
+
+// StoreToken mints a token of the given store.
+func StoreToken(t testing.TB, storeID string) string {
+	return Token(t, auth.Principal{Subject: "owner-of-" + storeID, StoreID: storeID})
 }
 
 // DynamoDB returns a plain client on the emulator, for checks behind the system's back.
@@ -145,4 +186,23 @@ func (w *testWriter) Write(p []byte) (int, error) {
 		w.t.Log(strings.TrimRight(string(p), "\n"))
 	}
 	return len(p), nil
+}
+
+// teeHandler sends every record to two handlers.
+type teeHandler struct{ a, b slog.Handler }
+
+func (h teeHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.a.Enabled(ctx, l) || h.b.Enabled(ctx, l)
+}
+
+func (h teeHandler) Handle(ctx context.Context, r slog.Record) error {
+	return errors.Join(h.a.Handle(ctx, r.Clone()), h.b.Handle(ctx, r.Clone()))
+}
+
+func (h teeHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return teeHandler{h.a.WithAttrs(attrs), h.b.WithAttrs(attrs)}
+}
+
+func (h teeHandler) WithGroup(name string) slog.Handler {
+	return teeHandler{h.a.WithGroup(name), h.b.WithGroup(name)}
 }

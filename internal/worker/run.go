@@ -41,7 +41,7 @@ func (w *Worker) run(ctx context.Context, log *slog.Logger, j *job.Job, entry *h
 		runCtx, cancelDeadline = context.WithDeadlineCause(runCtx, deadline.Add(-w.cfg.DeadlineMargin), errDeadline)
 		defer cancelDeadline()
 	}
-	rt := newRuntime(w, log, j, cancel)
+	rt := newRuntime(w, log, j, entry.Secrets.Values(j.Payload), cancel)
 	log.Info("job started", "resumed_from_checkpoint", j.Checkpoint != nil)
 
 	stopKeeper := rt.keepAlive(ctx, msg)
@@ -62,22 +62,24 @@ func (w *Worker) run(ctx context.Context, log *slog.Logger, j *job.Job, entry *h
 		progress.Percent = 100
 		w.finish(ctx, log, j, msg, store.Outcome{Status: job.StatusCompleted, Progress: progress, Result: result})
 	case errors.Is(cause, errCancelRequested) || isCancelled(err):
-		w.finish(ctx, log, j, msg, store.Outcome{Status: job.StatusCancelled, Progress: progress, Error: cancelReason(err)})
+		w.finish(ctx, log, j, msg, store.Outcome{Status: job.StatusCancelled, Progress: progress, Error: rt.scrub(cancelReason(err))})
 	case handler.IsContextEnd(err) && (errors.Is(cause, errDeadline) || errors.Is(cause, context.Canceled)),
 		errors.Is(err, handler.ErrContinueLater):
 		// The invocation is ending (its deadline is near, or the process is
 		// shutting down): hand the job on without using up an attempt.
 		w.continueLater(ctx, log, j, msg, progress)
 	default:
+		// A handler's error may quote its payload: never its credentials.
+		message := rt.scrub(err.Error())
 		decision := w.cfg.Retry.Decide(j.Attempts, err)
 		if !decision.Retry {
-			log.Warn("job failed", "error", err.Error())
-			w.finish(ctx, log, j, msg, store.Outcome{Status: job.StatusFailed, Progress: progress, Error: err.Error()})
+			log.Warn("job failed", "error", message)
+			w.finish(ctx, log, j, msg, store.Outcome{Status: job.StatusFailed, Progress: progress, Error: message})
 			return
 		}
 		next := w.cfg.Now().Add(decision.Delay)
-		log.Warn("job attempt failed, retry scheduled", "error", err.Error(), "delay", decision.Delay.String())
-		if !w.record(ctx, log, j, store.Outcome{Status: job.StatusRetrying, Progress: progress, Error: err.Error(), NextAttemptAt: next, SweepGrace: w.cfg.SweepGrace}) {
+		log.Warn("job attempt failed, retry scheduled", "error", message, "delay", decision.Delay.String())
+		if !w.record(ctx, log, j, store.Outcome{Status: job.StatusRetrying, Progress: progress, Error: message, NextAttemptAt: next, SweepGrace: w.cfg.SweepGrace}) {
 			return
 		}
 		// The same message carries the retry: hidden until the next attempt.
@@ -92,7 +94,7 @@ func (w *Worker) run(ctx context.Context, log *slog.Logger, j *job.Job, entry *h
 func callHandler(ctx context.Context, entry *handler.Entry, rt *runtime) (result []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			rt.log.Error("handler panicked", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			rt.log.Error("handler panicked", "panic", rt.scrub(fmt.Sprint(r)), "stack", string(debug.Stack()))
 			err = fmt.Errorf("handler panicked: %v", r)
 		}
 	}()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dainostore/jobs/internal/job"
 	"github.com/dainostore/jobs/internal/queue"
+	"github.com/dainostore/jobs/internal/secret"
 	"github.com/dainostore/jobs/internal/store"
 )
 
@@ -22,6 +23,9 @@ type runtime struct {
 	log    *slog.Logger
 	job    *job.Job
 	cancel context.CancelCauseFunc
+	// secrets are the payload's credential values, scrubbed from whatever
+	// the handler writes: progress messages, logs, errors.
+	secrets []string
 
 	mu         sync.Mutex
 	percent    int
@@ -31,9 +35,9 @@ type runtime struct {
 	lastWrite  time.Time
 }
 
-func newRuntime(w *Worker, log *slog.Logger, j *job.Job, cancel context.CancelCauseFunc) *runtime {
+func newRuntime(w *Worker, log *slog.Logger, j *job.Job, secrets []string, cancel context.CancelCauseFunc) *runtime {
 	return &runtime{
-		w: w, log: log, job: j, cancel: cancel,
+		w: w, log: log, job: j, cancel: cancel, secrets: secrets,
 		percent: j.Progress, message: j.ProgressMessage, checkpoint: j.Checkpoint,
 		lastWrite: w.cfg.Now(),
 	}
@@ -50,7 +54,7 @@ func (rt *runtime) Progress(percent int, message string) {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	rt.percent = max(rt.percent, percent)
-	rt.message = message
+	rt.message = rt.scrub(message)
 	rt.dirty = true
 }
 
@@ -100,8 +104,16 @@ func (rt *runtime) Resume(state any) (bool, error) {
 }
 
 func (rt *runtime) Log(level slog.Level, message string, attrs ...slog.Attr) {
-	rt.log.LogAttrs(context.Background(), level, message, attrs...)
+	for i, a := range attrs {
+		if k := a.Value.Kind(); k == slog.KindString || k == slog.KindAny || k == slog.KindGroup {
+			attrs[i].Value = slog.StringValue(rt.scrub(a.Value.String()))
+		}
+	}
+	rt.log.LogAttrs(context.Background(), level, rt.scrub(message), attrs...)
 }
+
+// scrub replaces the payload's credentials in text.
+func (rt *runtime) scrub(text string) string { return secret.Scrub(text, rt.secrets) }
 
 // snapshot is the progress to write with the job's outcome.
 func (rt *runtime) snapshot() store.Progress {

@@ -1,0 +1,220 @@
+package systemtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/dainostore/jobs/docs"
+	"github.com/dainostore/jobs/internal/app"
+	"github.com/dainostore/jobs/internal/testenv"
+)
+
+// openAPIDoc is the parts of the OpenAPI document the contract test reads.
+type openAPIDoc struct {
+	Paths      map[string]map[string]openAPIOperation `json:"paths"`
+	Components struct {
+		Responses map[string]openAPIResponse `json:"responses"`
+	} `json:"components"`
+}
+
+type openAPIOperation struct {
+	Responses map[string]openAPIResponse `json:"responses"`
+}
+
+type openAPIResponse struct {
+	Ref     string                     `json:"$ref"`
+	Content map[string]json.RawMessage `json:"content"`
+}
+
+func loadOpenAPI(t *testing.T) openAPIDoc {
+	t.Helper()
+	var doc openAPIDoc
+	if err := json.Unmarshal(docs.OpenAPI, &doc); err != nil {
+		t.Fatalf("docs/openapi.json: %v", err)
+	}
+	return doc
+}
+
+func TestRouterAndOpenAPIDocumentAgree(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t)
+	a := env.App(t, app.Overrides{})
+	doc := loadOpenAPI(t)
+	routed := map[string]bool{}
+	for _, route := range a.API.Routes() {
+		method, path, _ := strings.Cut(route.Pattern, " ")
+		routed[strings.ToLower(method)+" "+path] = true
+		if _, ok := doc.Paths[path][strings.ToLower(method)]; !ok {
+			t.Errorf("route %s is not in docs/openapi.json", route.Pattern)
+		}
+	}
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			if !routed[method+" "+path] {
+				t.Errorf("docs/openapi.json documents %s %s, which the API does not serve", strings.ToUpper(method), path)
+			}
+		}
+	}
+}
+
+// recordedResponse is one response the API gave during the contract test.
+type recordedResponse struct {
+	pattern string
+	status  int
+	body    []byte
+}
+
+// responseRecorder wraps the API and keeps every response with the route it matched.
+type responseRecorder struct {
+	api    http.Handler
+	routes *http.ServeMux
+	mu     sync.Mutex
+	seen   []recordedResponse
+}
+
+func (rec *responseRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	_, pattern := rec.routes.Handler(r)
+	out := httptest.NewRecorder()
+	rec.api.ServeHTTP(out, r)
+	rec.mu.Lock()
+	rec.seen = append(rec.seen, recordedResponse{pattern: pattern, status: out.Code, body: out.Body.Bytes()})
+	rec.mu.Unlock()
+	for k, v := range out.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(out.Code)
+	_, _ = io.Copy(w, out.Body)
+}
+
+// Real responses of every route, in their success and error cases, match the
+// schemas of docs/openapi.json.
+func TestResponsesMatchTheOpenAPISchemas(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t)
+	env.Config.CreateRateLimit = 4
+	a := env.App(t, app.Overrides{Handlers: securityRegistry()})
+	rec := &responseRecorder{api: a.API, routes: http.NewServeMux()}
+	for _, route := range a.API.Routes() {
+		rec.routes.HandleFunc(route.Pattern, func(http.ResponseWriter, *http.Request) {})
+	}
+	a.HTTP = rec
+	base := testenv.Serve(t, a)
+	store := bearer(testenv.StoreToken(t, "contract"))
+
+	call(t, http.MethodGet, base+"/healthz", nil)
+	call(t, http.MethodGet, base+"/api/background-jobs/openapi.json", nil)
+	call(t, http.MethodGet, base+"/api/background-jobs/status", nil, "Authorization", "Bearer nope")
+	id := createJob(t, base, map[string]any{"type": "dev:simulate", "store_id": "contract", "payload": map[string]any{"steps": 1}})
+	waitForStatus(t, base, id, "completed")
+	call(t, http.MethodPost, base+"/api/background-jobs", map[string]any{"type": "dev:simulate", "store_id": "contract", "payload": map[string]any{"steps": 1, "fail_attempts": 1, "fail_with": "permanent", "api_key": "k"}}, "Idempotency-Key", "contract-1")
+	call(t, http.MethodPost, base+"/api/background-jobs", map[string]any{"type": "dev:simulate", "store_id": "contract", "payload": map[string]any{"steps": 1, "fail_attempts": 1, "fail_with": "permanent", "api_key": "k"}}, "Idempotency-Key", "contract-1")
+	call(t, http.MethodPost, base+"/api/background-jobs", map[string]any{"type": "dev:simulate", "store_id": "contract", "payload": map[string]any{"steps": 3}}, "Idempotency-Key", "contract-1")
+	call(t, http.MethodPost, base+"/api/background-jobs", `{"type": "nope", "store_id": "contract"}`)
+	call(t, http.MethodPost, base+"/api/background-jobs", map[string]any{"type": "system:cleanup"}, store...)
+	call(t, http.MethodPost, base+"/api/background-jobs", `{"type": "dev:simulate", "store_id": "x", "payload": {"a": "`+strings.Repeat("a", 300<<10)+`"}}`)
+	long := createJob(t, base, map[string]any{"type": "dev:simulate", "store_id": "contract-long", "payload": map[string]any{"steps": 1000, "step_ms": 50}})
+	call(t, http.MethodPost, base+"/api/background-jobs", map[string]any{"type": "dev:simulate", "store_id": "contract-long"})
+	for range 5 {
+		call(t, http.MethodPost, base+"/api/background-jobs", map[string]any{"type": "dev:simulate", "store_id": "contract-long"})
+	}
+	call(t, http.MethodGet, base+"/api/background-jobs?store_id=contract&limit=1", nil)
+	call(t, http.MethodGet, base+"/api/background-jobs?store_id=contract&limit=0", nil)
+	call(t, http.MethodGet, base+"/api/background-jobs?store_id=other", nil, store...)
+	call(t, http.MethodGet, base+"/api/background-jobs/status?store_id=contract", nil)
+	call(t, http.MethodGet, base+"/api/background-jobs/status?store_id=other", nil, store...)
+	call(t, http.MethodGet, base+"/api/background-jobs/"+id, nil)
+	call(t, http.MethodGet, base+"/api/background-jobs/missing", nil)
+	call(t, http.MethodGet, base+"/api/background-jobs/"+id+"/status", nil)
+	call(t, http.MethodGet, base+"/api/background-jobs/missing/status", nil)
+	call(t, http.MethodPost, base+"/api/background-jobs/"+long+"/cancel", nil)
+	call(t, http.MethodPost, base+"/api/background-jobs/"+id+"/cancel", nil)
+	waitForStatus(t, base, long, "cancelled")
+	call(t, http.MethodPost, base+"/api/background-jobs/"+long+"/retry", map[string]any{"from_start": true})
+	call(t, http.MethodPost, base+"/api/background-jobs/"+long+"/cancel", nil)
+	call(t, http.MethodPost, base+"/api/background-jobs/"+id+"/retry", nil)
+	call(t, http.MethodPost, base+"/api/background-jobs/"+id+"/retry", `{"from_start": "yes"}`)
+	call(t, http.MethodPost, base+"/api/background-jobs/pause", map[string]any{"type": "dev:simulate"})
+	call(t, http.MethodPost, base+"/api/background-jobs/pause", map[string]any{"type": "nope"})
+	call(t, http.MethodPost, base+"/api/background-jobs/resume", map[string]any{"type": "dev:simulate"})
+	call(t, http.MethodPost, base+"/api/background-jobs/resume", nil, store...)
+	call(t, http.MethodGet, base+"/api/background-jobs/dead-letters", nil)
+	call(t, http.MethodGet, base+"/api/background-jobs/dead-letters", nil, store...)
+
+	validate := compileResponseSchemas(t, loadOpenAPI(t))
+	covered := map[string]bool{}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for _, resp := range rec.seen {
+		covered[resp.pattern] = true
+		if err := validate(resp.pattern, resp.status, resp.body); err != nil {
+			t.Errorf("%s answered %d: %v\n%s", resp.pattern, resp.status, err, truncate(string(resp.body), 300))
+		}
+	}
+	for _, route := range a.API.Routes() {
+		if !covered[route.Pattern] {
+			t.Errorf("the contract test did not exercise %s", route.Pattern)
+		}
+	}
+}
+
+// compileResponseSchemas returns a check of a response against the schema the
+// document gives for its route and status.
+func compileResponseSchemas(t *testing.T, doc openAPIDoc) func(pattern string, status int, body []byte) error {
+	t.Helper()
+	raw, err := jsonschema.UnmarshalJSON(bytes.NewReader(docs.OpenAPI))
+	if err != nil {
+		t.Fatal(err)
+	}
+	compiler := jsonschema.NewCompiler()
+	compiler.DefaultDraft(jsonschema.Draft2020)
+	if err := compiler.AddResource("openapi.json", raw); err != nil {
+		t.Fatal(err)
+	}
+	pointer := func(parts ...string) string {
+		for i, p := range parts {
+			parts[i] = strings.ReplaceAll(strings.ReplaceAll(p, "~", "~0"), "/", "~1")
+		}
+		return "openapi.json#/" + strings.Join(parts, "/")
+	}
+	return func(pattern string, status int, body []byte) error {
+		method, path, _ := strings.Cut(pattern, " ")
+		method = strings.ToLower(method)
+		op, ok := doc.Paths[path][method]
+		if !ok {
+			return fmt.Errorf("no such operation in the document")
+		}
+		code := strconv.Itoa(status)
+		response, ok := op.Responses[code]
+		if !ok {
+			return fmt.Errorf("status %d is not documented", status)
+		}
+		location := []string{"paths", path, method, "responses", code}
+		if response.Ref != "" {
+			name := strings.TrimPrefix(response.Ref, "#/components/responses/")
+			response = doc.Components.Responses[name]
+			location = []string{"components", "responses", name}
+		}
+		if _, ok := response.Content["application/json"]; !ok {
+			return fmt.Errorf("status %d has no JSON schema", status)
+		}
+		schema, err := compiler.Compile(pointer(append(location, "content", "application/json", "schema")...))
+		if err != nil {
+			return fmt.Errorf("compile schema: %w", err)
+		}
+		value, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+		if err != nil {
+			return fmt.Errorf("body is not JSON: %w", err)
+		}
+		return schema.Validate(value)
+	}
+}
