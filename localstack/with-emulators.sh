@@ -38,6 +38,16 @@ case "$mode" in
 esac
 
 cleanup() {
+  status=$?
+  if [ "$status" != 0 ] && [ "$mode" = --fresh ]; then
+    # Whatever failed, show what the emulators said: a crash is found here.
+    "$emulators" status --state-dir "$state_dir" >&2 || true
+    for log in "$state_dir"/*.log; do
+      [ -f "$log" ] || continue
+      echo "--- last lines of $log" >&2
+      tail -n 40 "$log" >&2
+    done
+  fi
   if [ "$started" = 1 ]; then
     "$emulators" stop --state-dir "$state_dir" >/dev/null || true
     if [ "$mode" = --fresh ]; then rm -rf "$state_dir"; fi

@@ -67,6 +67,7 @@ func (s *Server) routeTable() []Route {
 		{Pattern: "GET /api/background-jobs/status", handler: s.queueStatus},
 		{Pattern: "GET /api/background-jobs/{id}", handler: s.getJob},
 		{Pattern: "GET /api/background-jobs/{id}/status", handler: s.jobStatus},
+		{Pattern: "GET /api/background-jobs/{id}/logs", handler: s.jobLogs},
 		{Pattern: "POST /api/background-jobs/{id}/cancel", handler: s.cancelJob},
 		{Pattern: "POST /api/background-jobs/{id}/retry", handler: s.retryJob},
 		{Pattern: "POST /api/background-jobs/pause", OperatorOnly: true, handler: s.pauseQueue},

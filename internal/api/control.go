@@ -36,7 +36,7 @@ func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	j, err := s.store.Cancel(r.Context(), id)
+	j, err := s.store.Cancel(r.Context(), id, principal(r).Subject)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		writeError(w, http.StatusNotFound, "job_not_found", "no job with id "+id)
@@ -65,7 +65,7 @@ func (s *Server) retryJob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	j, err := s.store.Retry(r.Context(), id, req.FromStart)
+	j, err := s.store.Retry(r.Context(), id, req.FromStart, principal(r).Subject)
 	var duplicate *store.DuplicateError
 	switch {
 	case errors.Is(err, store.ErrNotFound):

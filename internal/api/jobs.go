@@ -83,7 +83,7 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
 	hash := sha256.Sum256(body)
 	created, replayed, err := s.dispatcher.Create(r.Context(), dispatch.Request{
 		StoreID: req.StoreID, Type: req.Type, Priority: priority, Payload: req.Payload,
-		IdempotencyKey: key, RequestHash: hex.EncodeToString(hash[:]),
+		IdempotencyKey: key, RequestHash: hex.EncodeToString(hash[:]), CreatedBy: caller.Subject,
 	})
 	var duplicate *store.DuplicateError
 	var limited *store.RateLimitedError

@@ -39,6 +39,8 @@ type Request struct {
 	Payload        json.RawMessage
 	IdempotencyKey string
 	RequestHash    string
+	// CreatedBy names who asked, for the job's log.
+	CreatedBy string
 }
 
 // Create saves the job and enqueues it. It returns the job and whether the
@@ -60,7 +62,11 @@ func (d *Dispatcher) Create(ctx context.Context, req Request) (*job.Job, bool, e
 		Payload: req.Payload, MaxAttempts: d.maxAttempts,
 		CreatedAt: job.NewTime(d.store.Now()),
 	}
-	created, replayed, err := d.store.Create(ctx, store.CreateRequest{Job: j, IdempotencyKey: req.IdempotencyKey, RequestHash: req.RequestHash})
+	if req.CreatedBy == "" {
+		req.CreatedBy = "the platform"
+	}
+	event := store.Event(j.CreatedAt.Time, "created", 0, "created by %s with %s priority", req.CreatedBy, j.Priority)
+	created, replayed, err := d.store.Create(ctx, store.CreateRequest{Job: j, IdempotencyKey: req.IdempotencyKey, RequestHash: req.RequestHash, Event: event})
 	if err != nil || replayed {
 		return created, replayed, err
 	}

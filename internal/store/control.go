@@ -24,7 +24,7 @@ var ErrNotRetryable = errors.New("only failed or cancelled jobs can be retried")
 // message is dropped when a worker next sees it); a running job is asked to
 // stop, and its worker ends it cancelled at its next progress write. It
 // returns the job as it is after the call.
-func (s *Store) Cancel(ctx context.Context, id string) (*job.Job, error) {
+func (s *Store) Cancel(ctx context.Context, id, by string) (*job.Job, error) {
 	for {
 		j, err := s.Get(ctx, id)
 		if err != nil {
@@ -35,6 +35,9 @@ func (s *Store) Cancel(ctx context.Context, id string) (*job.Job, error) {
 			return j, ErrFinished
 		case j.Status == job.StatusRunning:
 			err = s.requestCancel(ctx, j)
+			if err == nil {
+				err = s.AppendLogs(ctx, id, []LogEntry{Event(s.opts.Now(), "cancel_requested", j.Attempts, "%s asked to cancel the job; it stops at its next progress write", by)})
+			}
 		default:
 			err = s.apply(ctx, j, fence{version: j.Version}, change{
 				to: job.StatusCancelled,
@@ -42,6 +45,7 @@ func (s *Store) Cancel(ctx context.Context, id string) (*job.Job, error) {
 					"error":       str("cancelled by request"),
 					"finished_at": str(formatTime(s.opts.Now())),
 				},
+				event: Event(s.opts.Now(), "cancelled", j.Attempts, "cancelled by %s while %s", by, j.Status),
 			})
 		}
 		if errors.Is(err, ErrStale) {
@@ -75,7 +79,7 @@ func (s *Store) requestCancel(ctx context.Context, j *job.Job) error {
 // Retry puts a failed or cancelled job back to pending with a fresh set of
 // attempts. It resumes from its checkpoint unless fromStart, which also
 // resets its progress. The caller enqueues it (dispatch.Dispatch).
-func (s *Store) Retry(ctx context.Context, id string, fromStart bool) (*job.Job, error) {
+func (s *Store) Retry(ctx context.Context, id string, fromStart bool, by string) (*job.Job, error) {
 	j, err := s.Get(ctx, id)
 	if err != nil {
 		return nil, err
@@ -95,7 +99,12 @@ func (s *Store) Retry(ctx context.Context, id string, fromStart bool) (*job.Job,
 		set["progress_message"] = str("")
 		remove = append(remove, "checkpoint", "started_at")
 	}
-	if err := s.apply(ctx, j, fence{version: j.Version}, change{to: job.StatusPending, set: set, remove: remove}); err != nil {
+	how := "from its checkpoint"
+	if fromStart {
+		how = "from the start"
+	}
+	event := Event(now, "retried", 0, "%s retried the %s job %s, with fresh attempts", by, j.Status, how)
+	if err := s.apply(ctx, j, fence{version: j.Version}, change{to: job.StatusPending, set: set, remove: remove, event: event}); err != nil {
 		return nil, err
 	}
 	return s.Get(ctx, id)

@@ -45,8 +45,10 @@ func (e *DuplicateError) Error() string {
 type Options struct {
 	// Now is the clock; tests inject one.
 	Now func() time.Time
-	// Retention is how long a finished job (and its logs) is kept.
-	Retention time.Duration
+	// Retention is how long a completed job is kept; FailedRetention how
+	// long a failed or cancelled one is (and every job's log lines).
+	Retention       time.Duration
+	FailedRetention time.Duration
 	// EnqueueGrace is how long after its creation an un-enqueued job waits
 	// before the sweep enqueues it again.
 	EnqueueGrace time.Duration
@@ -80,6 +82,9 @@ func New(db *dynamodb.Client, table string, opts Options) *Store {
 	if opts.Retention == 0 {
 		opts.Retention = 30 * 24 * time.Hour
 	}
+	if opts.FailedRetention == 0 {
+		opts.FailedRetention = 90 * 24 * time.Hour
+	}
 	if opts.EnqueueGrace == 0 {
 		opts.EnqueueGrace = time.Minute
 	}
@@ -99,6 +104,8 @@ type CreateRequest struct {
 	// and RequestHash return the job created first.
 	IdempotencyKey string
 	RequestHash    string
+	// Event is the job's first log line.
+	Event LogEntry
 }
 
 // Create saves a new pending job, takes its (store, type) slot and counts it,
@@ -143,6 +150,13 @@ func (s *Store) Create(ctx context.Context, req CreateRequest) (*job.Job, bool, 
 		writes = append(writes, write)
 	}
 	writes = append(writes, s.counterWrites(j.StoreID, "", j.Status)...)
+	if req.Event.Message != "" {
+		put, err := s.logPut(j.ID, req.Event)
+		if err != nil {
+			return nil, false, err
+		}
+		writes = append(writes, put)
+	}
 
 	reasons, err := s.transact(ctx, writes)
 	if err == nil {
@@ -302,6 +316,11 @@ func encodeCursor(key map[string]types.AttributeValue) string {
 }
 
 func decodeCursor(cursor string) (map[string]types.AttributeValue, error) {
+	return decodeKeys(cursor, schema.PartitionKey, schema.SortKey, schema.StoreIndexPK, schema.StoreIndexSK)
+}
+
+// decodeKeys reads a cursor that must hold exactly the named string keys.
+func decodeKeys(cursor string, names ...string) (map[string]types.AttributeValue, error) {
 	data, err := base64.RawURLEncoding.DecodeString(cursor)
 	if err != nil {
 		return nil, err
@@ -310,8 +329,11 @@ func decodeCursor(cursor string) (map[string]types.AttributeValue, error) {
 	if err := json.Unmarshal(data, &plain); err != nil {
 		return nil, err
 	}
+	if len(plain) != len(names) {
+		return nil, ErrBadCursor
+	}
 	key := map[string]types.AttributeValue{}
-	for _, name := range []string{schema.PartitionKey, schema.SortKey, schema.StoreIndexPK, schema.StoreIndexSK} {
+	for _, name := range names {
 		v, ok := plain[name]
 		if !ok {
 			return nil, ErrBadCursor

@@ -34,11 +34,11 @@ func TestStaleWorkersCannotOverwriteANewerOne(t *testing.T) {
 	}
 
 	// Two workers read the same pending job; only one claim wins.
-	first, err := a.Store.Claim(ctx, read, store.Lease{Token: "worker-a", ExpiresAt: c.now.Add(time.Minute)}, time.Minute)
+	first, err := a.Store.Claim(ctx, read, store.Lease{Token: "worker-a", ExpiresAt: c.now.Add(time.Minute)}, time.Minute, store.LogEntry{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Store.Claim(ctx, read, store.Lease{Token: "worker-b", ExpiresAt: c.now.Add(time.Minute)}, time.Minute); !errors.Is(err, store.ErrStale) {
+	if _, err := a.Store.Claim(ctx, read, store.Lease{Token: "worker-b", ExpiresAt: c.now.Add(time.Minute)}, time.Minute, store.LogEntry{}); !errors.Is(err, store.ErrStale) {
 		t.Fatalf("second claim of the same read: %v, want ErrStale", err)
 	}
 	if _, err := a.Store.SaveProgress(ctx, created.ID, store.Lease{Token: "worker-b", ExpiresAt: c.now.Add(time.Minute)}, store.Progress{Percent: 90}, time.Minute); !errors.Is(err, store.ErrStale) {
@@ -51,7 +51,7 @@ func TestStaleWorkersCannotOverwriteANewerOne(t *testing.T) {
 	// Worker A goes silent; after its lease B takes the job over.
 	c.now = c.now.Add(2 * time.Minute)
 	expired, _ := a.Store.Get(ctx, created.ID)
-	second, err := a.Store.Claim(ctx, expired, store.Lease{Token: "worker-b", ExpiresAt: c.now.Add(time.Minute)}, time.Minute)
+	second, err := a.Store.Claim(ctx, expired, store.Lease{Token: "worker-b", ExpiresAt: c.now.Add(time.Minute)}, time.Minute, store.LogEntry{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestCountersStayExactUnderConcurrentTransitions(t *testing.T) {
 				errs <- err
 				return
 			}
-			claimed, err := a.Store.Claim(ctx, j, store.Lease{Token: j.ID, ExpiresAt: time.Now().Add(time.Minute)}, time.Minute)
+			claimed, err := a.Store.Claim(ctx, j, store.Lease{Token: j.ID, ExpiresAt: time.Now().Add(time.Minute)}, time.Minute, store.LogEntry{})
 			if err != nil {
 				errs <- err
 				return

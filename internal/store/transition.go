@@ -41,6 +41,8 @@ type change struct {
 	to     job.Status
 	set    map[string]types.AttributeValue
 	remove []string
+	// event is the log line the transition writes, in the same transaction.
+	event LogEntry
 }
 
 // apply writes a transition in one transaction: the job (conditional on its
@@ -56,7 +58,11 @@ func (s *Store) apply(ctx context.Context, j *job.Job, f fence, c change) error 
 	}
 	c.set["status"] = str(string(c.to))
 	if c.to.Terminal() {
-		c.set[schema.TTLAttribute] = number(now.Add(s.opts.Retention).Unix())
+		retention := s.opts.Retention
+		if c.to != job.StatusCompleted {
+			retention = s.opts.FailedRetention
+		}
+		c.set[schema.TTLAttribute] = number(now.Add(retention).Unix())
 		c.remove = append(c.remove, "lease_token", "lease_expires_at", "due_pk", "due_at", "continuation", "cancel_requested", "next_attempt_at")
 	} else {
 		c.remove = append(c.remove, schema.TTLAttribute)
@@ -113,6 +119,13 @@ func (s *Store) apply(ctx context.Context, j *job.Job, f fence, c change) error 
 		}})
 	}
 	writes = append(writes, s.counterWrites(j.StoreID, j.Status, c.to)...)
+	if c.event.Message != "" {
+		put, err := s.logPut(j.ID, c.event)
+		if err != nil {
+			return err
+		}
+		writes = append(writes, put)
+	}
 
 	reasons, err := s.transact(ctx, writes)
 	switch {
@@ -150,7 +163,7 @@ type Lease struct {
 // lease. A continuation keeps its attempt number; anything else starts a new
 // attempt. The claim is fenced on the version read, so of two workers that
 // read the same job only one wins; the other gets ErrStale.
-func (s *Store) Claim(ctx context.Context, j *job.Job, lease Lease, sweepGrace time.Duration) (*job.Job, error) {
+func (s *Store) Claim(ctx context.Context, j *job.Job, lease Lease, sweepGrace time.Duration, event LogEntry) (*job.Job, error) {
 	now := s.opts.Now()
 	claimed := *j
 	claimed.Status = job.StatusRunning
@@ -172,7 +185,7 @@ func (s *Store) Claim(ctx context.Context, j *job.Job, lease Lease, sweepGrace t
 		"due_pk":           str(dueShard(j.ID)),
 		"due_at":           number(lease.ExpiresAt.Add(sweepGrace).UnixMilli()),
 	}
-	err := s.apply(ctx, j, fence{version: j.Version}, change{to: job.StatusRunning, set: set, remove: []string{"continuation", "next_attempt_at"}})
+	err := s.apply(ctx, j, fence{version: j.Version}, change{to: job.StatusRunning, set: set, remove: []string{"continuation", "next_attempt_at"}, event: event})
 	if err != nil {
 		return nil, err
 	}
@@ -244,6 +257,8 @@ type Outcome struct {
 	// NextAttemptAt is when a retrying job runs again.
 	NextAttemptAt time.Time
 	SweepGrace    time.Duration
+	// Event is the log line that tells of the outcome.
+	Event LogEntry
 }
 
 // Finish records how a worker's run of a job ended, under its lease.
@@ -274,13 +289,13 @@ func (s *Store) Finish(ctx context.Context, j *job.Job, o Outcome) error {
 		set["due_at"] = number(o.NextAttemptAt.Add(o.SweepGrace).UnixMilli())
 		remove = append(remove, "lease_token", "lease_expires_at")
 	}
-	return s.apply(ctx, j, fence{leaseToken: j.LeaseToken}, change{to: o.Status, set: set, remove: remove})
+	return s.apply(ctx, j, fence{leaseToken: j.LeaseToken}, change{to: o.Status, set: set, remove: remove, event: o.Event})
 }
 
 // Release hands a running job on without ending its attempt: the lease is
 // dropped and the next claim continues the same attempt from its checkpoint.
 // It is how a job outlives one invocation's deadline.
-func (s *Store) Release(ctx context.Context, j *job.Job, p Progress, sweepGrace time.Duration) error {
+func (s *Store) Release(ctx context.Context, j *job.Job, p Progress, sweepGrace time.Duration, event LogEntry) error {
 	set := map[string]types.AttributeValue{
 		"progress":         number(p.Percent),
 		"progress_message": str(p.Message),
@@ -291,5 +306,5 @@ func (s *Store) Release(ctx context.Context, j *job.Job, p Progress, sweepGrace 
 	if p.Checkpoint != nil {
 		set["checkpoint"] = str(string(p.Checkpoint))
 	}
-	return s.apply(ctx, j, fence{leaseToken: j.LeaseToken}, change{to: job.StatusRunning, set: set, remove: []string{"lease_token", "lease_expires_at"}})
+	return s.apply(ctx, j, fence{leaseToken: j.LeaseToken}, change{to: job.StatusRunning, set: set, remove: []string{"lease_token", "lease_expires_at"}, event: event})
 }

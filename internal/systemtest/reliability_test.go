@@ -448,7 +448,7 @@ func TestExpiredLeaseWithLostMessageIsRequeuedBySweep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Store.Claim(ctx, read, store.Lease{Token: "vanished", ExpiresAt: time.Now().Add(time.Second)}, 0); err != nil {
+	if _, err := a.Store.Claim(ctx, read, store.Lease{Token: "vanished", ExpiresAt: time.Now().Add(time.Second)}, 0, store.LogEntry{}); err != nil {
 		t.Fatal(err)
 	}
 

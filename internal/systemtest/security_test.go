@@ -51,6 +51,7 @@ func TestAStoreSeesAndTouchesOnlyItsOwnJobs(t *testing.T) {
 	for _, probe := range []struct{ method, path string }{
 		{http.MethodGet, "/api/background-jobs/" + id},
 		{http.MethodGet, "/api/background-jobs/" + id + "/status"},
+		{http.MethodGet, "/api/background-jobs/" + id + "/logs"},
 		{http.MethodPost, "/api/background-jobs/" + id + "/cancel"},
 		{http.MethodPost, "/api/background-jobs/" + id + "/retry"},
 		{http.MethodGet, "/api/background-jobs?store_id=alice"},

@@ -48,9 +48,11 @@ func (w *Worker) run(ctx context.Context, log *slog.Logger, j *job.Job, entry *h
 	result, err := callHandler(runCtx, entry, rt)
 	stopKeeper()
 
-	// The outcome is written even if the invocation is ending right now.
+	// The outcome is written even if the invocation is ending right now,
+	// after the handler's last log lines.
 	ctx, cancelOutcome := context.WithTimeout(context.WithoutCancel(ctx), outcomeTimeout)
 	defer cancelOutcome()
+	rt.flushLogs(ctx)
 
 	progress := rt.snapshot()
 	cause := context.Cause(runCtx)
@@ -60,9 +62,12 @@ func (w *Worker) run(ctx context.Context, log *slog.Logger, j *job.Job, entry *h
 		log.Warn("stopped a job whose lease was lost")
 	case err == nil:
 		progress.Percent = 100
-		w.finish(ctx, log, j, msg, store.Outcome{Status: job.StatusCompleted, Progress: progress, Result: result})
+		w.finish(ctx, log, j, msg, store.Outcome{Status: job.StatusCompleted, Progress: progress, Result: result,
+			Event: w.event("completed", j.Attempts, "completed on attempt %d", j.Attempts)})
 	case errors.Is(cause, errCancelRequested) || isCancelled(err):
-		w.finish(ctx, log, j, msg, store.Outcome{Status: job.StatusCancelled, Progress: progress, Error: rt.scrub(cancelReason(err))})
+		reason := rt.scrub(cancelReason(err))
+		w.finish(ctx, log, j, msg, store.Outcome{Status: job.StatusCancelled, Progress: progress, Error: reason,
+			Event: w.event("cancelled", j.Attempts, "%s at %d%%", reason, progress.Percent)})
 	case handler.IsContextEnd(err) && (errors.Is(cause, errDeadline) || errors.Is(cause, context.Canceled)),
 		errors.Is(err, handler.ErrContinueLater):
 		// The invocation is ending (its deadline is near, or the process is
@@ -74,12 +79,14 @@ func (w *Worker) run(ctx context.Context, log *slog.Logger, j *job.Job, entry *h
 		decision := w.cfg.Retry.Decide(j.Attempts, err)
 		if !decision.Retry {
 			log.Warn("job failed", "error", message)
-			w.finish(ctx, log, j, msg, store.Outcome{Status: job.StatusFailed, Progress: progress, Error: message})
+			w.finish(ctx, log, j, msg, store.Outcome{Status: job.StatusFailed, Progress: progress, Error: message,
+				Event: w.failEvent("failed", j.Attempts, "attempt %d of %d failed for good: %s", j.Attempts, w.cfg.Retry.MaxAttempts(), message)})
 			return
 		}
 		next := w.cfg.Now().Add(decision.Delay)
 		log.Warn("job attempt failed, retry scheduled", "error", message, "delay", decision.Delay.String())
-		if !w.record(ctx, log, j, store.Outcome{Status: job.StatusRetrying, Progress: progress, Error: message, NextAttemptAt: next, SweepGrace: w.cfg.SweepGrace}) {
+		if !w.record(ctx, log, j, store.Outcome{Status: job.StatusRetrying, Progress: progress, Error: message, NextAttemptAt: next, SweepGrace: w.cfg.SweepGrace,
+			Event: w.failEvent("retry_scheduled", j.Attempts, "attempt %d failed: %s; retry in %s, at %s", j.Attempts, message, decision.Delay, job.NewTime(next))}) {
 			return
 		}
 		// The same message carries the retry: hidden until the next attempt.
@@ -148,7 +155,8 @@ func (w *Worker) record(ctx context.Context, log *slog.Logger, j *job.Job, o sto
 // last checkpoint. The new message is sent before the old one is deleted, so
 // a crash in between leaves a duplicate (harmless), never no message.
 func (w *Worker) continueLater(ctx context.Context, log *slog.Logger, j *job.Job, msg *queue.Message, p store.Progress) {
-	if err := w.store.Release(ctx, j, p, w.cfg.SweepGrace); err != nil {
+	event := w.event("handed_on", j.Attempts, "handed on to a fresh invocation at %d%% (the invocation is ending)", p.Percent)
+	if err := w.store.Release(ctx, j, p, w.cfg.SweepGrace, event); err != nil {
 		log.Error("release job for continuation", "error", err)
 		return
 	}

@@ -33,7 +33,16 @@ type runtime struct {
 	checkpoint json.RawMessage
 	dirty      bool
 	lastWrite  time.Time
+	// logs wait for the next flush; written in batches with the progress.
+	logs             []store.LogEntry
+	lastCheckpointAt time.Time
 }
+
+// maxPendingLogs bounds the log lines kept while DynamoDB refuses them.
+const maxPendingLogs = 1000
+
+// checkpointLogInterval keeps frequent checkpoints from flooding the log.
+const checkpointLogInterval = 10 * time.Second
 
 func newRuntime(w *Worker, log *slog.Logger, j *job.Job, secrets []string, cancel context.CancelCauseFunc) *runtime {
 	return &runtime{
@@ -53,9 +62,43 @@ func (rt *runtime) Progress(percent int, message string) {
 	percent = min(max(percent, 0), 100)
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
+	before := rt.percent
 	rt.percent = max(rt.percent, percent)
 	rt.message = rt.scrub(message)
 	rt.dirty = true
+	// Milestones at each quarter tell the story without a line per item.
+	if milestone := rt.percent / 25 * 25; milestone > before/25*25 && milestone > 0 && milestone < 100 {
+		rt.addLog(rt.w.event("progress", rt.job.Attempts, "%d%%: %s", rt.percent, rt.message))
+	}
+}
+
+// addLog queues a log line; the caller holds mu.
+func (rt *runtime) addLog(e store.LogEntry) {
+	if len(rt.logs) >= maxPendingLogs {
+		rt.logs = rt.logs[1:]
+	}
+	rt.logs = append(rt.logs, e)
+}
+
+// flushLogs writes the queued log lines. Lines that fail are kept for the
+// next flush (up to maxPendingLogs).
+func (rt *runtime) flushLogs(ctx context.Context) {
+	rt.mu.Lock()
+	pending := rt.logs
+	rt.logs = nil
+	rt.mu.Unlock()
+	if len(pending) == 0 {
+		return
+	}
+	if err := rt.w.store.AppendLogs(ctx, rt.job.ID, pending); err != nil {
+		rt.log.Warn("write job log", "error", err, "lines", len(pending))
+		rt.mu.Lock()
+		rt.logs = append(pending, rt.logs...)
+		if len(rt.logs) > maxPendingLogs {
+			rt.logs = rt.logs[len(rt.logs)-maxPendingLogs:]
+		}
+		rt.mu.Unlock()
+	}
 }
 
 func (rt *runtime) Checkpoint(state any) error {
@@ -66,6 +109,12 @@ func (rt *runtime) Checkpoint(state any) error {
 	rt.mu.Lock()
 	rt.checkpoint = data
 	p := store.Progress{Percent: rt.percent, Message: rt.message, Checkpoint: data}
+	if now := rt.w.cfg.Now(); now.Sub(rt.lastCheckpointAt) >= checkpointLogInterval {
+		rt.lastCheckpointAt = now
+		e := rt.w.event("checkpoint", rt.job.Attempts, "checkpoint saved at %d%%", rt.percent)
+		e.Level = "debug"
+		rt.addLog(e)
+	}
 	rt.mu.Unlock()
 	// Not the handler's context: a handler checkpoints when its context ends.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -109,7 +158,18 @@ func (rt *runtime) Log(level slog.Level, message string, attrs ...slog.Attr) {
 			attrs[i].Value = slog.StringValue(rt.scrub(a.Value.String()))
 		}
 	}
-	rt.log.LogAttrs(context.Background(), level, rt.scrub(message), attrs...)
+	message = rt.scrub(message)
+	rt.log.LogAttrs(context.Background(), level, message, attrs...)
+	e := store.LogEntry{At: job.NewTime(rt.w.cfg.Now()), Level: store.LevelName(level), Message: message, Attempt: rt.job.Attempts, Worker: rt.w.cfg.ID}
+	if len(attrs) > 0 {
+		e.Attrs = make(map[string]string, len(attrs))
+		for _, a := range attrs {
+			e.Attrs[a.Key] = a.Value.String()
+		}
+	}
+	rt.mu.Lock()
+	rt.addLog(e)
+	rt.mu.Unlock()
 }
 
 // scrub replaces the payload's credentials in text.
@@ -170,6 +230,7 @@ func (rt *runtime) keepAlive(ctx context.Context, msg *queue.Message) (stop func
 				return
 			case <-ticker.C:
 			}
+			rt.flushLogs(ctx)
 			rt.mu.Lock()
 			p := store.Progress{Percent: rt.percent, Message: rt.message}
 			due := rt.dirty || rt.w.cfg.Now().Sub(rt.lastWrite) >= rt.w.cfg.Heartbeat

@@ -259,14 +259,17 @@ func (w *Worker) handle(ctx context.Context, msg *queue.Message, pauses store.Pa
 			Status:   job.StatusCancelled,
 			Progress: store.Progress{Percent: j.Progress, Message: j.ProgressMessage},
 			Error:    "cancelled by request",
+			Event:    w.event("cancelled", j.Attempts, "cancelled by request; its worker had stopped responding"),
 		})
 		return
 	case j.Status == job.StatusRunning && j.LeaseToken != "" && j.Attempts >= w.cfg.Retry.MaxAttempts():
 		// Its worker died during the last attempt.
+		const lost = "the worker running this job stopped responding (lease expired) on the last attempt"
 		w.finish(ctx, log, j, msg, store.Outcome{
 			Status:   job.StatusFailed,
 			Progress: store.Progress{Percent: j.Progress, Message: j.ProgressMessage},
-			Error:    "the worker running this job stopped responding (lease expired) on the last attempt",
+			Error:    lost,
+			Event:    w.failEvent("failed", j.Attempts, "failed: %s", lost),
 		})
 		return
 	}
@@ -278,7 +281,7 @@ func (w *Worker) handle(ctx context.Context, msg *queue.Message, pauses store.Pa
 		log.Warn("taking over a job whose worker stopped responding", "attempt", j.Attempts)
 	}
 	lease := store.Lease{Token: newToken(), ExpiresAt: now.Add(w.cfg.Lease)}
-	claimed, err := w.store.Claim(ctx, j, lease, w.cfg.SweepGrace)
+	claimed, err := w.store.Claim(ctx, j, lease, w.cfg.SweepGrace, w.claimEvent(j))
 	if errors.Is(err, store.ErrStale) {
 		// Another worker claimed it from a duplicate message in between.
 		w.setVisibility(ctx, log, msg, w.cfg.Lease)
@@ -307,4 +310,38 @@ func (w *Worker) setVisibility(ctx context.Context, log *slog.Logger, msg *queue
 	if err := w.queues.SetVisibility(ctx, msg, d); err != nil {
 		log.Error("change message visibility", "error", err)
 	}
+}
+
+// event is a lifecycle log line written by this worker.
+func (w *Worker) event(name string, attempt int, format string, args ...any) store.LogEntry {
+	e := store.Event(w.cfg.Now(), name, attempt, format, args...)
+	e.Worker = w.cfg.ID
+	return e
+}
+
+// failEvent is a lifecycle line at warning level: something went wrong.
+func (w *Worker) failEvent(name string, attempt int, format string, args ...any) store.LogEntry {
+	e := w.event(name, attempt, format, args...)
+	e.Level = "warn"
+	return e
+}
+
+// claimEvent tells how a claim continues the job's story.
+func (w *Worker) claimEvent(j *job.Job) store.LogEntry {
+	attempt := j.Attempts + 1
+	var how string
+	switch {
+	case j.Continuation:
+		return w.event("continued", j.Attempts, "continued in a fresh invocation from its checkpoint at %d%% (attempt %d)", j.Progress, j.Attempts)
+	case j.Status == job.StatusRunning:
+		how = "taken over from a worker that stopped responding (its lease expired)"
+	case j.Status == job.StatusRetrying:
+		how = "claimed for its retry"
+	default:
+		how = "claimed"
+	}
+	if j.Checkpoint != nil {
+		return w.event("resumed", attempt, "%s; attempt %d of %d resumes from its checkpoint at %d%%", how, attempt, w.cfg.Retry.MaxAttempts(), j.Progress)
+	}
+	return w.event("claimed", attempt, "%s; attempt %d of %d starts", how, attempt, w.cfg.Retry.MaxAttempts())
 }

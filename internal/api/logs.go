@@ -1,0 +1,45 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/dainostore/jobs/internal/store"
+)
+
+// jobLogs returns a job's log, oldest first: its handler's lines and every
+// lifecycle event, optionally from a minimum level up.
+func (s *Server) jobLogs(w http.ResponseWriter, r *http.Request) {
+	j, ok := s.loadJob(w, r)
+	if !ok {
+		return
+	}
+	query := r.URL.Query()
+	level := query.Get("level")
+	if level != "" && !slices.Contains([]string{"debug", "info", "warn", "error"}, level) {
+		writeError(w, http.StatusBadRequest, "invalid_request", "level must be debug, info, warn or error")
+		return
+	}
+	limit := 100
+	if v := query.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("limit must be between 1 and %d", 1000))
+			return
+		}
+		limit = n
+	}
+	page, err := s.store.Logs(r.Context(), j.ID, level, limit, query.Get("cursor"))
+	if errors.Is(err, store.ErrBadCursor) {
+		writeError(w, http.StatusBadRequest, "invalid_cursor", "cursor is not valid for this log")
+		return
+	}
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, page)
+}

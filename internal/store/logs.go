@@ -1,0 +1,186 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dainostore/jobs/internal/job"
+	"github.com/dainostore/jobs/internal/schema"
+)
+
+// LogEntry is one line of a job's log: something its handler logged, or a
+// lifecycle event (Event names it: created, claimed, resumed, progress,
+// checkpoint, retry_scheduled, continued, completed, failed, cancelled…).
+type LogEntry struct {
+	At      job.Time          `json:"at" dynamodbav:"-"`
+	Level   string            `json:"level" dynamodbav:"level"`
+	Event   string            `json:"event,omitempty" dynamodbav:"event,omitempty"`
+	Message string            `json:"message" dynamodbav:"message"`
+	Attempt int               `json:"attempt" dynamodbav:"attempt"`
+	Worker  string            `json:"worker,omitempty" dynamodbav:"worker,omitempty"`
+	Attrs   map[string]string `json:"attrs,omitempty" dynamodbav:"attrs,omitempty"`
+}
+
+// Event makes a lifecycle log entry.
+func Event(at time.Time, event string, attempt int, format string, args ...any) LogEntry {
+	return LogEntry{At: job.NewTime(at), Level: "info", Event: event, Message: fmt.Sprintf(format, args...), Attempt: attempt}
+}
+
+// LevelName is the log level's name as stored: debug, info, warn, error.
+func LevelName(l slog.Level) string {
+	switch {
+	case l < slog.LevelInfo:
+		return "debug"
+	case l < slog.LevelWarn:
+		return "info"
+	case l < slog.LevelError:
+		return "warn"
+	}
+	return "error"
+}
+
+// levelsFrom lists the stored level names at or above a minimum.
+func levelsFrom(min string) []string {
+	all := []string{"debug", "info", "warn", "error"}
+	for i, l := range all {
+		if l == min {
+			return all[i:]
+		}
+	}
+	return all
+}
+
+// logItem stores an entry with the job (same partition, so a job's log is
+// one query, oldest first). The sort key is the time and a random suffix:
+// two lines of the same millisecond never collide.
+func (s *Store) logItem(jobID string, e LogEntry) (map[string]types.AttributeValue, error) {
+	item, err := attributevalue.MarshalMap(e)
+	if err != nil {
+		return nil, fmt.Errorf("encode log entry: %w", err)
+	}
+	suffix := make([]byte, 4)
+	_, _ = rand.Read(suffix)
+	item[schema.PartitionKey] = str("JOB#" + jobID)
+	item[schema.SortKey] = str(fmt.Sprintf("LOG#%013d#%s", e.At.UnixMilli(), hex.EncodeToString(suffix)))
+	item["at"] = str(e.At.String())
+	// Logs outlive any job's retention, then expire on their own.
+	item[schema.TTLAttribute] = number(e.At.Add(s.opts.FailedRetention).Unix())
+	return item, nil
+}
+
+func (s *Store) logPut(jobID string, e LogEntry) (types.TransactWriteItem, error) {
+	item, err := s.logItem(jobID, e)
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	return types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: item}}, nil
+}
+
+// AppendLogs writes log entries in batches of 25.
+func (s *Store) AppendLogs(ctx context.Context, jobID string, entries []LogEntry) error {
+	for start := 0; start < len(entries); start += 25 {
+		batch := entries[start:min(start+25, len(entries))]
+		requests := make([]types.WriteRequest, 0, len(batch))
+		for _, e := range batch {
+			item, err := s.logItem(jobID, e)
+			if err != nil {
+				return err
+			}
+			requests = append(requests, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
+		}
+		pending := map[string][]types.WriteRequest{s.table: requests}
+		for try := 0; len(pending) > 0; try++ {
+			if try > 0 {
+				select {
+				case <-time.After(time.Duration(try*50) * time.Millisecond):
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			if try == 5 {
+				return fmt.Errorf("write logs of job %s: DynamoDB left %d unprocessed", jobID, len(pending[s.table]))
+			}
+			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+			if err != nil {
+				return fmt.Errorf("write logs of job %s: %w", jobID, err)
+			}
+			pending = out.UnprocessedItems
+		}
+	}
+	return nil
+}
+
+// LogPage is one page of a job's log.
+type LogPage struct {
+	Entries []LogEntry `json:"entries"`
+	Cursor  string     `json:"next_cursor"`
+}
+
+// Logs reads a job's log, oldest first, at or above a minimum level.
+func (s *Store) Logs(ctx context.Context, jobID, minLevel string, limit int, cursor string) (LogPage, error) {
+	in := &dynamodb.QueryInput{
+		TableName:              &s.table,
+		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :log)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str("JOB#" + jobID), ":log": str("LOG#"),
+		},
+		ConsistentRead: aws.Bool(true),
+		Limit:          aws.Int32(int32(limit)),
+	}
+	if minLevel != "" && minLevel != "debug" {
+		var placeholders []string
+		for i, l := range levelsFrom(minLevel) {
+			name := fmt.Sprintf(":l%d", i)
+			placeholders = append(placeholders, name)
+			in.ExpressionAttributeValues[name] = str(l)
+		}
+		in.FilterExpression = aws.String("#level IN (" + strings.Join(placeholders, ", ") + ")")
+		in.ExpressionAttributeNames = map[string]string{"#level": "level"}
+	}
+	if cursor != "" {
+		start, err := decodeLogCursor(cursor, jobID)
+		if err != nil {
+			return LogPage{}, ErrBadCursor
+		}
+		in.ExclusiveStartKey = start
+	}
+	out, err := s.db.Query(ctx, in)
+	if err != nil {
+		return LogPage{}, fmt.Errorf("read logs of job %s: %w", jobID, err)
+	}
+	page := LogPage{Entries: make([]LogEntry, 0, len(out.Items))}
+	for _, item := range out.Items {
+		var e LogEntry
+		if err := attributevalue.UnmarshalMap(item, &e); err != nil {
+			return LogPage{}, fmt.Errorf("decode log entry: %w", err)
+		}
+		at, err := parseTime(stringAttr(item, "at"))
+		if err != nil || at == nil {
+			return LogPage{}, fmt.Errorf("decode log entry time %q", stringAttr(item, "at"))
+		}
+		e.At = *at
+		page.Entries = append(page.Entries, e)
+	}
+	if len(out.LastEvaluatedKey) > 0 {
+		page.Cursor = encodeCursor(out.LastEvaluatedKey)
+	}
+	return page, nil
+}
+
+func decodeLogCursor(cursor, jobID string) (map[string]types.AttributeValue, error) {
+	key, err := decodeKeys(cursor, schema.PartitionKey, schema.SortKey)
+	if err != nil || stringAttr(key, schema.PartitionKey) != "JOB#"+jobID || !strings.HasPrefix(stringAttr(key, schema.SortKey), "LOG#") {
+		return nil, ErrBadCursor
+	}
+	return key, nil
+}
