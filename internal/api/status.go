@@ -1,10 +1,11 @@
 package api
 
 import (
-	"fmt"
+	"math"
 	"net/http"
 
-	"github.com/dainostore/jobs/internal/store"
+	"github.com/dainostore/jobs/internal/health"
+	"github.com/dainostore/jobs/internal/queue"
 )
 
 // queueStatusView is the guide's queue status shape.
@@ -16,6 +17,22 @@ type queueStatusView struct {
 		PausedTypes         []string `json:"paused_types"`
 	} `json:"status"`
 	Statistics statisticsView `json:"statistics"`
+	Health     healthView     `json:"health"`
+}
+
+// healthView rates the queue as the guide does.
+type healthView struct {
+	SuccessRate struct {
+		Percent float64 `json:"percent"`
+		Rating  string  `json:"rating"`
+	} `json:"success_rate"`
+	QueueDepth struct {
+		Pending int64  `json:"pending"`
+		Rating  string `json:"rating"`
+		// ByPriority is what SQS holds per priority queue (approximate, as
+		// SQS counts); operators only, since queues are shared by stores.
+		ByPriority map[string]queue.Depth `json:"by_priority,omitempty"`
+	} `json:"queue_depth"`
 }
 
 type statisticsView struct {
@@ -27,16 +44,6 @@ type statisticsView struct {
 	Retrying    int64  `json:"retrying"`
 	Cancelled   int64  `json:"cancelled"`
 	SuccessRate string `json:"success_rate"`
-}
-
-// SuccessRate is completed / (completed + failed) as the guide writes it,
-// such as "94.67%". With nothing finished yet there is no failure: "100.00%".
-func SuccessRate(c store.Counts) string {
-	finished := c.Completed + c.Failed
-	if finished == 0 {
-		return "100.00%"
-	}
-	return fmt.Sprintf("%.2f%%", float64(c.Completed)*100/float64(finished))
 }
 
 func (s *Server) queueStatus(w http.ResponseWriter, r *http.Request) {
@@ -62,7 +69,24 @@ func (s *Server) queueStatus(w http.ResponseWriter, r *http.Request) {
 	view.Statistics = statisticsView{
 		Total: counts.Total, Completed: counts.Completed, Failed: counts.Failed,
 		Pending: counts.Pending, Running: counts.Running, Retrying: counts.Retrying,
-		Cancelled: counts.Cancelled, SuccessRate: SuccessRate(counts),
+		Cancelled: counts.Cancelled,
+	}
+	percent, rating := health.SuccessRate(counts.Completed, counts.Failed)
+	view.Statistics.SuccessRate = health.FormatPercent(percent)
+	view.Health.SuccessRate.Percent = math.Round(percent*100) / 100
+	view.Health.SuccessRate.Rating = rating
+	view.Health.QueueDepth.Pending = counts.Pending
+	view.Health.QueueDepth.Rating = health.QueueDepth(counts.Pending)
+	if principal(r).Operator {
+		depths, err := s.queues.Depths(r.Context())
+		if err != nil {
+			s.internalError(w, r, err)
+			return
+		}
+		view.Health.QueueDepth.ByPriority = map[string]queue.Depth{}
+		for p, d := range depths {
+			view.Health.QueueDepth.ByPriority[p.String()] = d
+		}
 	}
 	writeJSON(w, http.StatusOK, view)
 }

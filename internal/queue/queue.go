@@ -215,9 +215,9 @@ func (q *Queues) DeadLetter(ctx context.Context, m *Message, reason string) erro
 
 // Depth is how many messages a queue holds.
 type Depth struct {
-	Visible  int // waiting to be received
-	InFlight int // received and not yet deleted (running, or waiting for a retry)
-	Delayed  int
+	Visible  int `json:"waiting"`   // waiting to be received
+	InFlight int `json:"in_flight"` // received and not yet deleted (running, or waiting for a retry)
+	Delayed  int `json:"delayed"`
 }
 
 // Depths reads the approximate depth of every priority queue.

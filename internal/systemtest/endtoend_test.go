@@ -74,6 +74,13 @@ func TestCreatedJobRunsToCompletion(t *testing.T) {
 		if s["is_running"] != true || s["max_concurrent_jobs"] != 5.0 || s["currently_processing"] != 0.0 {
 			t.Errorf("%s: status = %v", url, s)
 		}
+		h := queue["health"].(map[string]any)
+		if h["success_rate"].(map[string]any)["rating"] != "excellent" || h["queue_depth"].(map[string]any)["rating"] != "healthy" {
+			t.Errorf("%s: health = %v, want an excellent success rate and a healthy queue", url, h)
+		}
+		if byPriority, _ := h["queue_depth"].(map[string]any)["by_priority"].(map[string]any); len(byPriority) != 4 {
+			t.Errorf("%s: depth by priority = %v, want the four queues", url, byPriority)
+		}
 	}
 	_, other := call(t, http.MethodGet, base+"/api/background-jobs/status?store_id=store-2", nil)
 	if other["statistics"].(map[string]any)["total"] != 0.0 {
