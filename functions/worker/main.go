@@ -12,13 +12,16 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/dainostore/jobs/internal/app"
+	"github.com/dainostore/jobs/internal/emf"
 	"github.com/dainostore/jobs/internal/lambdaadapter"
 	"github.com/dainostore/jobs/internal/worker"
 )
 
 func main() {
 	a, err := app.FromEnvironment(context.Background(), app.Overrides{
-		WorkerConfig: worker.Config{ID: lambdacontext.LogStreamName},
+		// Metrics go to stdout as EMF lines: CloudWatch Logs turns them
+		// into metrics with no API call.
+		WorkerConfig: worker.Config{ID: lambdacontext.LogStreamName, Metrics: emf.NewWriter(os.Stdout, emf.Namespace)},
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "worker:", err)

@@ -65,6 +65,7 @@ func (s *Server) routeTable() []Route {
 		{Pattern: "POST /api/background-jobs", handler: s.createJob},
 		{Pattern: "GET /api/background-jobs", handler: s.listJobs},
 		{Pattern: "GET /api/background-jobs/status", handler: s.queueStatus},
+		{Pattern: "GET /api/background-jobs/metrics", handler: s.metrics},
 		{Pattern: "GET /api/background-jobs/{id}", handler: s.getJob},
 		{Pattern: "GET /api/background-jobs/{id}/status", handler: s.jobStatus},
 		{Pattern: "GET /api/background-jobs/{id}/logs", handler: s.jobLogs},

@@ -14,6 +14,9 @@ import (
 	"time"
 )
 
+// Namespace is the CloudWatch namespace of the queue's metrics.
+const Namespace = "BackgroundJobs"
+
 // Limits from the EMF specification and the CloudWatch API.
 const (
 	// MaxDimensions is the largest number of dimensions in a dimension set.

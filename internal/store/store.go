@@ -150,6 +150,7 @@ func (s *Store) Create(ctx context.Context, req CreateRequest) (*job.Job, bool, 
 		writes = append(writes, write)
 	}
 	writes = append(writes, s.counterWrites(j.StoreID, "", j.Status)...)
+	writes = append(writes, s.metricWrites(j, metricDelta{at: now, counter: "created"})...)
 	if req.Event.Message != "" {
 		put, err := s.logPut(j.ID, req.Event)
 		if err != nil {

@@ -43,6 +43,8 @@ type change struct {
 	remove []string
 	// event is the log line the transition writes, in the same transaction.
 	event LogEntry
+	// at is when the transition happens (the times it sets); now if zero.
+	at time.Time
 }
 
 // apply writes a transition in one transaction: the job (conditional on its
@@ -52,7 +54,12 @@ func (s *Store) apply(ctx context.Context, j *job.Job, f fence, c change) error 
 	if !job.CanTransition(j.Status, c.to) {
 		return fmt.Errorf("job %s cannot go from %s to %s", j.ID, j.Status, c.to)
 	}
-	now := s.opts.Now()
+	now := c.at
+	if now.IsZero() {
+		now = s.opts.Now()
+	}
+	// Metrics count in the milliseconds the job's times are written in.
+	now = now.Truncate(time.Millisecond)
 	if c.set == nil {
 		c.set = map[string]types.AttributeValue{}
 	}
@@ -119,6 +126,7 @@ func (s *Store) apply(ctx context.Context, j *job.Job, f fence, c change) error 
 		}})
 	}
 	writes = append(writes, s.counterWrites(j.StoreID, j.Status, c.to)...)
+	writes = append(writes, s.metricWrites(j, transitionMetrics(j, c.to, now))...)
 	if c.event.Message != "" {
 		put, err := s.logPut(j.ID, c.event)
 		if err != nil {
@@ -142,6 +150,27 @@ func (s *Store) apply(ctx context.Context, j *job.Job, f fence, c change) error 
 	default:
 		return fmt.Errorf("move job %s from %s to %s: %w", j.ID, j.Status, c.to, err)
 	}
+}
+
+// transitionMetrics is what a transition counts in its day's metrics.
+func transitionMetrics(j *job.Job, to job.Status, now time.Time) metricDelta {
+	d := metricDelta{at: now}
+	switch to {
+	case job.StatusRunning:
+		if j.StartedAt == nil {
+			d.hasWait, d.wait = true, now.Sub(j.CreatedAt.Time)
+		}
+	case job.StatusCompleted:
+		d.counter = "completed"
+		if j.StartedAt != nil {
+			d.hasRun, d.run = true, now.Sub(j.StartedAt.Time)
+		}
+	case job.StatusFailed, job.StatusCancelled:
+		d.counter = string(to)
+	case job.StatusRetrying:
+		d.counter = "retried"
+	}
+	return d
 }
 
 func sortedKeys(m map[string]types.AttributeValue) []string {
@@ -185,7 +214,7 @@ func (s *Store) Claim(ctx context.Context, j *job.Job, lease Lease, sweepGrace t
 		"due_pk":           str(dueShard(j.ID)),
 		"due_at":           number(lease.ExpiresAt.Add(sweepGrace).UnixMilli()),
 	}
-	err := s.apply(ctx, j, fence{version: j.Version}, change{to: job.StatusRunning, set: set, remove: []string{"continuation", "next_attempt_at"}, event: event})
+	err := s.apply(ctx, j, fence{version: j.Version}, change{to: job.StatusRunning, set: set, remove: []string{"continuation", "next_attempt_at"}, event: event, at: now})
 	if err != nil {
 		return nil, err
 	}
@@ -289,7 +318,7 @@ func (s *Store) Finish(ctx context.Context, j *job.Job, o Outcome) error {
 		set["due_at"] = number(o.NextAttemptAt.Add(o.SweepGrace).UnixMilli())
 		remove = append(remove, "lease_token", "lease_expires_at")
 	}
-	return s.apply(ctx, j, fence{leaseToken: j.LeaseToken}, change{to: o.Status, set: set, remove: remove, event: o.Event})
+	return s.apply(ctx, j, fence{leaseToken: j.LeaseToken}, change{to: o.Status, set: set, remove: remove, event: o.Event, at: now})
 }
 
 // Release hands a running job on without ending its attempt: the lease is

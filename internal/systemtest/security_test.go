@@ -56,6 +56,7 @@ func TestAStoreSeesAndTouchesOnlyItsOwnJobs(t *testing.T) {
 		{http.MethodPost, "/api/background-jobs/" + id + "/retry"},
 		{http.MethodGet, "/api/background-jobs?store_id=alice"},
 		{http.MethodGet, "/api/background-jobs/status?store_id=alice"},
+		{http.MethodGet, "/api/background-jobs/metrics?store_id=alice"},
 	} {
 		status, out := call(t, probe.method, base+probe.path, nil, bob...)
 		if status != http.StatusNotFound {

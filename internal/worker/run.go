@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/dainostore/jobs/internal/emf"
 	"github.com/dainostore/jobs/internal/handler"
 	"github.com/dainostore/jobs/internal/job"
 	"github.com/dainostore/jobs/internal/queue"
@@ -89,6 +90,7 @@ func (w *Worker) run(ctx context.Context, log *slog.Logger, j *job.Job, entry *h
 			Event: w.failEvent("retry_scheduled", j.Attempts, "attempt %d failed: %s; retry in %s, at %s", j.Attempts, message, decision.Delay, job.NewTime(next))}) {
 			return
 		}
+		w.emitMetrics(log, j, job.StatusRetrying)
 		// The same message carries the retry: hidden until the next attempt.
 		w.setVisibility(ctx, log, msg, decision.Delay)
 		if err := w.queues.Wake(ctx, decision.Delay); err != nil {
@@ -125,6 +127,7 @@ func (w *Worker) finish(ctx context.Context, log *slog.Logger, j *job.Job, msg *
 	if !w.record(ctx, log, j, o) {
 		return
 	}
+	w.emitMetrics(log, j, o.Status)
 	log.Info("job finished", "status", string(o.Status))
 	w.deleteMessage(ctx, log, msg)
 }
@@ -169,5 +172,35 @@ func (w *Worker) continueLater(ctx context.Context, log *slog.Logger, j *job.Job
 	w.deleteMessage(ctx, log, msg)
 	if err := w.queues.Wake(ctx, 0); err != nil {
 		log.Error("wake for continuation", "error", err)
+	}
+}
+
+// metricNames are the EMF counters of each outcome.
+var metricNames = map[job.Status]string{
+	job.StatusCompleted: "JobsCompleted",
+	job.StatusFailed:    "JobsFailed",
+	job.StatusCancelled: "JobsCancelled",
+	job.StatusRetrying:  "JobsRetried",
+}
+
+// emitMetrics writes the outcome's EMF line, by job type and priority: a
+// count, how long the job has run since it first started, and with its
+// final outcome how long it waited in the queue before that.
+func (w *Worker) emitMetrics(log *slog.Logger, j *job.Job, status job.Status) {
+	if w.cfg.Metrics == nil {
+		return
+	}
+	now := w.cfg.Now()
+	metrics := []emf.Metric{{Name: metricNames[status], Unit: emf.Count, Value: 1}}
+	if j.StartedAt != nil {
+		metrics = append(metrics, emf.Metric{Name: "Duration", Unit: emf.Milliseconds, Value: float64(now.Sub(j.StartedAt.Time).Milliseconds())})
+		if status.Terminal() {
+			metrics = append(metrics, emf.Metric{Name: "QueueWait", Unit: emf.Milliseconds, Value: float64(j.StartedAt.Sub(j.CreatedAt.Time).Milliseconds())})
+		}
+	}
+	dimensions := map[string]string{"JobType": j.Type, "Priority": j.Priority.String()}
+	properties := map[string]any{"job_id": j.ID, "store_id": j.StoreID, "attempt": j.Attempts}
+	if err := w.cfg.Metrics.Emit(now, dimensions, metrics, properties); err != nil {
+		log.Warn("emit metrics", "error", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/dainostore/jobs/internal/emf"
 	"github.com/dainostore/jobs/internal/handler"
 	"github.com/dainostore/jobs/internal/job"
 	"github.com/dainostore/jobs/internal/queue"
@@ -48,6 +49,9 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives the worker's structured logs.
 	Logger *slog.Logger
+	// Metrics, when set, receives a CloudWatch Embedded Metric Format line
+	// per outcome, so CloudWatch metrics and alarms need no API call.
+	Metrics *emf.Writer
 }
 
 func (c Config) withDefaults() Config {
