@@ -22,7 +22,9 @@
 #   eval "$(localstack/emulators.sh start)"
 #
 # DIR/env holds:
+#   export AWS_ENDPOINT_URL=http://127.0.0.1:9     (any other service: refused at once, never AWS)
 #   export AWS_ENDPOINT_URL_SQS=http://127.0.0.1:<sqs port>
+#   export AWS_ENDPOINT_URL_SNS=http://127.0.0.1:<sqs port>   (fauxqs serves both)
 #   export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:<dynamodb port>
 #   export AWS_REGION=us-east-1
 #   export AWS_ACCESS_KEY_ID=local
@@ -355,7 +357,9 @@ write_env() {
 	mv -f -- "$tmp" "$PORTS_FILE"
 	tmp=$(mktemp "$state_dir/.env.XXXXXX")
 	cat >"$tmp" <<EOF
+export AWS_ENDPOINT_URL=http://127.0.0.1:9
 export AWS_ENDPOINT_URL_SQS=http://127.0.0.1:$SQS_PORT
+export AWS_ENDPOINT_URL_SNS=http://127.0.0.1:$SQS_PORT
 export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$DYNAMODB_PORT
 export AWS_REGION=us-east-1
 export AWS_ACCESS_KEY_ID=local

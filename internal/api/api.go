@@ -74,6 +74,7 @@ func (s *Server) routeTable() []Route {
 		{Pattern: "POST /api/background-jobs/pause", OperatorOnly: true, handler: s.pauseQueue},
 		{Pattern: "POST /api/background-jobs/resume", OperatorOnly: true, handler: s.resumeQueue},
 		{Pattern: "GET /api/background-jobs/dead-letters", OperatorOnly: true, handler: s.deadLetters},
+		{Pattern: "GET /api/background-jobs/alerts", OperatorOnly: true, handler: s.alerts},
 	}
 }
 

@@ -10,8 +10,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/dainostore/jobs/internal/alert"
 	"github.com/dainostore/jobs/internal/api"
 	"github.com/dainostore/jobs/internal/auth"
 	"github.com/dainostore/jobs/internal/awsconfig"
@@ -40,6 +42,7 @@ type App struct {
 	HTTP      http.Handler
 	Worker    *worker.Worker
 	Scheduler *scheduler.Scheduler
+	Alerts    *alert.Monitor
 	Log       *slog.Logger
 }
 
@@ -58,6 +61,10 @@ type Overrides struct {
 	// Authenticator replaces API Gateway's claims (the local process checks
 	// tokens itself).
 	Authenticator auth.Authenticator
+	// AlertRules replaces the default alert thresholds.
+	AlertRules *alert.Rules
+	// SNSOptions adjust the SNS client of the alarm topic.
+	SNSOptions []func(*sns.Options)
 }
 
 // New builds the app.
@@ -109,7 +116,16 @@ func New(ctx context.Context, cfg config.Config, awsCfg aws.Config, log *slog.Lo
 		wc.Logger = log
 	}
 	a.Worker = worker.New(a.Store, a.Queues, a.Handlers, wc)
-	a.Scheduler = scheduler.New(a.Store, a.Queues, a.Dispatcher, cfg.MaxConcurrency, 5*cfg.Lease, log)
+	rules := alert.DefaultRules
+	if o.AlertRules != nil {
+		rules = *o.AlertRules
+	}
+	var publisher alert.Publisher
+	if cfg.AlarmTopicARN != "" {
+		publisher = alert.SNSPublisher{Client: sns.NewFromConfig(awsCfg, o.SNSOptions...), TopicARN: cfg.AlarmTopicARN}
+	}
+	a.Alerts = alert.NewMonitor(a.Store, a.Queues, rules, publisher, log)
+	a.Scheduler = scheduler.New(a.Store, a.Queues, a.Dispatcher, a.Alerts, cfg.MaxConcurrency, 5*cfg.Lease, log)
 	return a, nil
 }
 

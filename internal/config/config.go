@@ -40,6 +40,8 @@ type Config struct {
 	// signatures (deployed, API Gateway does).
 	AuthHS256Secret string // JOBS_AUTH_HS256_SECRET
 	AuthJWKSFile    string // JOBS_AUTH_JWKS_FILE
+	// AlarmTopicARN, when set, receives alerts as they open and resolve.
+	AlarmTopicARN string // JOBS_ALARM_TOPIC_ARN
 	// CreateRateLimit is how many jobs one store may create per minute.
 	CreateRateLimit int // JOBS_CREATE_RATE_LIMIT
 	// DiagnosticJobs registers dev:simulate.
@@ -98,6 +100,7 @@ func parse(c Config, getenv func(string) string) (Config, error) {
 	str("JOBS_AUTH_AUDIENCE", &c.AuthAudience)
 	str("JOBS_AUTH_HS256_SECRET", &c.AuthHS256Secret)
 	str("JOBS_AUTH_JWKS_FILE", &c.AuthJWKSFile)
+	str("JOBS_ALARM_TOPIC_ARN", &c.AlarmTopicARN)
 	if v := getenv("JOBS_CREATE_RATE_LIMIT"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {

@@ -163,9 +163,11 @@ type Job struct {
 	StartedAt       *Time           `json:"started_at"`
 	FinishedAt      *Time           `json:"finished_at"`
 	NextAttemptAt   *Time           `json:"next_attempt_at,omitempty"`
-	Error           string          `json:"error,omitempty"`
-	Result          json.RawMessage `json:"result,omitempty"`
-	CancelRequested bool            `json:"cancel_requested,omitempty"`
+	// ProgressChangedAt is when the progress last moved.
+	ProgressChangedAt *Time           `json:"progress_changed_at,omitempty"`
+	Error             string          `json:"error,omitempty"`
+	Result            json.RawMessage `json:"result,omitempty"`
+	CancelRequested   bool            `json:"cancel_requested,omitempty"`
 
 	// Fields the worker uses and the API does not show.
 	Checkpoint     json.RawMessage `json:"-"`

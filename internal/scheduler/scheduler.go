@@ -20,8 +20,14 @@ import (
 // TaskSweep is the name of the sweep task.
 const TaskSweep = "sweep"
 
+// HealthCheck is what the sweep runs after it swept: the alert monitor.
+type HealthCheck interface {
+	Check(ctx context.Context) error
+}
+
 // Scheduler runs scheduled tasks.
 type Scheduler struct {
+	health         HealthCheck // nil: no alerts
 	store          *store.Store
 	queues         *queue.Queues
 	dispatcher     *dispatch.Dispatcher
@@ -33,8 +39,8 @@ type Scheduler struct {
 }
 
 // New returns a Scheduler.
-func New(s *store.Store, q *queue.Queues, d *dispatch.Dispatcher, maxConcurrency int, resendAfter time.Duration, log *slog.Logger) *Scheduler {
-	return &Scheduler{store: s, queues: q, dispatcher: d, maxConcurrency: maxConcurrency, resendAfter: resendAfter, log: log}
+func New(s *store.Store, q *queue.Queues, d *dispatch.Dispatcher, health HealthCheck, maxConcurrency int, resendAfter time.Duration, log *slog.Logger) *Scheduler {
+	return &Scheduler{store: s, queues: q, dispatcher: d, health: health, maxConcurrency: maxConcurrency, resendAfter: resendAfter, log: log}
 }
 
 // Run runs the named task.
@@ -42,6 +48,9 @@ func (s *Scheduler) Run(ctx context.Context, task string) error {
 	switch task {
 	case TaskSweep:
 		_, err := s.Sweep(ctx)
+		if s.health != nil {
+			err = errors.Join(err, s.health.Check(ctx))
+		}
 		return err
 	}
 	return fmt.Errorf("unknown scheduled task %q", task)

@@ -19,28 +19,29 @@ type jobItem struct {
 	PK string `dynamodbav:"pk"`
 	SK string `dynamodbav:"sk"`
 
-	ID              string `dynamodbav:"id"`
-	StoreID         string `dynamodbav:"store_id"`
-	Type            string `dynamodbav:"type"`
-	Status          string `dynamodbav:"status"`
-	Priority        int    `dynamodbav:"priority"`
-	Payload         string `dynamodbav:"payload"`
-	Progress        int    `dynamodbav:"progress"`
-	ProgressMessage string `dynamodbav:"progress_message"`
-	Attempts        int    `dynamodbav:"attempts"`
-	MaxAttempts     int    `dynamodbav:"max_attempts"`
-	CreatedAt       string `dynamodbav:"created_at"`
-	StartedAt       string `dynamodbav:"started_at,omitempty"`
-	FinishedAt      string `dynamodbav:"finished_at,omitempty"`
-	NextAttemptAt   string `dynamodbav:"next_attempt_at,omitempty"`
-	Error           string `dynamodbav:"error,omitempty"`
-	Result          string `dynamodbav:"result,omitempty"`
-	Checkpoint      string `dynamodbav:"checkpoint,omitempty"`
-	CancelRequested bool   `dynamodbav:"cancel_requested,omitempty"`
-	LeaseToken      string `dynamodbav:"lease_token,omitempty"`
-	LeaseExpiresAt  int64  `dynamodbav:"lease_expires_at,omitempty"` // unix milliseconds
-	Continuation    bool   `dynamodbav:"continuation,omitempty"`
-	Version         int64  `dynamodbav:"version"`
+	ID                string `dynamodbav:"id"`
+	StoreID           string `dynamodbav:"store_id"`
+	Type              string `dynamodbav:"type"`
+	Status            string `dynamodbav:"status"`
+	Priority          int    `dynamodbav:"priority"`
+	Payload           string `dynamodbav:"payload"`
+	Progress          int    `dynamodbav:"progress"`
+	ProgressMessage   string `dynamodbav:"progress_message"`
+	Attempts          int    `dynamodbav:"attempts"`
+	MaxAttempts       int    `dynamodbav:"max_attempts"`
+	CreatedAt         string `dynamodbav:"created_at"`
+	StartedAt         string `dynamodbav:"started_at,omitempty"`
+	FinishedAt        string `dynamodbav:"finished_at,omitempty"`
+	NextAttemptAt     string `dynamodbav:"next_attempt_at,omitempty"`
+	ProgressChangedAt string `dynamodbav:"progress_changed_at,omitempty"`
+	Error             string `dynamodbav:"error,omitempty"`
+	Result            string `dynamodbav:"result,omitempty"`
+	Checkpoint        string `dynamodbav:"checkpoint,omitempty"`
+	CancelRequested   bool   `dynamodbav:"cancel_requested,omitempty"`
+	LeaseToken        string `dynamodbav:"lease_token,omitempty"`
+	LeaseExpiresAt    int64  `dynamodbav:"lease_expires_at,omitempty"` // unix milliseconds
+	Continuation      bool   `dynamodbav:"continuation,omitempty"`
+	Version           int64  `dynamodbav:"version"`
 
 	StorePK string `dynamodbav:"store_pk"`
 	StoreSK string `dynamodbav:"store_sk"`
@@ -153,7 +154,7 @@ func jobFromAttributes(av map[string]types.AttributeValue) (*job.Job, error) {
 	for _, f := range []struct {
 		src string
 		dst **job.Time
-	}{{it.StartedAt, &j.StartedAt}, {it.FinishedAt, &j.FinishedAt}, {it.NextAttemptAt, &j.NextAttemptAt}} {
+	}{{it.StartedAt, &j.StartedAt}, {it.FinishedAt, &j.FinishedAt}, {it.NextAttemptAt, &j.NextAttemptAt}, {it.ProgressChangedAt, &j.ProgressChangedAt}} {
 		t, err := parseTime(f.src)
 		if err != nil {
 			return nil, fmt.Errorf("decode job %s: %w", it.ID, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,43 +47,103 @@ type metricDelta struct {
 
 func day(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
-// metricWrites adds a delta to the all-stores and the store's item of its day.
+// metricWrites adds a delta to the all-stores and the store's item of its
+// day. The all-stores item also counts completions and failures per hour,
+// for the alerts' recent failure rate.
 func (s *Store) metricWrites(j *job.Job, d metricDelta) []types.TransactWriteItem {
-	if d.counter == "" && !d.hasRun && !d.hasWait {
-		return nil
-	}
-	names := map[string]string{}
-	values := map[string]types.AttributeValue{":one": number(1), ":expires": number(d.at.Add(metricRetention).Unix())}
-	var adds []string
-	add := func(attr string) {
-		placeholder := "#a" + strconv.Itoa(len(names))
-		names[placeholder] = attr
-		adds = append(adds, placeholder+" :one")
-	}
+	var attrs []string
 	if d.counter != "" {
-		add(d.counter)
+		attrs = append(attrs, d.counter)
 	}
 	if d.hasRun {
-		add(runPrefix + histogram.Key(histogram.Bucket(d.run)))
+		attrs = append(attrs, runPrefix+histogram.Key(histogram.Bucket(d.run)))
 	}
 	if d.hasWait {
-		add(waitPrefix + histogram.Key(histogram.Bucket(d.wait)))
+		attrs = append(attrs, waitPrefix+histogram.Key(histogram.Bucket(d.wait)))
+	}
+	if len(attrs) == 0 {
+		return nil
+	}
+	allStores := attrs
+	if d.counter == "completed" || d.counter == "failed" {
+		allStores = append(slices.Clip(attrs), hourKey(d.at, d.counter))
 	}
 	shard := strconv.Itoa(rand.IntN(metricShards))
-	writes := make([]types.TransactWriteItem, 0, 2)
-	for _, scope := range []string{"ALL", "STORE#" + j.StoreID} {
-		writes = append(writes, types.TransactWriteItem{Update: &types.Update{
-			TableName: &s.table,
-			Key: map[string]types.AttributeValue{
-				schema.PartitionKey: str("METRICS#" + day(d.at)),
-				schema.SortKey:      str(scope + "|" + j.Type + "|" + shard),
-			},
-			UpdateExpression:          aws.String("ADD " + strings.Join(adds, ", ") + " SET expires_at = :expires"),
-			ExpressionAttributeNames:  names,
-			ExpressionAttributeValues: values,
-		}})
+	return []types.TransactWriteItem{
+		s.metricUpdate(d.at, "ALL|"+j.Type+"|"+shard, allStores),
+		s.metricUpdate(d.at, "STORE#"+j.StoreID+"|"+j.Type+"|"+shard, attrs),
 	}
-	return writes
+}
+
+// metricUpdate adds one to each attribute of a day's metric item.
+func (s *Store) metricUpdate(at time.Time, sortKey string, attrs []string) types.TransactWriteItem {
+	names := map[string]string{}
+	adds := make([]string, len(attrs))
+	for i, attr := range attrs {
+		placeholder := "#a" + strconv.Itoa(i)
+		names[placeholder] = attr
+		adds[i] = placeholder + " :one"
+	}
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName: &s.table,
+		Key: map[string]types.AttributeValue{
+			schema.PartitionKey: str("METRICS#" + day(at)),
+			schema.SortKey:      str(sortKey),
+		},
+		UpdateExpression:          aws.String("ADD " + strings.Join(adds, ", ") + " SET expires_at = :expires"),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: map[string]types.AttributeValue{":one": number(1), ":expires": number(at.Add(metricRetention).Unix())},
+	}}
+}
+
+// hourKey is the attribute counting an outcome in the hour of at.
+func hourKey(at time.Time, counter string) string {
+	return fmt.Sprintf("h%02d_%s", at.UTC().Hour(), counter)
+}
+
+// RecentOutcomes counts completions and failures per job type over the
+// current and the previous hour (all stores): the alerts' window.
+func (s *Store) RecentOutcomes(ctx context.Context) (map[string][2]int64, error) {
+	now := s.opts.Now().UTC()
+	out := map[string][2]int64{}
+	for _, hour := range []time.Time{now.Add(-time.Hour), now} {
+		in := &dynamodb.QueryInput{
+			TableName:              &s.table,
+			KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :all)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":pk": str("METRICS#" + day(hour)), ":all": str("ALL|"),
+			},
+		}
+		for {
+			page, err := s.db.Query(ctx, in)
+			if err != nil {
+				return nil, fmt.Errorf("read recent outcomes: %w", err)
+			}
+			for _, item := range page.Items {
+				parts := strings.Split(stringAttr(item, schema.SortKey), "|")
+				if len(parts) != 3 {
+					continue
+				}
+				counts := out[parts[1]]
+				counts[0] += numberAttr(item, hourKey(hour, "completed"))
+				counts[1] += numberAttr(item, hourKey(hour, "failed"))
+				out[parts[1]] = counts
+			}
+			if len(page.LastEvaluatedKey) == 0 {
+				break
+			}
+			in.ExclusiveStartKey = page.LastEvaluatedKey
+		}
+	}
+	return out, nil
+}
+
+func numberAttr(item map[string]types.AttributeValue, name string) int64 {
+	if n, ok := item[name].(*types.AttributeValueMemberN); ok {
+		v, _ := strconv.ParseInt(n.Value, 10, 64)
+		return v
+	}
+	return 0
 }
 
 // DayMetrics are one day's figures for one job type.

@@ -45,6 +45,8 @@ type change struct {
 	event LogEntry
 	// at is when the transition happens (the times it sets); now if zero.
 	at time.Time
+	// failure, for a failed attempt, is counted in its day's failure groups.
+	failure *Failure
 }
 
 // apply writes a transition in one transaction: the job (conditional on its
@@ -127,6 +129,9 @@ func (s *Store) apply(ctx context.Context, j *job.Job, f fence, c change) error 
 	}
 	writes = append(writes, s.counterWrites(j.StoreID, j.Status, c.to)...)
 	writes = append(writes, s.metricWrites(j, transitionMetrics(j, c.to, now))...)
+	if c.failure != nil {
+		writes = append(writes, s.failureWrite(j.Type, *c.failure, now))
+	}
 	if c.event.Message != "" {
 		put, err := s.logPut(j.ID, c.event)
 		if err != nil {
@@ -207,12 +212,13 @@ func (s *Store) Claim(ctx context.Context, j *job.Job, lease Lease, sweepGrace t
 		claimed.StartedAt = job.TimePtr(now)
 	}
 	set := map[string]types.AttributeValue{
-		"lease_token":      str(lease.Token),
-		"lease_expires_at": number(lease.ExpiresAt.UnixMilli()),
-		"attempts":         number(claimed.Attempts),
-		"started_at":       str(claimed.StartedAt.String()),
-		"due_pk":           str(dueShard(j.ID)),
-		"due_at":           number(lease.ExpiresAt.Add(sweepGrace).UnixMilli()),
+		"lease_token":         str(lease.Token),
+		"lease_expires_at":    number(lease.ExpiresAt.UnixMilli()),
+		"attempts":            number(claimed.Attempts),
+		"started_at":          str(claimed.StartedAt.String()),
+		"progress_changed_at": str(formatTime(now)),
+		"due_pk":              str(dueShard(j.ID)),
+		"due_at":              number(lease.ExpiresAt.Add(sweepGrace).UnixMilli()),
 	}
 	err := s.apply(ctx, j, fence{version: j.Version}, change{to: job.StatusRunning, set: set, remove: []string{"continuation", "next_attempt_at"}, event: event, at: now})
 	if err != nil {
@@ -226,6 +232,8 @@ func (s *Store) Claim(ctx context.Context, j *job.Job, lease Lease, sweepGrace t
 type Progress struct {
 	Percent int
 	Message string
+	// Changed says the percent or message moved since the last write.
+	Changed bool
 	// Checkpoint, when not nil, replaces the saved resume state.
 	Checkpoint json.RawMessage
 }
@@ -243,6 +251,9 @@ func (s *Store) SaveProgress(ctx context.Context, id string, lease Lease, p Prog
 	}
 	if p.Checkpoint != nil {
 		set["checkpoint"] = str(string(p.Checkpoint))
+	}
+	if p.Changed {
+		set["progress_changed_at"] = str(formatTime(s.opts.Now()))
 	}
 	return s.updateRunning(ctx, id, lease.Token, set)
 }
@@ -288,6 +299,8 @@ type Outcome struct {
 	SweepGrace    time.Duration
 	// Event is the log line that tells of the outcome.
 	Event LogEntry
+	// Failure is what went wrong, for a failed or retried attempt.
+	Failure *Failure
 }
 
 // Finish records how a worker's run of a job ended, under its lease.
@@ -318,7 +331,7 @@ func (s *Store) Finish(ctx context.Context, j *job.Job, o Outcome) error {
 		set["due_at"] = number(o.NextAttemptAt.Add(o.SweepGrace).UnixMilli())
 		remove = append(remove, "lease_token", "lease_expires_at")
 	}
-	return s.apply(ctx, j, fence{leaseToken: j.LeaseToken}, change{to: o.Status, set: set, remove: remove, event: o.Event, at: now})
+	return s.apply(ctx, j, fence{leaseToken: j.LeaseToken}, change{to: o.Status, set: set, remove: remove, event: o.Event, at: now, failure: o.Failure})
 }
 
 // Release hands a running job on without ending its attempt: the lease is

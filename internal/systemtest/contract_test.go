@@ -2,6 +2,7 @@ package systemtest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -155,6 +156,11 @@ func TestResponsesMatchTheOpenAPISchemas(t *testing.T) {
 	call(t, http.MethodPost, base+"/api/background-jobs/resume", nil, store...)
 	call(t, http.MethodGet, base+"/api/background-jobs/dead-letters", nil)
 	call(t, http.MethodGet, base+"/api/background-jobs/dead-letters", nil, store...)
+	if err := a.Scheduler.Run(context.Background(), "sweep"); err != nil {
+		t.Fatal(err)
+	}
+	call(t, http.MethodGet, base+"/api/background-jobs/alerts", nil)
+	call(t, http.MethodGet, base+"/api/background-jobs/alerts", nil, store...)
 
 	validate := compileResponseSchemas(t, loadOpenAPI(t))
 	covered := map[string]bool{}

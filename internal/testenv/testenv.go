@@ -45,7 +45,7 @@ type Env struct {
 // the emulators are not running, rather than skipping it.
 func New(t testing.TB) *Env {
 	t.Helper()
-	for _, name := range []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS"} {
+	for _, name := range []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_SNS"} {
 		if os.Getenv(name) == "" {
 			t.Fatalf("%s is not set: run the tests with `make test`, or start the emulators with "+
 				"`localstack/emulators.sh start` and `. localstack/.state/dev/env`", name)

@@ -81,13 +81,15 @@ func (w *Worker) run(ctx context.Context, log *slog.Logger, j *job.Job, entry *h
 		if !decision.Retry {
 			log.Warn("job failed", "error", message)
 			w.finish(ctx, log, j, msg, store.Outcome{Status: job.StatusFailed, Progress: progress, Error: message,
-				Event: w.failEvent("failed", j.Attempts, "attempt %d of %d failed for good: %s", j.Attempts, w.cfg.Retry.MaxAttempts(), message)})
+				Failure: &store.Failure{Kind: failureKind(err), Message: message},
+				Event:   w.failEvent("failed", j.Attempts, "attempt %d of %d failed for good: %s", j.Attempts, w.cfg.Retry.MaxAttempts(), message)})
 			return
 		}
 		next := w.cfg.Now().Add(decision.Delay)
 		log.Warn("job attempt failed, retry scheduled", "error", message, "delay", decision.Delay.String())
 		if !w.record(ctx, log, j, store.Outcome{Status: job.StatusRetrying, Progress: progress, Error: message, NextAttemptAt: next, SweepGrace: w.cfg.SweepGrace,
-			Event: w.failEvent("retry_scheduled", j.Attempts, "attempt %d failed: %s; retry in %s, at %s", j.Attempts, message, decision.Delay, job.NewTime(next))}) {
+			Failure: &store.Failure{Kind: failureKind(err), Message: message},
+			Event:   w.failEvent("retry_scheduled", j.Attempts, "attempt %d failed: %s; retry in %s, at %s", j.Attempts, message, decision.Delay, job.NewTime(next))}) {
 			return
 		}
 		w.emitMetrics(log, j, job.StatusRetrying)
@@ -104,10 +106,31 @@ func callHandler(ctx context.Context, entry *handler.Entry, rt *runtime) (result
 	defer func() {
 		if r := recover(); r != nil {
 			rt.log.Error("handler panicked", "panic", rt.scrub(fmt.Sprint(r)), "stack", string(debug.Stack()))
-			err = fmt.Errorf("handler panicked: %v", r)
+			err = panicError{fmt.Sprint(r)}
 		}
 	}()
 	return entry.Run(ctx, rt, rt.job.Payload)
+}
+
+// panicError is a handler's panic, turned into a failed attempt.
+type panicError struct{ value string }
+
+func (e panicError) Error() string { return "handler panicked: " + e.value }
+
+// failureKind names the kind of a failed attempt, for failure groups.
+func failureKind(err error) string {
+	var permanent *handler.PermanentError
+	var limited *handler.RateLimitedError
+	var panicked panicError
+	switch {
+	case errors.As(err, &permanent):
+		return "permanent"
+	case errors.As(err, &limited):
+		return "rate_limited"
+	case errors.As(err, &panicked):
+		return "panic"
+	}
+	return "error"
 }
 
 func isCancelled(err error) bool {

@@ -36,6 +36,9 @@ type runtime struct {
 	// logs wait for the next flush; written in batches with the progress.
 	logs             []store.LogEntry
 	lastCheckpointAt time.Time
+	// written is the progress as last written, to tell a move from a heartbeat.
+	writtenPercent int
+	writtenMessage string
 }
 
 // maxPendingLogs bounds the log lines kept while DynamoDB refuses them.
@@ -48,6 +51,7 @@ func newRuntime(w *Worker, log *slog.Logger, j *job.Job, secrets []string, cance
 	return &runtime{
 		w: w, log: log, job: j, cancel: cancel, secrets: secrets,
 		percent: j.Progress, message: j.ProgressMessage, checkpoint: j.Checkpoint,
+		writtenPercent: j.Progress, writtenMessage: j.ProgressMessage,
 		lastWrite: w.cfg.Now(),
 	}
 }
@@ -186,6 +190,9 @@ func (rt *runtime) snapshot() store.Progress {
 // extends the lease. It stops the handler if the job was cancelled or the
 // lease lost.
 func (rt *runtime) save(ctx context.Context, p store.Progress) error {
+	rt.mu.Lock()
+	p.Changed = p.Percent != rt.writtenPercent || p.Message != rt.writtenMessage
+	rt.mu.Unlock()
 	lease := store.Lease{Token: rt.job.LeaseToken, ExpiresAt: rt.w.cfg.Now().Add(rt.w.cfg.Lease)}
 	cancelRequested, err := rt.w.store.SaveProgress(ctx, rt.job.ID, lease, p, rt.w.cfg.SweepGrace)
 	if errors.Is(err, store.ErrStale) {
@@ -197,6 +204,7 @@ func (rt *runtime) save(ctx context.Context, p store.Progress) error {
 	}
 	rt.mu.Lock()
 	rt.lastWrite = rt.w.cfg.Now()
+	rt.writtenPercent, rt.writtenMessage = p.Percent, p.Message
 	if p.Checkpoint != nil || (p.Percent == rt.percent && p.Message == rt.message) {
 		rt.dirty = false
 	}

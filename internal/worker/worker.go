@@ -273,6 +273,7 @@ func (w *Worker) handle(ctx context.Context, msg *queue.Message, pauses store.Pa
 			Status:   job.StatusFailed,
 			Progress: store.Progress{Percent: j.Progress, Message: j.ProgressMessage},
 			Error:    lost,
+			Failure:  &store.Failure{Kind: "lost_worker", Message: lost},
 			Event:    w.failEvent("failed", j.Attempts, "failed: %s", lost),
 		})
 		return

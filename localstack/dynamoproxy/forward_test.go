@@ -1,9 +1,12 @@
 package dynamoproxy
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -134,5 +137,33 @@ func TestSDKOperationsThroughProxy(t *testing.T) {
 	}
 	if out.Count != 1 || strAttr(out.Items[0], "state") != "queued" {
 		t.Errorf("Query = %+v", out.Items)
+	}
+}
+
+// Clients give up on calls all the time (a cancelled context, a closed
+// connection). dynalite throws, and exits, when a request it is reading is
+// cut off, so the proxy must never pass a client's abort on.
+func TestClientsThatGiveUpDoNotTakeDynaliteDown(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{})
+	tbl := e.newTable(t)
+	host := strings.TrimPrefix(e.url, "http://")
+	for i := range 20 {
+		// Headers promise a body that never fully arrives.
+		conn, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nX-Amz-Target: %sQuery\r\nContent-Length: 1000\r\n\r\n{\"TableName\":", host, jsonContentType, targetPrefix)
+		conn.Close()
+		// A call whose context ends while dynalite works on it.
+		cctx, cancel := context.WithTimeout(context.Background(), time.Duration(i%5)*time.Millisecond)
+		_, _ = e.client.Scan(cctx, &dynamodb.ScanInput{TableName: aws.String(tbl)})
+		cancel()
+	}
+	time.Sleep(200 * time.Millisecond) // let dynalite finish what it was sent
+	e.put(t, tbl, item("job", "still-here", "state", s("ok")))
+	if got := e.get(t, tbl, "job", "still-here"); strAttr(got, "state") != "ok" {
+		t.Fatalf("dynalite no longer answers after clients gave up: %v", got)
 	}
 }

@@ -180,20 +180,28 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // forwardRequest sends the request to dynalite unchanged under the read lock.
 func (p *Proxy) forwardRequest(w http.ResponseWriter, r *http.Request, op string) {
+	// The whole request is read first and sent upstream detached from the
+	// client: dynalite crashes (it throws on the request's "aborted" error)
+	// when a request is cut off midway, as happens whenever a client gives
+	// up on a call.
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes))
+	if err != nil {
+		writeAPIError(w, newAPIError(http.StatusBadRequest, "com.amazon.coral.service#SerializationException", "cannot read request body: "+err.Error()))
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*time.Minute)
+	defer cancel()
 	if op == "DeleteTable" || op == "CreateTable" {
 		// Remember the table name so cached state can be dropped once
 		// dynalite confirms.
-		body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes))
-		if err != nil {
-			writeAPIError(w, newAPIError(http.StatusBadRequest, "com.amazon.coral.service#SerializationException", "cannot read request body: "+err.Error()))
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
 		var in struct{ TableName string }
 		if json.Unmarshal(body, &in) == nil && in.TableName != "" {
-			r = r.WithContext(context.WithValue(r.Context(), tableOpKey{}, tableOp{op: op, table: in.TableName}))
+			ctx = context.WithValue(ctx, tableOpKey{}, tableOp{op: op, table: in.TableName})
 		}
 	}
+	r = r.WithContext(ctx)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	p.forward.ServeHTTP(&noSniffWriter{ResponseWriter: w}, r)
