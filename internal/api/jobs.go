@@ -214,11 +214,12 @@ func (s *Server) jobStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 // loadJob reads the job of the path, if the caller may see it. Another
-// store's job is "not found": its existence is not revealed.
+// store's job is "not found": its existence is not revealed; so is a job
+// past its retention that TTL has not deleted yet.
 func (s *Server) loadJob(w http.ResponseWriter, r *http.Request) (*job.Job, bool) {
 	id := r.PathValue("id")
 	j, err := s.store.Get(r.Context(), id)
-	if err == nil && !principal(r).CanSee(j.StoreID) {
+	if err == nil && (!principal(r).CanSee(j.StoreID) || (!j.ExpiresAt.IsZero() && !j.ExpiresAt.After(s.store.Now()))) {
 		err = store.ErrNotFound
 	}
 	if errors.Is(err, store.ErrNotFound) {

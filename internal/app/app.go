@@ -84,11 +84,17 @@ func New(ctx context.Context, cfg config.Config, awsCfg aws.Config, log *slog.Lo
 	if storeOptions.CreateRateLimit == 0 {
 		storeOptions.CreateRateLimit = cfg.CreateRateLimit
 	}
+	if storeOptions.Retention == 0 {
+		storeOptions.Retention = cfg.Retention
+	}
+	if storeOptions.FailedRetention == 0 {
+		storeOptions.FailedRetention = cfg.FailedRetention
+	}
 	a.Store = store.New(a.DB, cfg.TableName, storeOptions)
 	a.Queues = queue.New(a.SQS, *urls)
 	a.Handlers = o.Handlers
 	if a.Handlers == nil {
-		a.Handlers = jobtype.Registry(jobtype.Options{Diagnostic: cfg.DiagnosticJobs})
+		a.Handlers = jobtype.Registry(jobtype.Options{Diagnostic: cfg.DiagnosticJobs, Store: a.Store})
 	}
 	policy := retry.Policy{Delays: cfg.RetryDelays}
 	a.Dispatcher = dispatch.New(a.Store, a.Queues, policy.MaxAttempts(), log)

@@ -30,6 +30,13 @@ type Config struct {
 	// EmptyPollWait long-polls each queue this long before a worker decides
 	// that all are empty (a short poll samples only some SQS servers).
 	EmptyPollWait time.Duration // JOBS_EMPTY_POLL_WAIT
+	// CleanupInterval is how often the local process creates system:cleanup
+	// (an EventBridge rule when deployed).
+	CleanupInterval time.Duration // JOBS_CLEANUP_INTERVAL
+	// Retention is how long completed jobs are kept, FailedRetention failed
+	// and cancelled ones (and every job's log).
+	Retention       time.Duration // JOBS_RETENTION
+	FailedRetention time.Duration // JOBS_FAILED_RETENTION
 	// StarvationWait bounds how long a job waits behind more urgent ones.
 	StarvationWait time.Duration // JOBS_STARVATION_WAIT
 	// AuthIssuer and AuthAudience are what tokens must carry: the JWT
@@ -62,6 +69,9 @@ func Defaults() Config {
 		DeadlineMargin:  20 * time.Second,
 		SweepInterval:   time.Minute,
 		StarvationWait:  2 * time.Minute,
+		CleanupInterval: time.Hour,
+		Retention:       30 * 24 * time.Hour,
+		FailedRetention: 90 * 24 * time.Hour,
 		EmptyPollWait:   time.Second,
 		AuthIssuer:      "dainostore-jobs-local",
 		AuthAudience:    "background-jobs",
@@ -130,6 +140,9 @@ func parse(c Config, getenv func(string) string) (Config, error) {
 	duration("JOBS_DEADLINE_MARGIN", &c.DeadlineMargin)
 	duration("JOBS_SWEEP_INTERVAL", &c.SweepInterval)
 	duration("JOBS_STARVATION_WAIT", &c.StarvationWait)
+	duration("JOBS_CLEANUP_INTERVAL", &c.CleanupInterval)
+	duration("JOBS_RETENTION", &c.Retention)
+	duration("JOBS_FAILED_RETENTION", &c.FailedRetention)
 	if v := getenv("JOBS_EMPTY_POLL_WAIT"); v == "0" || v == "0s" {
 		c.EmptyPollWait = 0
 	} else {

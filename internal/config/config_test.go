@@ -19,6 +19,9 @@ func TestDefaults(t *testing.T) {
 	if c.MaxConcurrency != 5 || c.HTTPAddr != "127.0.0.1:8080" || len(c.RetryDelays) != 3 || c.RetryDelays[2] != 5*time.Minute || c.DiagnosticJobs {
 		t.Errorf("defaults = %+v", c)
 	}
+	if c.Retention != 30*24*time.Hour || c.FailedRetention != 90*24*time.Hour || c.CleanupInterval != time.Hour || c.SweepInterval != time.Minute || c.CreateRateLimit != 120 {
+		t.Errorf("retention and schedules = %+v", c)
+	}
 }
 
 func TestFromEnvironment(t *testing.T) {

@@ -175,6 +175,8 @@ type Job struct {
 	LeaseExpiresAt time.Time       `json:"-"`
 	Continuation   bool            `json:"-"`
 	Version        int64           `json:"-"`
+	// ExpiresAt is when a finished job is deleted; zero while it is active.
+	ExpiresAt time.Time `json:"-"`
 }
 
 // TimeLayout is RFC 3339 with milliseconds, in UTC, as every time in the API.

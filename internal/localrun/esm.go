@@ -132,14 +132,16 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-// Every runs fn now and then at each interval until ctx ends, like an
-// EventBridge schedule rule.
-func Every(ctx context.Context, interval time.Duration, name string, log *slog.Logger, fn func(context.Context) error) {
+// Every runs fn at each interval (and first at once if runAtStart) until
+// ctx ends, like an EventBridge schedule rule.
+func Every(ctx context.Context, interval time.Duration, runAtStart bool, name string, log *slog.Logger, fn func(context.Context) error) {
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
-	for {
-		if err := fn(ctx); err != nil && ctx.Err() == nil {
-			log.Error("scheduled task failed", "task", name, "error", err)
+	for run := runAtStart; ; run = true {
+		if run {
+			if err := fn(ctx); err != nil && ctx.Err() == nil {
+				log.Error("scheduled task failed", "task", name, "error", err)
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -44,11 +44,22 @@ func Serve(ctx context.Context, a *app.App, listener net.Listener) error {
 		return server.Shutdown(shutdownCtx)
 	})
 	group.Go(func() error { return mapping.Run(ctx) })
-	group.Go(func() error {
-		Every(ctx, a.Config.SweepInterval, scheduler.TaskSweep, a.Log, func(ctx context.Context) error {
-			return a.Scheduler.Run(ctx, scheduler.TaskSweep)
+	// The sweep also runs at start: a restarted process picks up at once
+	// what the previous one left behind.
+	for _, schedule := range []struct {
+		task       string
+		interval   time.Duration
+		runAtStart bool
+	}{
+		{scheduler.TaskSweep, a.Config.SweepInterval, true},
+		{scheduler.TaskCleanup, a.Config.CleanupInterval, false},
+	} {
+		group.Go(func() error {
+			Every(ctx, schedule.interval, schedule.runAtStart, schedule.task, a.Log, func(ctx context.Context) error {
+				return a.Scheduler.Run(ctx, schedule.task)
+			})
+			return nil
 		})
-		return nil
-	})
+	}
 	return group.Wait()
 }

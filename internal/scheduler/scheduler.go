@@ -17,8 +17,15 @@ import (
 	"github.com/dainostore/jobs/internal/store"
 )
 
-// TaskSweep is the name of the sweep task.
-const TaskSweep = "sweep"
+// Scheduled tasks. The sweep runs in the scheduler itself; a task named
+// after a system job type creates that job.
+const (
+	TaskSweep   = "sweep"
+	TaskCleanup = "system:cleanup"
+)
+
+// PlatformStore is the store id of system jobs.
+const PlatformStore = "platform"
 
 // HealthCheck is what the sweep runs after it swept: the alert monitor.
 type HealthCheck interface {
@@ -52,8 +59,26 @@ func (s *Scheduler) Run(ctx context.Context, task string) error {
 			err = errors.Join(err, s.health.Check(ctx))
 		}
 		return err
+	case TaskCleanup:
+		return s.createSystemJob(ctx, task)
 	}
 	return fmt.Errorf("unknown scheduled task %q", task)
+}
+
+// createSystemJob creates a system job, unless one of its type is still
+// active (a slow run must not pile up behind itself).
+func (s *Scheduler) createSystemJob(ctx context.Context, jobType string) error {
+	j, _, err := s.dispatcher.Create(ctx, dispatch.Request{StoreID: PlatformStore, Type: jobType, Priority: job.PriorityLow, CreatedBy: "the schedule"})
+	var active *store.DuplicateError
+	if errors.As(err, &active) {
+		s.log.Info("scheduled system job skipped: the previous one is still active", "type", jobType, "active_job_id", active.ExistingJobID)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create %s: %w", jobType, err)
+	}
+	s.log.Info("scheduled system job created", "type", jobType, "job_id", j.ID)
+	return nil
 }
 
 // SweepReport says what a sweep did.

@@ -26,6 +26,13 @@ const (
 	DueIndexPK = "due_pk"
 	DueIndexSK = "due_at"
 
+	// CleanupIndex is sparse: finished jobs and idempotency keys by the day
+	// they expire (so system:cleanup removes what TTL has not yet removed),
+	// and the active-job locks (so it can release orphaned ones).
+	CleanupIndex   = "cleanup"
+	CleanupIndexPK = "cleanup_pk"
+	CleanupIndexSK = "cleanup_sk"
+
 	// TTLAttribute holds the epoch second after which DynamoDB deletes an item.
 	TTLAttribute = "expires_at"
 )
@@ -61,6 +68,7 @@ var Table = TableDefinition{
 	Indexes: []Index{
 		{Name: StoreIndex, PartitionKey: StoreIndexPK, PartitionType: "S", SortKey: StoreIndexSK, SortType: "S", ProjectionType: StoreIndexProject},
 		{Name: DueIndex, PartitionKey: DueIndexPK, PartitionType: "S", SortKey: DueIndexSK, SortType: "N", ProjectionType: "KEYS_ONLY"},
+		{Name: CleanupIndex, PartitionKey: CleanupIndexPK, PartitionType: "S", SortKey: CleanupIndexSK, SortType: "S", ProjectionType: "KEYS_ONLY"},
 	},
 	TTLAttribute: TTLAttribute,
 }

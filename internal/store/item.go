@@ -58,6 +58,25 @@ func jobKey(id string) map[string]types.AttributeValue {
 	}
 }
 
+// lockItem is the (store, type) lock held by an active job. It is listed in
+// the cleanup index, so orphaned locks can be found without a scan.
+func lockItem(j *job.Job, now time.Time) map[string]types.AttributeValue {
+	item := lockKey(j.StoreID, j.Type)
+	item["job_id"] = str(j.ID)
+	item[schema.CleanupIndexPK] = str("LOCKS")
+	item[schema.CleanupIndexSK] = str(formatTime(now) + "#" + j.ID)
+	return item
+}
+
+// expiryEntry lists an expiring item in the cleanup index under the day it
+// expires.
+func expiryEntry(expires time.Time) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		schema.CleanupIndexPK: str("EXPIRES#" + day(expires)),
+		schema.CleanupIndexSK: str(formatTime(expires)),
+	}
+}
+
 func lockKey(storeID, jobType string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
 		schema.PartitionKey: &types.AttributeValueMemberS{Value: "LOCK#" + storeID + "#" + jobType},
@@ -150,6 +169,9 @@ func jobFromAttributes(av map[string]types.AttributeValue) (*job.Job, error) {
 	}
 	if it.LeaseExpiresAt != 0 {
 		j.LeaseExpiresAt = time.UnixMilli(it.LeaseExpiresAt).UTC()
+	}
+	if it.ExpiresAt != 0 {
+		j.ExpiresAt = time.Unix(it.ExpiresAt, 0).UTC()
 	}
 	for _, f := range []struct {
 		src string

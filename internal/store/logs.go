@@ -98,24 +98,33 @@ func (s *Store) AppendLogs(ctx context.Context, jobID string, entries []LogEntry
 			}
 			requests = append(requests, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
 		}
-		pending := map[string][]types.WriteRequest{s.table: requests}
-		for try := 0; len(pending) > 0; try++ {
-			if try > 0 {
-				select {
-				case <-time.After(time.Duration(try*50) * time.Millisecond):
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-			}
-			if try == 5 {
-				return fmt.Errorf("write logs of job %s: DynamoDB left %d unprocessed", jobID, len(pending[s.table]))
-			}
-			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
-			if err != nil {
-				return fmt.Errorf("write logs of job %s: %w", jobID, err)
-			}
-			pending = out.UnprocessedItems
+		if err := s.batchWrite(ctx, requests); err != nil {
+			return fmt.Errorf("write logs of job %s: %w", jobID, err)
 		}
+	}
+	return nil
+}
+
+// batchWrite writes up to 25 requests, retrying what DynamoDB leaves
+// unprocessed.
+func (s *Store) batchWrite(ctx context.Context, requests []types.WriteRequest) error {
+	pending := map[string][]types.WriteRequest{s.table: requests}
+	for try := 0; len(pending) > 0; try++ {
+		if try > 0 {
+			select {
+			case <-time.After(time.Duration(try*50) * time.Millisecond):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if try == 5 {
+			return fmt.Errorf("DynamoDB left %d writes unprocessed", len(pending[s.table]))
+		}
+		out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+		if err != nil {
+			return err
+		}
+		pending = out.UnprocessedItems
 	}
 	return nil
 }

@@ -121,8 +121,7 @@ func (s *Store) Create(ctx context.Context, req CreateRequest) (*job.Job, bool, 
 	if err != nil {
 		return nil, false, fmt.Errorf("encode job: %w", err)
 	}
-	lock := lockKey(j.StoreID, j.Type)
-	lock["job_id"] = &types.AttributeValueMemberS{Value: j.ID}
+	lock := lockItem(j, now)
 	writes := []types.TransactWriteItem{
 		{Put: &types.Put{TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
 		{Put: &types.Put{TableName: &s.table, Item: lock, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
@@ -133,6 +132,9 @@ func (s *Store) Create(ctx context.Context, req CreateRequest) (*job.Job, bool, 
 		idem["job_id"] = &types.AttributeValueMemberS{Value: j.ID}
 		idem["request_hash"] = &types.AttributeValueMemberS{Value: req.RequestHash}
 		idem[schema.TTLAttribute] = number(now.Add(s.opts.IdempotencyWindow).Unix())
+		for k, v := range expiryEntry(now.Add(s.opts.IdempotencyWindow)) {
+			idem[k] = v
+		}
 		idempotencyIndex = len(writes)
 		writes = append(writes, types.TransactWriteItem{Put: &types.Put{
 			TableName: &s.table, Item: idem,
@@ -272,10 +274,12 @@ var ErrBadCursor = errors.New("cursor is not valid")
 // ListByStore returns a store's jobs, newest first, from the store index.
 func (s *Store) ListByStore(ctx context.Context, storeID string, limit int, cursor string) (Page, error) {
 	in := &dynamodb.QueryInput{
-		TableName:                 &s.table,
-		IndexName:                 aws.String(schema.StoreIndex),
-		KeyConditionExpression:    aws.String("store_pk = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(storePartition(storeID))},
+		TableName:              &s.table,
+		IndexName:              aws.String(schema.StoreIndex),
+		KeyConditionExpression: aws.String("store_pk = :pk"),
+		// Jobs past their retention are gone, even before TTL deletes them.
+		FilterExpression:          aws.String("attribute_not_exists(expires_at) OR expires_at > :now"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(storePartition(storeID)), ":now": number(s.opts.Now().Unix())},
 		ScanIndexForward:          aws.Bool(false),
 		Limit:                     aws.Int32(int32(limit)),
 	}

@@ -72,9 +72,12 @@ func (s *Store) apply(ctx context.Context, j *job.Job, f fence, c change) error 
 			retention = s.opts.FailedRetention
 		}
 		c.set[schema.TTLAttribute] = number(now.Add(retention).Unix())
+		for k, v := range expiryEntry(now.Add(retention)) {
+			c.set[k] = v
+		}
 		c.remove = append(c.remove, "lease_token", "lease_expires_at", "due_pk", "due_at", "continuation", "cancel_requested", "next_attempt_at")
 	} else {
-		c.remove = append(c.remove, schema.TTLAttribute)
+		c.remove = append(c.remove, schema.TTLAttribute, schema.CleanupIndexPK, schema.CleanupIndexSK)
 	}
 
 	names := map[string]string{"#status": "status"}
@@ -120,8 +123,7 @@ func (s *Store) apply(ctx context.Context, j *job.Job, f fence, c change) error 
 			ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(j.ID)},
 		}})
 	case j.Status.Terminal() && !c.to.Terminal():
-		lock := lockKey(j.StoreID, j.Type)
-		lock["job_id"] = str(j.ID)
+		lock := lockItem(j, now)
 		lockIndex = len(writes)
 		writes = append(writes, types.TransactWriteItem{Put: &types.Put{
 			TableName: &s.table, Item: lock, ConditionExpression: aws.String("attribute_not_exists(pk)"),

@@ -1,0 +1,103 @@
+package systemtest
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dainostore/jobs/internal/app"
+	"github.com/dainostore/jobs/internal/scheduler"
+	"github.com/dainostore/jobs/internal/store"
+	"github.com/dainostore/jobs/internal/testenv"
+)
+
+func TestCleanupRemovesExpiredJobsLogsKeysAndOrphanedLocks(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t)
+	env.Config.Retention = time.Second
+	env.Config.FailedRetention = time.Second
+	a := env.App(t, app.Overrides{StoreOptions: store.Options{IdempotencyWindow: time.Second}})
+	base := testenv.Serve(t, a)
+	ctx := withTimeout(t, 2*time.Minute)
+	// TTL off, as if it were late: what expires is left to the cleanup.
+	if _, err := env.DynamoDB().UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+		TableName:               aws.String(env.Config.TableName),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String("expires_at"), Enabled: aws.Bool(false)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	var finished []string
+	for i, payload := range []map[string]any{{"steps": 2}, {"steps": 1, "fail_attempts": 1, "fail_with": "permanent"}} {
+		status, out := call(t, http.MethodPost, base+"/api/background-jobs", map[string]any{"type": "dev:simulate", "store_id": "tidy", "payload": payload}, "Idempotency-Key", "tidy-"+string(rune('a'+i)))
+		if status != http.StatusCreated {
+			t.Fatalf("create: %d %v", status, out)
+		}
+		id := out["job"].(map[string]any)["id"].(string)
+		waitForStatus(t, base, id, []string{"completed", "failed"}[i])
+		finished = append(finished, id)
+	}
+	// A lock left behind by someone editing the table by hand.
+	if _, err := env.DynamoDB().PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(env.Config.TableName), Item: map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: "LOCK#ghost#dev:simulate"}, "sk": &types.AttributeValueMemberS{Value: "LOCK"},
+		"job_id": &types.AttributeValueMemberS{Value: "no-such-job"}, "cleanup_pk": &types.AttributeValueMemberS{Value: "LOCKS"}, "cleanup_sk": &types.AttributeValueMemberS{Value: "2026-01-01T00:00:00.000Z#no-such-job"},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second) // past the retention of one second
+
+	// Past their retention, jobs are gone from the API even before cleanup.
+	if status, _ := call(t, http.MethodGet, base+"/api/background-jobs/"+finished[0], nil); status != http.StatusNotFound {
+		t.Errorf("an expired job: %d, want 404", status)
+	}
+	if err := a.Scheduler.Run(ctx, scheduler.TaskCleanup); err != nil {
+		t.Fatal(err)
+	}
+	page, err := a.Store.ListByStore(ctx, scheduler.PlatformStore, 1, "")
+	if err != nil || len(page.Jobs) != 1 {
+		t.Fatalf("the scheduled cleanup job: %v %v", page.Jobs, err)
+	}
+	cleanup := page.Jobs[0].ID
+	waitForStatus(t, base, cleanup, "completed")
+	j, err := a.Store.Get(ctx, cleanup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var report store.CleanupReport
+	if err := json.Unmarshal(j.Result, &report); err != nil {
+		t.Fatal(err)
+	}
+	if report.JobsDeleted < 2 || report.LogLinesDeleted < 4 || report.IdempotencyKeysDeleted != 2 || report.LocksReleased != 1 {
+		t.Errorf("cleanup report = %+v, want 2 jobs with their logs, 2 keys and 1 lock", report)
+	}
+	for _, id := range finished {
+		if _, err := a.Store.Get(ctx, id); err != store.ErrNotFound {
+			t.Errorf("expired job %s still stored: %v", id, err)
+		}
+		logs, err := a.Store.Logs(ctx, id, "", 10, "")
+		if err != nil || len(logs.Entries) != 0 {
+			t.Errorf("expired job %s still has %d log lines (%v)", id, len(logs.Entries), err)
+		}
+	}
+	// It tells what it did in its own log.
+	told := false
+	for _, e := range readLog(t, base, cleanup, "info") {
+		if e["message"] == "cleanup done" && e["attrs"].(map[string]any)["locks_released"] == "1" {
+			told = true
+		}
+	}
+	if !told {
+		t.Error("the cleanup job's log does not report what it did")
+	}
+	// A second run while nothing expired does nothing, and a run while one
+	// is active is skipped.
+	if err := a.Scheduler.Run(context.Background(), scheduler.TaskCleanup); err != nil {
+		t.Fatal(err)
+	}
+}
