@@ -174,3 +174,43 @@ func TestDeadLettersAndStuckJobsRaiseAlerts(t *testing.T) {
 		}
 	}
 }
+
+func TestHighLoadForLongerThanAllowedRaisesAnAlert(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t)
+	rules := alert.Rules{FailureRate: 0.5, MinFinished: 100, StuckAfter: time.Hour, HighLoadFor: 2 * time.Second}
+	a := env.App(t, app.Overrides{AlertRules: &rules})
+	base := testenv.Serve(t, a)
+	ctx := withTimeout(t, time.Minute)
+	openKinds := func() map[string]bool {
+		if err := a.Scheduler.Run(ctx, "sweep"); err != nil {
+			t.Fatal(err)
+		}
+		_, out := call(t, http.MethodGet, base+"/api/background-jobs/alerts", nil)
+		kinds := map[string]bool{}
+		for _, a := range out["open"].([]any) {
+			kinds[a.(map[string]any)["kind"].(string)] = true
+		}
+		return kinds
+	}
+
+	// Paused, eleven jobs wait: "high load" by the guide.
+	call(t, http.MethodPost, base+"/api/background-jobs/pause", nil)
+	for i := range 11 {
+		createJob(t, base, map[string]any{"type": "dev:simulate", "store_id": fmt.Sprintf("load-%d", i), "payload": map[string]any{"steps": 1}})
+	}
+	if openKinds()["high_load"] {
+		t.Fatal("alerted at once; high load must last before it alerts")
+	}
+	time.Sleep(2500 * time.Millisecond)
+	if !openKinds()["high_load"] {
+		t.Fatal("no alert after high load lasted longer than allowed")
+	}
+	call(t, http.MethodPost, base+"/api/background-jobs/resume", nil)
+	eventually(t, 60*time.Second, func() error {
+		if openKinds()["high_load"] {
+			return fmt.Errorf("the high-load alert is still open")
+		}
+		return nil
+	})
+}

@@ -101,7 +101,9 @@ func TestCancelPendingJobNeverStarts(t *testing.T) {
 	// job's message has long been seen and dropped.
 	next := createJob(t, base, map[string]any{"type": "dev:simulate", "store_id": "c1", "payload": map[string]any{"steps": 1}})
 	waitForStatus(t, base, next, "completed")
-	eventually(t, 30*time.Second, func() error {
+	// Seen while paused, the cancelled job's message stays hidden for the
+	// paused recheck (30 s) before a worker drops it.
+	eventually(t, 90*time.Second, func() error {
 		depths, err := a.Queues.Depths(context.Background())
 		if err != nil {
 			return err
