@@ -101,9 +101,13 @@ func TestCancelPendingJobNeverStarts(t *testing.T) {
 	// job's message has long been seen and dropped.
 	next := createJob(t, base, map[string]any{"type": "dev:simulate", "store_id": "c1", "payload": map[string]any{"steps": 1}})
 	waitForStatus(t, base, next, "completed")
-	// Seen while paused, the cancelled job's message stays hidden for the
-	// paused recheck (30 s) before a worker drops it.
-	eventually(t, 90*time.Second, func() error {
+	// Seen while paused, the cancelled job's message stays hidden for a while
+	// (the paused recheck, or a lease) before a worker, woken by the sweep,
+	// drops it.
+	eventually(t, 2*time.Minute, func() error {
+		if err := a.Scheduler.Run(context.Background(), "sweep"); err != nil {
+			return err
+		}
 		depths, err := a.Queues.Depths(context.Background())
 		if err != nil {
 			return err
