@@ -56,10 +56,32 @@ func Serve(ctx context.Context, a *app.App, listener net.Listener) error {
 	} {
 		group.Go(func() error {
 			Every(ctx, schedule.interval, schedule.runAtStart, schedule.task, a.Log, func(ctx context.Context) error {
-				return a.Scheduler.Run(ctx, schedule.task)
+				err := a.Scheduler.Run(ctx, schedule.task)
+				if schedule.task == scheduler.TaskSweep {
+					err = errors.Join(err, nudgeTimedOutMessages(ctx, a))
+				}
+				return err
 			})
 			return nil
 		})
 	}
 	return group.Wait()
+}
+
+// nudgeTimedOutMessages wakes a worker when a priority queue holds messages
+// the emulator counts as in flight. fauxqs notices that a message's
+// visibility timed out only when someone receives, and reports it as in
+// flight until then; SQS reports it as visible, so there the sweep alone
+// wakes a worker for it. An extra wake costs one short invocation.
+func nudgeTimedOutMessages(ctx context.Context, a *app.App) error {
+	depths, err := a.Queues.Depths(ctx)
+	if err != nil {
+		return err
+	}
+	for _, d := range depths {
+		if d.InFlight > 0 {
+			return a.Queues.Wake(ctx, 0)
+		}
+	}
+	return nil
 }

@@ -459,3 +459,24 @@ func TestExpiredLeaseWithLostMessageIsRequeuedBySweep(t *testing.T) {
 		t.Errorf("attempts = %d, want 2: the vanished worker's attempt counts", done.Attempts)
 	}
 }
+
+// A worker took a job's message and vanished before it claimed the job: no
+// lease, no due entry, only a message that comes back when its visibility
+// times out. The sweep wakes a worker for it.
+func TestMessageOfAVanishedWorkerIsPickedUpAgain(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t)
+	env.Config.SweepInterval = 500 * time.Millisecond
+	a := env.App(t, app.Overrides{})
+	ctx := withTimeout(t, time.Minute)
+	j := createDirect(t, a, "vanished-early", map[string]any{"steps": 1})
+	// Drain the wake too: nothing will wake a worker for this job but the sweep.
+	if _, err := env.SQS().PurgeQueue(ctx, &sqs.PurgeQueueInput{QueueUrl: aws.String(env.URLs.Wake)}); err != nil {
+		t.Fatal(err)
+	}
+	if msg, err := a.Queues.Receive(ctx, job.PriorityNormal, time.Second, 0); err != nil || msg == nil || msg.JobID != j.ID {
+		t.Fatalf("receive the job's message: %v %v", msg, err)
+	}
+	base := testenv.Serve(t, a)
+	waitForStatus(t, base, j.ID, "completed")
+}
