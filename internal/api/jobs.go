@@ -243,14 +243,9 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_request", "store_id is required")
 		return
 	}
-	limit := defaultPageSize
-	if v := query.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxPageSize {
-			writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("limit must be between 1 and %d", maxPageSize))
-			return
-		}
-		limit = n
+	limit, ok := intParam(w, r, "limit", defaultPageSize, maxPageSize)
+	if !ok {
+		return
 	}
 	page, err := s.store.ListByStore(r.Context(), storeID, limit, query.Get("cursor"))
 	if errors.Is(err, store.ErrBadCursor) {
@@ -285,4 +280,19 @@ func (s *Server) storeScope(w http.ResponseWriter, r *http.Request, requested st
 		return "", false
 	}
 	return caller.StoreID, true
+}
+
+// intParam reads an optional query parameter between 1 and max, answering
+// 400 itself when it is not.
+func intParam(w http.ResponseWriter, r *http.Request, name string, fallback, max int) (int, bool) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return fallback, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > max {
+		writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("%s must be between 1 and %d", name, max))
+		return 0, false
+	}
+	return n, true
 }

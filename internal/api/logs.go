@@ -2,10 +2,8 @@ package api
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 
 	"github.com/dainostore/jobs/internal/store"
 )
@@ -23,14 +21,9 @@ func (s *Server) jobLogs(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_request", "level must be debug, info, warn or error")
 		return
 	}
-	limit := 100
-	if v := query.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("limit must be between 1 and %d", 1000))
-			return
-		}
-		limit = n
+	limit, ok := intParam(w, r, "limit", 100, 1000)
+	if !ok {
+		return
 	}
 	page, err := s.store.Logs(r.Context(), j.ID, level, limit, query.Get("cursor"))
 	if errors.Is(err, store.ErrBadCursor) {

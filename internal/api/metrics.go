@@ -1,10 +1,8 @@
 package api
 
 import (
-	"fmt"
 	"math"
 	"net/http"
-	"strconv"
 
 	"github.com/dainostore/jobs/internal/health"
 	"github.com/dainostore/jobs/internal/histogram"
@@ -55,14 +53,9 @@ func row(m store.DayMetrics) metricsRow {
 // the true value lies within the same bucket (about 25% wide).
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	query := r.URL.Query()
-	days := 7
-	if v := query.Get("days"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxMetricDays {
-			writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("days must be between 1 and %d", maxMetricDays))
-			return
-		}
-		days = n
+	days, ok := intParam(w, r, "days", 7, maxMetricDays)
+	if !ok {
+		return
 	}
 	jobType := query.Get("type")
 	if len(jobType) > maxTypeLength {

@@ -74,24 +74,12 @@ func TestCountersEqualARecountAfterLostWrites(t *testing.T) {
 	if lost.Hits() < 5 {
 		t.Fatalf("only %d lost writes were injected", lost.Hits())
 	}
-	var recount store.Counts
-	for _, j := range all {
-		recount.Total++
-		switch j.Status {
-		case job.StatusCompleted:
-			recount.Completed++
-		case job.StatusFailed:
-			recount.Failed++
-		case job.StatusCancelled:
-			recount.Cancelled++
-		}
-	}
 	faults.Reset()
 	counts, err := a.Store.Counts(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if counts != recount {
-		t.Errorf("counters %+v differ from a recount %+v after %d lost writes", counts, recount, lost.Hits())
+	if want := recount(all); counts != want {
+		t.Errorf("counters %+v differ from a recount %+v after %d lost writes", counts, want, lost.Hits())
 	}
 }

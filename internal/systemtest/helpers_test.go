@@ -13,6 +13,7 @@ import (
 	"github.com/dainostore/jobs/internal/app"
 	"github.com/dainostore/jobs/internal/dispatch"
 	"github.com/dainostore/jobs/internal/job"
+	"github.com/dainostore/jobs/internal/store"
 	"github.com/dainostore/jobs/internal/testenv"
 )
 
@@ -136,4 +137,27 @@ func createDirect(t *testing.T, a *app.App, storeID string, payload map[string]a
 		t.Fatal(err)
 	}
 	return j
+}
+
+// recount counts jobs by status: what the counters must say.
+func recount(jobs []*job.Job) store.Counts {
+	var c store.Counts
+	for _, j := range jobs {
+		c.Total++
+		switch j.Status {
+		case job.StatusPending:
+			c.Pending++
+		case job.StatusRunning:
+			c.Running++
+		case job.StatusRetrying:
+			c.Retrying++
+		case job.StatusCompleted:
+			c.Completed++
+		case job.StatusFailed:
+			c.Failed++
+		case job.StatusCancelled:
+			c.Cancelled++
+		}
+	}
+	return c
 }

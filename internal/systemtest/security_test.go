@@ -249,6 +249,7 @@ func TestCreationIsRateLimitedPerStore(t *testing.T) {
 	env.Config.MaxConcurrency = 1
 	a := env.App(t, app.Overrides{Handlers: securityRegistry()})
 	base := testenv.Serve(t, a)
+	// Paused, created jobs stay pending: each is cancelled to free its slot.
 	if status, _ := call(t, http.MethodPost, base+"/api/background-jobs/pause", nil); status != http.StatusOK {
 		t.Fatal("pause")
 	}
