@@ -277,7 +277,9 @@ type DeadLetter struct {
 }
 
 // PeekDeadLetters reads up to max dead-letter messages without taking them
-// (visibility 0), and the queue's approximate depth.
+// (hidden for one second only), and the queue's approximate depth. One
+// second rather than zero: the local SQS emulator does not honour a zero
+// visibility timeout on receive.
 func (q *Queues) PeekDeadLetters(ctx context.Context, max int) ([]DeadLetter, int, error) {
 	depth, err := q.depth(ctx, q.urls.DeadLetter)
 	if err != nil {
@@ -286,7 +288,7 @@ func (q *Queues) PeekDeadLetters(ctx context.Context, max int) ([]DeadLetter, in
 	out, err := q.client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 		QueueUrl:                    &q.urls.DeadLetter,
 		MaxNumberOfMessages:         int32(min(max, 10)),
-		VisibilityTimeout:           0,
+		VisibilityTimeout:           1,
 		MessageAttributeNames:       []string{"All"},
 		MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameSentTimestamp},
 	})
