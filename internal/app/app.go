@@ -3,6 +3,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -80,16 +81,11 @@ func New(ctx context.Context, cfg config.Config, awsCfg aws.Config, log *slog.Lo
 		}
 		urls = &found
 	}
+	// What a test or process sets in the overrides wins over the configuration.
 	storeOptions := o.StoreOptions
-	if storeOptions.CreateRateLimit == 0 {
-		storeOptions.CreateRateLimit = cfg.CreateRateLimit
-	}
-	if storeOptions.Retention == 0 {
-		storeOptions.Retention = cfg.Retention
-	}
-	if storeOptions.FailedRetention == 0 {
-		storeOptions.FailedRetention = cfg.FailedRetention
-	}
+	storeOptions.CreateRateLimit = cmp.Or(storeOptions.CreateRateLimit, cfg.CreateRateLimit)
+	storeOptions.Retention = cmp.Or(storeOptions.Retention, cfg.Retention)
+	storeOptions.FailedRetention = cmp.Or(storeOptions.FailedRetention, cfg.FailedRetention)
 	a.Store = store.New(a.DB, cfg.TableName, storeOptions)
 	a.Queues = queue.New(a.SQS, *urls)
 	a.Handlers = o.Handlers
@@ -106,18 +102,10 @@ func New(ctx context.Context, cfg config.Config, awsCfg aws.Config, log *slog.Lo
 	a.HTTP = a.API
 	wc := o.WorkerConfig
 	wc.Retry = policy
-	if wc.Lease == 0 {
-		wc.Lease = cfg.Lease
-	}
-	if wc.DeadlineMargin == 0 {
-		wc.DeadlineMargin = cfg.DeadlineMargin
-	}
-	if wc.EmptyWait == 0 {
-		wc.EmptyWait = cfg.EmptyPollWait
-	}
-	if wc.StarvationWait == 0 {
-		wc.StarvationWait = cfg.StarvationWait
-	}
+	wc.Lease = cmp.Or(wc.Lease, cfg.Lease)
+	wc.DeadlineMargin = cmp.Or(wc.DeadlineMargin, cfg.DeadlineMargin)
+	wc.EmptyWait = cmp.Or(wc.EmptyWait, cfg.EmptyPollWait)
+	wc.StarvationWait = cmp.Or(wc.StarvationWait, cfg.StarvationWait)
 	if wc.Logger == nil {
 		wc.Logger = log
 	}

@@ -180,27 +180,21 @@ func (s *Store) StuckJobs(ctx context.Context, before time.Time) ([]*job.Job, er
 				":shard": str(fmt.Sprintf("DUE#%d", shard)), ":horizon": number(now.Add(24 * time.Hour).UnixMilli()),
 			},
 		}
-		for {
-			out, err := s.db.Query(ctx, in)
+		err := s.queryEach(ctx, in, func(item map[string]types.AttributeValue) error {
+			j, err := s.Get(ctx, strings.TrimPrefix(stringAttr(item, schema.PartitionKey), "JOB#"))
+			if errors.Is(err, ErrNotFound) {
+				return nil
+			}
 			if err != nil {
-				return nil, fmt.Errorf("query running jobs: %w", err)
+				return err
 			}
-			for _, item := range out.Items {
-				j, err := s.Get(ctx, strings.TrimPrefix(stringAttr(item, schema.PartitionKey), "JOB#"))
-				if errors.Is(err, ErrNotFound) {
-					continue
-				}
-				if err != nil {
-					return nil, err
-				}
-				if j.Status == job.StatusRunning && j.ProgressChangedAt != nil && j.ProgressChangedAt.Before(before) {
-					stuck = append(stuck, j)
-				}
+			if j.Status == job.StatusRunning && j.ProgressChangedAt != nil && j.ProgressChangedAt.Before(before) {
+				stuck = append(stuck, j)
 			}
-			if len(out.LastEvaluatedKey) == 0 {
-				break
-			}
-			in.ExclusiveStartKey = out.LastEvaluatedKey
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("query running jobs: %w", err)
 		}
 	}
 	return stuck, nil

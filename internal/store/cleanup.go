@@ -82,21 +82,16 @@ func (s *Store) cleanupEntries(ctx context.Context, partition string, upTo *stri
 		in.ExpressionAttributeValues[":upto"] = str(*upTo)
 	}
 	var keys []map[string]types.AttributeValue
-	for {
-		out, err := s.db.Query(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("read cleanup index %s: %w", partition, err)
-		}
-		for _, item := range out.Items {
-			keys = append(keys, map[string]types.AttributeValue{
-				schema.PartitionKey: item[schema.PartitionKey], schema.SortKey: item[schema.SortKey],
-			})
-		}
-		if len(out.LastEvaluatedKey) == 0 {
-			return keys, nil
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
+	err := s.queryEach(ctx, in, func(item map[string]types.AttributeValue) error {
+		keys = append(keys, map[string]types.AttributeValue{
+			schema.PartitionKey: item[schema.PartitionKey], schema.SortKey: item[schema.SortKey],
+		})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read cleanup index %s: %w", partition, err)
 	}
+	return keys, nil
 }
 
 // deleteJob deletes an expired job's log lines, then the job itself (only if

@@ -79,26 +79,20 @@ func (s *Store) FailureGroups(ctx context.Context, days int) ([]FailureGroup, er
 			KeyConditionExpression:    aws.String("pk = :pk"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("FAILURES#" + date)},
 		}
-		for {
-			page, err := s.db.Query(ctx, in)
-			if err != nil {
-				return nil, fmt.Errorf("read failure groups: %w", err)
+		err := s.queryEach(ctx, in, func(item map[string]types.AttributeValue) error {
+			parts := strings.SplitN(stringAttr(item, schema.SortKey), "|", 3)
+			if len(parts) != 3 {
+				return nil
 			}
-			for _, item := range page.Items {
-				parts := strings.SplitN(stringAttr(item, schema.SortKey), "|", 3)
-				if len(parts) != 3 {
-					continue
-				}
-				g := FailureGroup{Date: date, Type: parts[0], Kind: parts[1], Message: stringAttr(item, "message"), Count: numberAttr(item, "count")}
-				if at, err := parseTime(stringAttr(item, "last_at")); err == nil && at != nil {
-					g.LastAt = at.Time
-				}
-				groups = append(groups, g)
+			g := FailureGroup{Date: date, Type: parts[0], Kind: parts[1], Message: stringAttr(item, "message"), Count: numberAttr(item, "count")}
+			if at, err := parseTime(stringAttr(item, "last_at")); err == nil && at != nil {
+				g.LastAt = at.Time
 			}
-			if len(page.LastEvaluatedKey) == 0 {
-				break
-			}
-			in.ExclusiveStartKey = page.LastEvaluatedKey
+			groups = append(groups, g)
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read failure groups: %w", err)
 		}
 	}
 	sort.SliceStable(groups, func(i, j int) bool { return groups[i].Count > groups[j].Count })

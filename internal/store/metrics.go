@@ -114,25 +114,19 @@ func (s *Store) RecentOutcomes(ctx context.Context) (map[string][2]int64, error)
 				":pk": str("METRICS#" + day(hour)), ":all": str("ALL|"),
 			},
 		}
-		for {
-			page, err := s.db.Query(ctx, in)
-			if err != nil {
-				return nil, fmt.Errorf("read recent outcomes: %w", err)
+		err := s.queryEach(ctx, in, func(item map[string]types.AttributeValue) error {
+			parts := strings.Split(stringAttr(item, schema.SortKey), "|")
+			if len(parts) != 3 {
+				return nil
 			}
-			for _, item := range page.Items {
-				parts := strings.Split(stringAttr(item, schema.SortKey), "|")
-				if len(parts) != 3 {
-					continue
-				}
-				counts := out[parts[1]]
-				counts[0] += numberAttr(item, hourKey(hour, "completed"))
-				counts[1] += numberAttr(item, hourKey(hour, "failed"))
-				out[parts[1]] = counts
-			}
-			if len(page.LastEvaluatedKey) == 0 {
-				break
-			}
-			in.ExclusiveStartKey = page.LastEvaluatedKey
+			counts := out[parts[1]]
+			counts[0] += numberAttr(item, hourKey(hour, "completed"))
+			counts[1] += numberAttr(item, hourKey(hour, "failed"))
+			out[parts[1]] = counts
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read recent outcomes: %w", err)
 		}
 	}
 	return out, nil
@@ -184,27 +178,21 @@ func (s *Store) Metrics(ctx context.Context, days int, storeID, jobType string) 
 				":pk": str("METRICS#" + date), ":prefix": str(prefix),
 			},
 		}
-		for {
-			page, err := s.db.Query(ctx, in)
-			if err != nil {
-				return nil, fmt.Errorf("read metrics of %s: %w", date, err)
+		err := s.queryEach(ctx, in, func(item map[string]types.AttributeValue) error {
+			parts := strings.Split(stringAttr(item, schema.SortKey), "|")
+			if len(parts) != 3 {
+				return nil
 			}
-			for _, item := range page.Items {
-				parts := strings.Split(stringAttr(item, schema.SortKey), "|")
-				if len(parts) != 3 {
-					continue
-				}
-				m := byType[parts[1]]
-				if m == nil {
-					m = &DayMetrics{Date: date, Type: parts[1], RunTime: histogram.New(), QueueWait: histogram.New()}
-					byType[parts[1]] = m
-				}
-				m.add(item)
+			m := byType[parts[1]]
+			if m == nil {
+				m = &DayMetrics{Date: date, Type: parts[1], RunTime: histogram.New(), QueueWait: histogram.New()}
+				byType[parts[1]] = m
 			}
-			if len(page.LastEvaluatedKey) == 0 {
-				break
-			}
-			in.ExclusiveStartKey = page.LastEvaluatedKey
+			m.add(item)
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read metrics of %s: %w", date, err)
 		}
 		types := make([]string, 0, len(byType))
 		for t := range byType {

@@ -348,6 +348,25 @@ func decodeKeys(cursor string, names ...string) (map[string]types.AttributeValue
 	return key, nil
 }
 
+// queryEach runs a query page by page and calls fn for each item.
+func (s *Store) queryEach(ctx context.Context, in *dynamodb.QueryInput, fn func(item map[string]types.AttributeValue) error) error {
+	for {
+		out, err := s.db.Query(ctx, in)
+		if err != nil {
+			return err
+		}
+		for _, item := range out.Items {
+			if err := fn(item); err != nil {
+				return err
+			}
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
 // transact runs a transaction, retrying transaction conflicts (two
 // transactions on the same counter shard at once), which heal by trying
 // again. When the transaction was cancelled by a condition it returns the
