@@ -22,6 +22,7 @@ import (
 	"github.com/dainostore/jobs/internal/dispatch"
 	"github.com/dainostore/jobs/internal/handler"
 	"github.com/dainostore/jobs/internal/jobtype"
+	"github.com/dainostore/jobs/internal/jobtype/credits"
 	"github.com/dainostore/jobs/internal/queue"
 	"github.com/dainostore/jobs/internal/retry"
 	"github.com/dainostore/jobs/internal/scheduler"
@@ -90,7 +91,11 @@ func New(ctx context.Context, cfg config.Config, awsCfg aws.Config, log *slog.Lo
 	a.Queues = queue.New(a.SQS, *urls)
 	a.Handlers = o.Handlers
 	if a.Handlers == nil {
-		a.Handlers = jobtype.Registry(jobtype.Options{Diagnostic: cfg.DiagnosticJobs, Store: a.Store})
+		var ledger *credits.Ledger
+		if cfg.CreditsLedgerURL != "" {
+			ledger = &credits.Ledger{URL: cfg.CreditsLedgerURL, Token: cfg.CreditsLedgerToken}
+		}
+		a.Handlers = jobtype.Registry(jobtype.Options{Diagnostic: cfg.DiagnosticJobs, Store: a.Store, CreditsLedger: ledger})
 	}
 	policy := retry.Policy{Delays: cfg.RetryDelays}
 	a.Dispatcher = dispatch.New(a.Store, a.Queues, policy.MaxAttempts(), log)
@@ -119,7 +124,7 @@ func New(ctx context.Context, cfg config.Config, awsCfg aws.Config, log *slog.Lo
 		publisher = alert.SNSPublisher{Client: sns.NewFromConfig(awsCfg, o.SNSOptions...), TopicARN: cfg.AlarmTopicARN}
 	}
 	a.Alerts = alert.NewMonitor(a.Store, a.Queues, rules, publisher, log)
-	a.Scheduler = scheduler.New(a.Store, a.Queues, a.Dispatcher, a.Alerts, cfg.MaxConcurrency, 5*cfg.Lease, log)
+	a.Scheduler = scheduler.New(a.Store, a.Queues, a.Dispatcher, a.Handlers, a.Alerts, cfg.MaxConcurrency, 5*cfg.Lease, log)
 	return a, nil
 }
 

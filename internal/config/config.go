@@ -5,6 +5,7 @@ package config
 import (
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -49,6 +50,10 @@ type Config struct {
 	AuthJWKSFile    string // JOBS_AUTH_JWKS_FILE
 	// AlarmTopicARN, when set, receives alerts as they open and resolve.
 	AlarmTopicARN string // JOBS_ALARM_TOPIC_ARN
+	// CreditsLedgerURL, when set, runs system:daily_credit_deduction against
+	// the store platform's credits ledger, authenticated with the token.
+	CreditsLedgerURL   string // JOBS_CREDITS_LEDGER_URL
+	CreditsLedgerToken string // JOBS_CREDITS_LEDGER_TOKEN
 	// CreateRateLimit is how many jobs one store may create per minute.
 	CreateRateLimit int // JOBS_CREATE_RATE_LIMIT
 	// DiagnosticJobs registers dev:simulate.
@@ -111,6 +116,8 @@ func parse(c Config, getenv func(string) string) (Config, error) {
 	str("JOBS_AUTH_HS256_SECRET", &c.AuthHS256Secret)
 	str("JOBS_AUTH_JWKS_FILE", &c.AuthJWKSFile)
 	str("JOBS_ALARM_TOPIC_ARN", &c.AlarmTopicARN)
+	str("JOBS_CREDITS_LEDGER_URL", &c.CreditsLedgerURL)
+	str("JOBS_CREDITS_LEDGER_TOKEN", &c.CreditsLedgerToken)
 	if v := getenv("JOBS_CREATE_RATE_LIMIT"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
@@ -160,6 +167,9 @@ func parse(c Config, getenv func(string) string) (Config, error) {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			errs = append(errs, fmt.Sprintf("JOBS_LOG_LEVEL=%q is not debug, info, warn or error", v))
 		}
+	}
+	if u, err := url.Parse(c.CreditsLedgerURL); c.CreditsLedgerURL != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "") {
+		errs = append(errs, fmt.Sprintf("JOBS_CREDITS_LEDGER_URL=%q is not an http(s) URL", c.CreditsLedgerURL))
 	}
 	if c.Lease < 5*time.Second {
 		errs = append(errs, "JOBS_LEASE must be at least 5s")

@@ -42,11 +42,12 @@ func TestBadValuesAreNamed(t *testing.T) {
 	t.Parallel()
 	_, err := parse(Defaults(), env(map[string]string{
 		"JOBS_MAX_CONCURRENCY": "zero", "JOBS_RETRY_DELAYS": "soon", "JOBS_LEASE": "1s", "JOBS_DIAGNOSTIC_JOBS": "maybe",
+		"JOBS_CREDITS_LEDGER_URL": "ledger.internal/deduct",
 	}))
 	if err == nil {
 		t.Fatal("bad configuration accepted")
 	}
-	for _, name := range []string{"JOBS_MAX_CONCURRENCY", "JOBS_RETRY_DELAYS", "JOBS_LEASE", "JOBS_DIAGNOSTIC_JOBS"} {
+	for _, name := range []string{"JOBS_MAX_CONCURRENCY", "JOBS_RETRY_DELAYS", "JOBS_LEASE", "JOBS_DIAGNOSTIC_JOBS", "JOBS_CREDITS_LEDGER_URL"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s: %v", name, err)
 		}

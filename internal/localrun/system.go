@@ -53,6 +53,7 @@ func Serve(ctx context.Context, a *app.App, listener net.Listener) error {
 	}{
 		{scheduler.TaskSweep, a.Config.SweepInterval, true},
 		{scheduler.TaskCleanup, a.Config.CleanupInterval, false},
+		{scheduler.TaskDailyCreditDeduction, 24 * time.Hour, false},
 	} {
 		group.Go(func() error {
 			Every(ctx, schedule.interval, schedule.runAtStart, schedule.task, a.Log, func(ctx context.Context) error {

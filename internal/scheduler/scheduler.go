@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dainostore/jobs/internal/dispatch"
+	"github.com/dainostore/jobs/internal/handler"
 	"github.com/dainostore/jobs/internal/job"
 	"github.com/dainostore/jobs/internal/queue"
 	"github.com/dainostore/jobs/internal/store"
@@ -20,8 +21,9 @@ import (
 // Scheduled tasks. The sweep runs in the scheduler itself; a task named
 // after a system job type creates that job.
 const (
-	TaskSweep   = "sweep"
-	TaskCleanup = "system:cleanup"
+	TaskSweep                = "sweep"
+	TaskCleanup              = "system:cleanup"
+	TaskDailyCreditDeduction = "system:daily_credit_deduction"
 )
 
 // PlatformStore is the store id of system jobs.
@@ -38,6 +40,7 @@ type Scheduler struct {
 	store          *store.Store
 	queues         *queue.Queues
 	dispatcher     *dispatch.Dispatcher
+	handlers       *handler.Registry // which system job types this deployment runs
 	maxConcurrency int
 	// resendAfter is how long the sweep waits before looking at a job it
 	// re-enqueued again, so a long backlog does not fill with duplicates.
@@ -46,8 +49,8 @@ type Scheduler struct {
 }
 
 // New returns a Scheduler.
-func New(s *store.Store, q *queue.Queues, d *dispatch.Dispatcher, health HealthCheck, maxConcurrency int, resendAfter time.Duration, log *slog.Logger) *Scheduler {
-	return &Scheduler{store: s, queues: q, dispatcher: d, health: health, maxConcurrency: maxConcurrency, resendAfter: resendAfter, log: log}
+func New(s *store.Store, q *queue.Queues, d *dispatch.Dispatcher, handlers *handler.Registry, health HealthCheck, maxConcurrency int, resendAfter time.Duration, log *slog.Logger) *Scheduler {
+	return &Scheduler{store: s, queues: q, dispatcher: d, handlers: handlers, health: health, maxConcurrency: maxConcurrency, resendAfter: resendAfter, log: log}
 }
 
 // Run runs the named task.
@@ -60,15 +63,28 @@ func (s *Scheduler) Run(ctx context.Context, task string) error {
 		}
 		return err
 	case TaskCleanup:
-		return s.createSystemJob(ctx, task)
+		return s.createSystemJob(ctx, dispatch.Request{Type: task})
+	case TaskDailyCreditDeduction:
+		// One deduction per day: a rule delivered twice finds the first job.
+		day := s.store.Now().UTC().Format(time.DateOnly)
+		return s.createSystemJob(ctx, dispatch.Request{
+			Type: task, Payload: fmt.Appendf(nil, `{"date":%q}`, day), IdempotencyKey: task + ":" + day,
+		})
 	}
 	return fmt.Errorf("unknown scheduled task %q", task)
 }
 
 // createSystemJob creates a system job, unless one of its type is still
 // active (a slow run must not pile up behind itself).
-func (s *Scheduler) createSystemJob(ctx context.Context, jobType string) error {
-	j, _, err := s.dispatcher.Create(ctx, dispatch.Request{StoreID: PlatformStore, Type: jobType, Priority: job.PriorityLow, CreatedBy: "the schedule"})
+func (s *Scheduler) createSystemJob(ctx context.Context, req dispatch.Request) error {
+	jobType := req.Type
+	if _, ok := s.handlers.Lookup(jobType); !ok {
+		// A deployment without, say, a credits ledger does not run its job.
+		s.log.Info("scheduled system job skipped: its job type is not configured here", "type", jobType)
+		return nil
+	}
+	req.StoreID, req.Priority, req.CreatedBy = PlatformStore, job.PriorityLow, "the schedule"
+	j, replayed, err := s.dispatcher.Create(ctx, req)
 	var active *store.DuplicateError
 	if errors.As(err, &active) {
 		s.log.Info("scheduled system job skipped: the previous one is still active", "type", jobType, "active_job_id", active.ExistingJobID)
@@ -76,6 +92,10 @@ func (s *Scheduler) createSystemJob(ctx context.Context, jobType string) error {
 	}
 	if err != nil {
 		return fmt.Errorf("create %s: %w", jobType, err)
+	}
+	if replayed {
+		s.log.Info("scheduled system job already created today", "type", jobType, "job_id", j.ID)
+		return nil
 	}
 	s.log.Info("scheduled system job created", "type", jobType, "job_id", j.ID)
 	return nil
