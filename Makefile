@@ -4,16 +4,19 @@ SHELL := /bin/bash
 GO ?= go
 GOFLAGS_TEST ?= -race -count=1 -timeout 30m
 LAMBDAS := api worker scheduler
+# Deployed functions are arm64 (Graviton); LocalStack runs them on the Docker host's architecture.
+LAMBDA_GOARCH ?= arm64
 
-.PHONY: dev test test-go fuzz-short build emulators emulators-stop vet
+.PHONY: dev test test-go fuzz-short build emulators emulators-stop vet browser dashboard-vendor localstack-up localstack-deploy localstack-test localstack-down
 
 ## dev: run the whole system locally (emulators, API on 127.0.0.1:8080, workers, schedules)
 dev:
 	localstack/with-emulators.sh --dev $(GO) run ./cmd/devserver
 
-## test: run every test, with private emulators on free ports
-test:
+## test: run every test: the service's with private emulators on free ports, then the stack's
+test: browser
 	localstack/with-emulators.sh --fresh $(MAKE) --no-print-directory test-go
+	$(MAKE) --no-print-directory test-infra
 
 test-go: vet
 	$(GO) test $(GOFLAGS_TEST) ./...
@@ -35,13 +38,48 @@ vet:
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
-## build: the Lambda bootstrap binaries, linux/arm64, in build/<function>/bootstrap
+## build: the Lambda bootstrap binaries, linux/$(LAMBDA_GOARCH), in build/<function>/bootstrap
 build:
 	@for fn in $(LAMBDAS); do \
 	  echo "build/$$fn/bootstrap"; \
-	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' \
 	    -o build/$$fn/bootstrap ./functions/$$fn || exit 1; \
 	done
+
+.PHONY: rie lambda-report
+
+## rie: the AWS Lambda Runtime Interface Emulator, pinned in internal/lambdaruntime/rie/go.mod, in build/tools
+## (the tests of internal/lambdaruntime install it themselves)
+rie:
+	CGO_ENABLED=0 GOBIN=$(CURDIR)/build/tools $(GO) -C internal/lambdaruntime/rie install tool
+
+## lambda-report: the sizes of the `make build` binaries and each function's cold-start init time under the emulator
+lambda-report: build
+	@for fn in $(LAMBDAS); do \
+	  bytes=$$(stat -c %s build/$$fn/bootstrap); packed=$$(gzip -9 -c build/$$fn/bootstrap | wc -c); \
+	  awk -v fn=$$fn -v arch=$(LAMBDA_GOARCH) -v b=$$bytes -v p=$$packed 'BEGIN { \
+	    printf "%-10s linux/%s  %9d bytes (%4.1f MiB), gzip -9 %9d bytes (%4.1f MiB)\n", fn, arch, b, b/1048576, p, p/1048576 }'; \
+	done
+	localstack/with-emulators.sh --fresh $(GO) test -count=1 -run '^$$' -bench '^BenchmarkColdStart$$' -benchtime 20x ./internal/lambdaruntime/
+
+## localstack-up, localstack-deploy, localstack-test, localstack-down: the
+## deployed stack on LocalStack (needs Docker and LOCALSTACK_AUTH_TOKEN)
+localstack-up localstack-deploy localstack-test localstack-down:
+	localstack/aws/localstack.sh $(@:localstack-%=%)
+
+## browser: install Debian's Chromium for the dashboards' browser tests, if it is missing
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  echo "installing chromium (apt-get)"; \
+	  $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+
+## dashboard-vendor: refresh the dashboards' chart library (uPlot) from its pinned npm package
+DASHBOARD_VENDOR := internal/dashboard/assets/vendor/uplot
+dashboard-vendor:
+	cd internal/dashboard && npm ci --ignore-scripts --no-audit --no-fund
+	cp internal/dashboard/node_modules/uplot/dist/uPlot.esm.js internal/dashboard/node_modules/uplot/dist/uPlot.min.css \
+	  internal/dashboard/node_modules/uplot/LICENSE $(DASHBOARD_VENDOR)/
 
 ## emulators: start the dev emulators in the background (idempotent)
 emulators:
@@ -50,3 +88,33 @@ emulators:
 ## emulators-stop: stop the dev emulators
 emulators-stop:
 	localstack/emulators.sh stop
+
+.PHONY: bench
+
+## bench: what a job costs and how fast it moves, beside Asynq and River, in bench/results
+## (installs redis-server and postgresql from Debian if missing; bench/ is a Go module of its own)
+bench:
+	bench/run.sh
+
+.PHONY: synth test-infra
+
+# The CDK CLI pinned by infra/package-lock.json; its install scripts never run.
+CDK := infra/node_modules/.bin/cdk
+# -c key=value settings for the stack (see infra/main.go), e.g. CDK_CONTEXT='-c authIssuer=https://...'
+CDK_CONTEXT ?=
+
+$(CDK): infra/package.json infra/package-lock.json
+	cd infra && npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+## synth: the CloudFormation template, offline, in build/cdk.out (after build: it packages the binaries)
+# No usage reports from the CLI (cdk.json turns them off too, for every other use).
+synth: export CDK_DISABLE_CLI_TELEMETRY := true
+synth: build $(CDK)
+	$(CDK) synth --quiet $(CDK_CONTEXT)
+	@ls build/cdk.out/*.template.json
+
+## test-infra: the CDK stack's checks and assertion tests (infra/ is a Go module of its own)
+test-infra:
+	cd infra && $(GO) vet ./... && $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+	cd infra && $(GO) test -count=1 ./...

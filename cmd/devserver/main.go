@@ -21,6 +21,7 @@ import (
 	"github.com/dainostore/jobs/internal/awsconfig"
 	"github.com/dainostore/jobs/internal/config"
 	"github.com/dainostore/jobs/internal/localrun"
+	"github.com/dainostore/jobs/internal/meter"
 	"github.com/dainostore/jobs/internal/worker"
 )
 
@@ -56,7 +57,15 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	a, err := app.New(ctx, cfg, awsCfg, log, app.Overrides{WorkerConfig: worker.Config{ID: workerID()}, QueueURLs: &urls, Authenticator: verifier})
+	overrides := app.Overrides{WorkerConfig: worker.Config{ID: workerID()}, QueueURLs: &urls, Authenticator: verifier}
+	if os.Getenv("JOBS_METER") != "" {
+		m := meter.New()
+		overrides.DynamoDBOptions = append(overrides.DynamoDBOptions, m.DynamoDBOption())
+		overrides.SQSOptions = append(overrides.SQSOptions, m.SQSOption())
+		go printMeterEvery(ctx, m, time.Minute)
+		defer printMeter(m)
+	}
+	a, err := app.New(ctx, cfg, awsCfg, log, overrides)
 	if err != nil {
 		return err
 	}
@@ -84,6 +93,35 @@ func printDevTokens(cfg config.Config) {
 		"  export STORE_TOKEN=%s      # store-1\n"+
 		"  export OPERATOR_TOKEN=%s   # jobs:admin\n"+
 		"  curl -H \"Authorization: Bearer $STORE_TOKEN\" http://%s/api/background-jobs/status\n\n", store, operator, cfg.HTTPAddr)
+	// The token rides in the fragment, which the browser never sends; the
+	// page moves it into the tab's storage and out of the address bar.
+	fmt.Printf("Dashboards (open in a browser):\n"+
+		"  store view (store-1):  http://%[1]s/dashboard/#token=%[2]s\n"+
+		"  job dashboard:         http://%[1]s/dashboard/jobs#token=%[3]s\n\n", cfg.HTTPAddr, store, operator)
+}
+
+// printMeterEvery prints the requests made so far at each interval, when
+// there were new ones, so a developer sees what an action cost.
+func printMeterEvery(ctx context.Context, m *meter.Meter, interval time.Duration) {
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	printed := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+		if total := meter.Total(m.Snapshot()).Requests; total != printed {
+			printed = total
+			printMeter(m)
+		}
+	}
+}
+
+func printMeter(m *meter.Meter) {
+	fmt.Fprintf(os.Stderr, "\nAWS requests since start (JOBS_METER), %s:\n", time.Now().UTC().Format(time.RFC3339))
+	_ = meter.Format(os.Stderr, m.Snapshot())
 }
 
 func workerID() string {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 
 	"github.com/dainostore/jobs/internal/auth"
+	"github.com/dainostore/jobs/internal/dashboard"
 	"github.com/dainostore/jobs/internal/dispatch"
 	"github.com/dainostore/jobs/internal/handler"
 	"github.com/dainostore/jobs/internal/queue"
@@ -33,12 +34,16 @@ type Server struct {
 	log        *slog.Logger
 	mux        *http.ServeMux
 	routes     []Route
+	// dashboards serves the dashboards' pages, which need no token: they
+	// call the API below with the viewer's.
+	dashboards http.Handler
 }
 
 // New returns the API handler.
 func New(s *store.Store, q *queue.Queues, d *dispatch.Dispatcher, handlers *handler.Registry, authenticator auth.Authenticator, cfg Config, log *slog.Logger) *Server {
 	srv := &Server{store: s, queues: q, dispatcher: d, handlers: handlers, auth: authenticator, cfg: cfg, log: log, mux: http.NewServeMux()}
 	srv.routes = srv.routeTable()
+	srv.dashboards = dashboard.New(dashboardConfig(handlers))
 	for _, rt := range srv.routes {
 		srv.mux.HandleFunc(rt.Pattern, rt.handler)
 	}
@@ -78,9 +83,23 @@ func (s *Server) routeTable() []Route {
 	}
 }
 
-// ServeHTTP authenticates the caller, then routes. Unknown routes get the
-// API's JSON error shape.
+// dashboardConfig tells the dashboards which job types can be started.
+func dashboardConfig(handlers *handler.Registry) dashboard.Config {
+	var cfg dashboard.Config
+	for _, kind := range handlers.Kinds() {
+		entry, _ := handlers.Lookup(kind)
+		cfg.JobTypes = append(cfg.JobTypes, dashboard.JobType{Type: kind, System: entry.System})
+	}
+	return cfg
+}
+
+// ServeHTTP serves the dashboards' pages, or authenticates the caller and
+// routes to the API. Unknown routes get the API's JSON error shape.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if dashboard.Owns(r.URL.Path) {
+		s.dashboards.ServeHTTP(w, r)
+		return
+	}
 	_, pattern := s.mux.Handler(r)
 	if pattern == "" {
 		writeError(w, http.StatusNotFound, "not_found", "no such route: "+r.Method+" "+r.URL.Path)

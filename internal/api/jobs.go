@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,7 @@ const (
 var (
 	storeIDPattern        = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$`)
 	idempotencyKeyPattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,128}$`)
+	jobTypePattern        = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$`)
 )
 
 type createRequest struct {
@@ -233,21 +235,19 @@ func (s *Server) loadJob(w http.ResponseWriter, r *http.Request) (*job.Job, bool
 	return j, true
 }
 
+// listJobs lists jobs newest first: a store's own, or for an operator one
+// store's or (without store_id) every store's, filtered by type, status and
+// creation time.
 func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
-	query := r.URL.Query()
-	storeID, ok := s.storeScope(w, r, query.Get("store_id"))
+	filter, ok := s.listFilter(w, r)
 	if !ok {
-		return
-	}
-	if storeID == "" {
-		writeError(w, http.StatusBadRequest, "invalid_request", "store_id is required")
 		return
 	}
 	limit, ok := intParam(w, r, "limit", defaultPageSize, maxPageSize)
 	if !ok {
 		return
 	}
-	page, err := s.store.ListByStore(r.Context(), storeID, limit, query.Get("cursor"))
+	page, err := s.store.ListJobs(r.Context(), filter, limit, r.URL.Query().Get("cursor"))
 	if errors.Is(err, store.ErrBadCursor) {
 		writeError(w, http.StatusBadRequest, "invalid_cursor", "cursor is not valid for this listing")
 		return
@@ -261,6 +261,75 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
 		jobs[i] = s.redacted(j)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"jobs": jobs, "next_cursor": page.Cursor})
+}
+
+// listParameters are the query parameters of GET /api/background-jobs.
+var listParameters = []string{"store_id", "type", "status", "from", "to", "limit", "cursor"}
+
+// listFilter reads the listing's filters, answering 400 itself on any
+// parameter it does not know, repeats, or cannot read: a typo must not
+// silently list everything.
+func (s *Server) listFilter(w http.ResponseWriter, r *http.Request) (store.JobFilter, bool) {
+	var f store.JobFilter
+	query := r.URL.Query()
+	for name, values := range query {
+		if !slices.Contains(listParameters, name) {
+			writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("unknown query parameter %q; known: %s", name, strings.Join(listParameters, ", ")))
+			return f, false
+		}
+		if len(values) > 1 {
+			writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("query parameter %q is given more than once", name))
+			return f, false
+		}
+	}
+	var ok bool
+	if f.StoreID, ok = s.storeScope(w, r, query.Get("store_id")); !ok {
+		return f, false
+	}
+	if f.Type = query.Get("type"); f.Type != "" && !jobTypePattern.MatchString(f.Type) {
+		writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("type must be 1-%d characters of letters, digits, _ . : - and start with a letter or digit", maxTypeLength))
+		return f, false
+	}
+	if statuses := query.Get("status"); statuses != "" {
+		for name := range strings.SplitSeq(statuses, ",") {
+			status := job.Status(strings.TrimSpace(name))
+			if !status.Valid() {
+				writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("status %q is not one of %s (several may be given, separated by commas)", name, statusNames()))
+				return f, false
+			}
+			if !slices.Contains(f.Statuses, status) {
+				f.Statuses = append(f.Statuses, status)
+			}
+		}
+	}
+	for _, bound := range []struct {
+		name string
+		into *time.Time
+	}{{"from", &f.From}, {"to", &f.To}} {
+		v := query.Get(bound.name)
+		if v == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("%s must be an RFC 3339 time such as 2026-11-29T09:00:00Z", bound.name))
+			return f, false
+		}
+		*bound.into = t
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		writeError(w, http.StatusBadRequest, "invalid_request", "from must be before to")
+		return f, false
+	}
+	return f, true
+}
+
+func statusNames() string {
+	names := make([]string, len(job.Statuses))
+	for i, st := range job.Statuses {
+		names[i] = string(st)
+	}
+	return strings.Join(names, ", ")
 }
 
 // storeScope decides which store a read is about. A store principal reads

@@ -7,8 +7,11 @@ package meter
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"sort"
 	"sync"
+	"text/tabwriter"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -49,6 +52,11 @@ func (m *Meter) middleware(stack *middleware.Stack) error {
 		out, md, err := next.HandleInitialize(ctx, in)
 		read, write := consumed(out.Result)
 		key := awsmiddleware.GetServiceID(ctx) + "." + awsmiddleware.GetOperationName(ctx)
+		if received, ok := out.Result.(*sqs.ReceiveMessageOutput); ok && len(received.Messages) == 0 {
+			// An empty receive is pure polling: counted apart, it shows
+			// what looking at empty queues costs.
+			key += EmptySuffix
+		}
 		m.mu.Lock()
 		u := m.usage[key]
 		u.Requests++
@@ -59,6 +67,9 @@ func (m *Meter) middleware(stack *middleware.Stack) error {
 		return out, md, err
 	}), middleware.After)
 }
+
+// EmptySuffix marks the key of SQS receives that returned no message.
+const EmptySuffix = " (empty)"
 
 // Snapshot returns the usage so far, by operation.
 func (m *Meter) Snapshot() map[string]Usage {
@@ -97,6 +108,19 @@ func Operations(usage map[string]Usage) []string {
 	}
 	sort.Strings(ops)
 	return ops
+}
+
+// Format writes usage as an aligned table, one operation a line, then the total.
+func Format(w io.Writer, usage map[string]Usage) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "operation\trequests\tread units\twrite units\t")
+	for _, op := range Operations(usage) {
+		u := usage[op]
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t\n", op, u.Requests, u.ReadCapacity, u.WriteCapacity)
+	}
+	t := Total(usage)
+	fmt.Fprintf(tw, "total\t%d\t%.1f\t%.1f\t\n", t.Requests, t.ReadCapacity, t.WriteCapacity)
+	return tw.Flush()
 }
 
 func askForCapacity(params any) {

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/dainostore/jobs/internal/job"
 	"github.com/dainostore/jobs/internal/schema"
@@ -39,24 +40,33 @@ func FromSchema(u schema.QueueURLs) URLs {
 // Lookup finds the queues of a deployment by their names.
 func Lookup(ctx context.Context, client *sqs.Client, prefix string) (URLs, error) {
 	urls := URLs{Priority: map[job.Priority]string{}}
-	get := func(suffix string) (string, error) {
-		out, err := client.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(schema.QueueName(prefix, suffix))})
-		if err != nil {
-			return "", fmt.Errorf("find queue %s: %w", schema.QueueName(prefix, suffix), err)
-		}
-		return aws.ToString(out.QueueUrl), nil
+	// Every cold start looks the queues up: at once, so it costs one round
+	// trip rather than six.
+	targets := map[string]*string{
+		schema.WakeQueueSuffix:       &urls.Wake,
+		schema.DeadLetterQueueSuffix: &urls.DeadLetter,
 	}
-	var err error
-	for _, p := range job.Priorities {
-		if urls.Priority[p], err = get(schema.PriorityQueueSuffix(p)); err != nil {
-			return urls, err
-		}
+	priorityURLs := make([]string, len(job.Priorities))
+	for i, p := range job.Priorities {
+		targets[schema.PriorityQueueSuffix(p)] = &priorityURLs[i]
 	}
-	if urls.Wake, err = get(schema.WakeQueueSuffix); err != nil {
+	var group errgroup.Group
+	for suffix, url := range targets {
+		group.Go(func() error {
+			name := schema.QueueName(prefix, suffix)
+			out, err := client.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(name)})
+			if err != nil {
+				return fmt.Errorf("find queue %s: %w", name, err)
+			}
+			*url = aws.ToString(out.QueueUrl)
+			return nil
+		})
+	}
+	if err := group.Wait(); err != nil {
 		return urls, err
 	}
-	if urls.DeadLetter, err = get(schema.DeadLetterQueueSuffix); err != nil {
-		return urls, err
+	for i, p := range job.Priorities {
+		urls.Priority[p] = priorityURLs[i]
 	}
 	return urls, nil
 }
@@ -94,19 +104,96 @@ func (q *Queues) Enqueue(ctx context.Context, j *job.Job) error {
 // maxDelay is the longest DelaySeconds SQS accepts.
 const maxDelay = 15 * time.Minute
 
+// wakeBody is a wake message. It carries when it becomes visible, so that a
+// worker that found every job queue empty can tell which wakes it made
+// redundant (DropStaleWakes).
+type wakeBody struct {
+	Wake bool `json:"wake"`
+	// DueMS is when the wake becomes visible, in unix milliseconds: its
+	// sending time plus its delay.
+	DueMS int64 `json:"due_ms"`
+}
+
 // Wake asks for a worker after the given delay (at most 15 minutes; later
 // work is found by the sweep, which wakes workers while queues hold messages).
 func (q *Queues) Wake(ctx context.Context, delay time.Duration) error {
 	delay = min(max(delay, 0), maxDelay)
+	seconds := int32((delay + time.Second - 1) / time.Second)
+	data, _ := json.Marshal(wakeBody{Wake: true, DueMS: time.Now().Add(time.Duration(seconds) * time.Second).UnixMilli()})
 	_, err := q.client.SendMessage(ctx, &sqs.SendMessageInput{
 		QueueUrl:     &q.urls.Wake,
-		MessageBody:  aws.String(`{"wake":true}`),
-		DelaySeconds: int32((delay + time.Second - 1) / time.Second),
+		MessageBody:  aws.String(string(data)),
+		DelaySeconds: seconds,
 	})
 	if err != nil {
 		return fmt.Errorf("wake workers: %w", err)
 	}
 	return nil
+}
+
+// Bounds of DropStaleWakes: SQS returns at most 10 messages a receive, and
+// one invocation drops at most this many rounds; the next one goes on.
+const (
+	wakesPerReceive = 10
+	maxWakeRounds   = 10
+)
+
+// staleWakeMargin absorbs the clocks of different machines and the time a
+// wake takes to be sent.
+const staleWakeMargin = time.Second
+
+// DropStaleWakes deletes the wakes that became due before emptySince, a
+// moment from which a worker found every job queue empty, and returns how
+// many it deleted. Every wake is sent after the message it announces became
+// visible (a retry's message is hidden for the same delay as its wake, and
+// hidden first), so such a wake's message had been received before the
+// queues were found empty, and the invocation the wake would start can
+// only find them empty too. Under a burst the wakes outnumber the
+// invocations needed, and each would otherwise cost an invocation, its
+// receives and the poller's delete. A wake that is not stale is put back
+// at once and ends the dropping: it announces a newer message.
+func (q *Queues) DropStaleWakes(ctx context.Context, emptySince time.Time) (int, error) {
+	cutoff := emptySince.Add(-staleWakeMargin).UnixMilli()
+	dropped := 0
+	for range maxWakeRounds {
+		out, err := q.client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+			QueueUrl:            &q.urls.Wake,
+			MaxNumberOfMessages: wakesPerReceive,
+			// Long enough to delete them; the fresh ones are put back at once.
+			VisibilityTimeout: 30,
+		})
+		if err != nil {
+			return dropped, fmt.Errorf("receive wakes: %w", err)
+		}
+		var stale []types.DeleteMessageBatchRequestEntry
+		var fresh []types.ChangeMessageVisibilityBatchRequestEntry
+		for i, m := range out.Messages {
+			id := aws.String(strconv.Itoa(i))
+			var w wakeBody
+			if json.Unmarshal([]byte(aws.ToString(m.Body)), &w) == nil && w.DueMS > 0 && w.DueMS < cutoff {
+				stale = append(stale, types.DeleteMessageBatchRequestEntry{Id: id, ReceiptHandle: m.ReceiptHandle})
+			} else {
+				fresh = append(fresh, types.ChangeMessageVisibilityBatchRequestEntry{Id: id, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0})
+			}
+		}
+		if len(stale) > 0 {
+			deleted, err := q.client.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: &q.urls.Wake, Entries: stale})
+			if err != nil {
+				return dropped, fmt.Errorf("delete stale wakes: %w", err)
+			}
+			dropped += len(deleted.Successful)
+		}
+		if len(fresh) > 0 {
+			if _, err := q.client.ChangeMessageVisibilityBatch(ctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: &q.urls.Wake, Entries: fresh}); err != nil {
+				return dropped, fmt.Errorf("put back fresh wakes: %w", err)
+			}
+			return dropped, nil
+		}
+		if len(out.Messages) < wakesPerReceive {
+			return dropped, nil
+		}
+	}
+	return dropped, nil
 }
 
 // Message is a received job message.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -61,6 +62,9 @@ func CreateTable(ctx context.Context, db *dynamodb.Client, name string) error {
 	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, time.Minute); err != nil {
 		return fmt.Errorf("wait for table %s: %w", name, err)
 	}
+	if err := checkIndexes(ctx, db, name); err != nil {
+		return err
+	}
 	_, err = db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
 		TableName: aws.String(name),
 		TimeToLiveSpecification: &dbtypes.TimeToLiveSpecification{
@@ -71,6 +75,41 @@ func CreateTable(ctx context.Context, db *dynamodb.Client, name string) error {
 		return fmt.Errorf("enable TTL on %s: %w", name, err)
 	}
 	return nil
+}
+
+// checkIndexes fails when a table made by an earlier version lacks an index
+// (a long-running local emulator keeps its tables). The local DynamoDB
+// emulator cannot add an index to a table, so the fix is a fresh one; the
+// deployed table gets its indexes from the CDK stack.
+func checkIndexes(ctx context.Context, db *dynamodb.Client, name string) error {
+	out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+	if err != nil {
+		return fmt.Errorf("describe table %s: %w", name, err)
+	}
+	var missing []string
+	for _, index := range Table.Indexes {
+		if indexStatus(out.Table, index.Name) == "" {
+			missing = append(missing, index.Name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("table %s lacks the index(es) %s, which this version needs: it was made by an earlier version. "+
+			"Locally, restart the emulators (`make emulators-stop`, then `make dev`) for a fresh table", name, strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// indexStatus is the status of a table's index, empty when it has none of that name.
+func indexStatus(table *dbtypes.TableDescription, index string) dbtypes.IndexStatus {
+	if table == nil {
+		return ""
+	}
+	for _, gsi := range table.GlobalSecondaryIndexes {
+		if aws.ToString(gsi.IndexName) == index {
+			return gsi.IndexStatus
+		}
+	}
+	return ""
 }
 
 func isTTLAlreadyEnabled(err error) bool {

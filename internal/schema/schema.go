@@ -33,12 +33,27 @@ const (
 	CleanupIndexPK = "cleanup_pk"
 	CleanupIndexSK = "cleanup_sk"
 
+	// AllJobsIndex lists every store's jobs newest first, for operators. Its
+	// partition is the job id's shard ("ALL#<0-7>"), so creating many jobs
+	// at once spreads over AllJobsShards partitions instead of one hot one;
+	// a reader queries each shard and merges them by the sort key
+	// ("<created_at>#<id>"), which every shard orders the same way.
+	AllJobsIndex        = "by_created"
+	AllJobsIndexPK      = "all_pk"
+	AllJobsIndexSK      = "all_sk"
+	AllJobsIndexProject = "ALL"
+
 	// TTLAttribute holds the epoch second after which DynamoDB deletes an item.
 	TTLAttribute = "expires_at"
 )
 
 // DueShards is how many partitions the due index is spread over.
 const DueShards = 4
+
+// AllJobsShards is how many partitions the all-jobs index is spread over.
+// Each partition takes about 1,000 writes a second; a listing costs one
+// query per shard.
+const AllJobsShards = 8
 
 // KeyType is a DynamoDB scalar type: "S" or "N".
 type KeyType string
@@ -69,6 +84,7 @@ var Table = TableDefinition{
 		{Name: StoreIndex, PartitionKey: StoreIndexPK, PartitionType: "S", SortKey: StoreIndexSK, SortType: "S", ProjectionType: StoreIndexProject},
 		{Name: DueIndex, PartitionKey: DueIndexPK, PartitionType: "S", SortKey: DueIndexSK, SortType: "N", ProjectionType: "KEYS_ONLY"},
 		{Name: CleanupIndex, PartitionKey: CleanupIndexPK, PartitionType: "S", SortKey: CleanupIndexSK, SortType: "S", ProjectionType: "KEYS_ONLY"},
+		{Name: AllJobsIndex, PartitionKey: AllJobsIndexPK, PartitionType: "S", SortKey: AllJobsIndexSK, SortType: "S", ProjectionType: AllJobsIndexProject},
 	},
 	TTLAttribute: TTLAttribute,
 }

@@ -45,8 +45,13 @@ type jobItem struct {
 
 	StorePK string `dynamodbav:"store_pk"`
 	StoreSK string `dynamodbav:"store_sk"`
-	DuePK   string `dynamodbav:"due_pk,omitempty"`
-	DueAt   int64  `dynamodbav:"due_at,omitempty"` // unix milliseconds
+	// AllPK and AllSK list the job in the all-jobs index. Like the store
+	// index keys they never change after Create, so no transition has to
+	// write them.
+	AllPK string `dynamodbav:"all_pk"`
+	AllSK string `dynamodbav:"all_sk"`
+	DuePK string `dynamodbav:"due_pk,omitempty"`
+	DueAt int64  `dynamodbav:"due_at,omitempty"` // unix milliseconds
 	// ExpiresAt is set when the job ends: DynamoDB's TTL removes it later.
 	ExpiresAt int64 `dynamodbav:"expires_at,omitempty"`
 }
@@ -125,7 +130,8 @@ func itemFromJob(j *job.Job) jobItem {
 		Error:     j.Error, Result: string(j.Result), Checkpoint: string(j.Checkpoint),
 		CancelRequested: j.CancelRequested, LeaseToken: j.LeaseToken, Continuation: j.Continuation,
 		Version: j.Version,
-		StorePK: storePartition(j.StoreID), StoreSK: j.CreatedAt.String() + "#" + j.ID,
+		StorePK: storePartition(j.StoreID), StoreSK: jobSortKey(j),
+		AllPK: allJobsShard(j.ID), AllSK: jobSortKey(j),
 	}
 	if j.StartedAt != nil {
 		it.StartedAt = j.StartedAt.String()

@@ -58,6 +58,9 @@ type Options struct {
 	// no limit. The count is part of the create transaction: it costs no
 	// extra request and is exact across every API instance.
 	CreateRateLimit int
+	// ListScanBudget is how many index items a listing reads per partition
+	// at most before it answers with what it found and a cursor; 1000 if 0.
+	ListScanBudget int
 }
 
 // RateLimitedError means the store created too many jobs this minute.
@@ -87,6 +90,9 @@ func New(db *dynamodb.Client, table string, opts Options) *Store {
 	}
 	if opts.EnqueueGrace == 0 {
 		opts.EnqueueGrace = time.Minute
+	}
+	if opts.ListScanBudget == 0 {
+		opts.ListScanBudget = defaultListScanBudget
 	}
 	if opts.IdempotencyWindow == 0 {
 		opts.IdempotencyWindow = 24 * time.Hour
@@ -271,43 +277,6 @@ type Page struct {
 // ErrBadCursor means a listing cursor was not one this store issued.
 var ErrBadCursor = errors.New("cursor is not valid")
 
-// ListByStore returns a store's jobs, newest first, from the store index.
-func (s *Store) ListByStore(ctx context.Context, storeID string, limit int, cursor string) (Page, error) {
-	in := &dynamodb.QueryInput{
-		TableName:              &s.table,
-		IndexName:              aws.String(schema.StoreIndex),
-		KeyConditionExpression: aws.String("store_pk = :pk"),
-		// Jobs past their retention are gone, even before TTL deletes them.
-		FilterExpression:          aws.String("attribute_not_exists(expires_at) OR expires_at > :now"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(storePartition(storeID)), ":now": number(s.opts.Now().Unix())},
-		ScanIndexForward:          aws.Bool(false),
-		Limit:                     aws.Int32(int32(limit)),
-	}
-	if cursor != "" {
-		start, err := decodeCursor(cursor)
-		if err != nil || stringAttr(start, schema.StoreIndexPK) != storePartition(storeID) {
-			return Page{}, ErrBadCursor
-		}
-		in.ExclusiveStartKey = start
-	}
-	out, err := s.db.Query(ctx, in)
-	if err != nil {
-		return Page{}, fmt.Errorf("list jobs of store %s: %w", storeID, err)
-	}
-	page := Page{Jobs: make([]*job.Job, 0, len(out.Items))}
-	for _, item := range out.Items {
-		j, err := jobFromAttributes(item)
-		if err != nil {
-			return Page{}, err
-		}
-		page.Jobs = append(page.Jobs, j)
-	}
-	if len(out.LastEvaluatedKey) > 0 {
-		page.Cursor = encodeCursor(out.LastEvaluatedKey)
-	}
-	return page, nil
-}
-
 // The cursor is the index position, opaque to clients: base64 of its string keys.
 func encodeCursor(key map[string]types.AttributeValue) string {
 	plain := map[string]string{}
@@ -318,10 +287,6 @@ func encodeCursor(key map[string]types.AttributeValue) string {
 	}
 	data, _ := json.Marshal(plain)
 	return base64.RawURLEncoding.EncodeToString(data)
-}
-
-func decodeCursor(cursor string) (map[string]types.AttributeValue, error) {
-	return decodeKeys(cursor, schema.PartitionKey, schema.SortKey, schema.StoreIndexPK, schema.StoreIndexSK)
 }
 
 // decodeKeys reads a cursor that must hold exactly the named string keys.

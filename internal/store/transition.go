@@ -241,15 +241,17 @@ type Progress struct {
 }
 
 // SaveProgress writes a running job's progress (and checkpoint) under its
-// lease, and extends the lease: every write is also a heartbeat. It reports
-// whether a user asked to cancel the job; ErrStale means the lease was lost
-// and the caller must stop.
+// lease, and extends the lease to lease.ExpiresAt (moving the job's due
+// entry with it) unless that is zero. It reports whether a user asked to
+// cancel the job; ErrStale means the lease was lost and the caller must stop.
 func (s *Store) SaveProgress(ctx context.Context, id string, lease Lease, p Progress, sweepGrace time.Duration) (cancelRequested bool, err error) {
 	set := map[string]types.AttributeValue{
 		"progress":         number(p.Percent),
 		"progress_message": str(p.Message),
-		"lease_expires_at": number(lease.ExpiresAt.UnixMilli()),
-		"due_at":           number(lease.ExpiresAt.Add(sweepGrace).UnixMilli()),
+	}
+	if !lease.ExpiresAt.IsZero() {
+		set["lease_expires_at"] = number(lease.ExpiresAt.UnixMilli())
+		set["due_at"] = number(lease.ExpiresAt.Add(sweepGrace).UnixMilli())
 	}
 	if p.Checkpoint != nil {
 		set["checkpoint"] = str(string(p.Checkpoint))

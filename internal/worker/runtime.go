@@ -32,7 +32,9 @@ type runtime struct {
 	message    string
 	checkpoint json.RawMessage
 	dirty      bool
-	lastWrite  time.Time
+	// leaseExtendedAt is when a write last extended the lease (and moved
+	// the job's due entry with it); the claim set the first lease.
+	leaseExtendedAt time.Time
 	// logs wait for the next flush; written in batches with the progress.
 	logs             []store.LogEntry
 	lastCheckpointAt time.Time
@@ -52,7 +54,7 @@ func newRuntime(w *Worker, log *slog.Logger, j *job.Job, secrets []string, cance
 		w: w, log: log, job: j, cancel: cancel, secrets: secrets,
 		percent: j.Progress, message: j.ProgressMessage, checkpoint: j.Checkpoint,
 		writtenPercent: j.Progress, writtenMessage: j.ProgressMessage,
-		lastWrite: w.cfg.Now(),
+		leaseExtendedAt: w.cfg.Now(),
 	}
 }
 
@@ -186,14 +188,22 @@ func (rt *runtime) snapshot() store.Progress {
 	return store.Progress{Percent: rt.percent, Message: rt.message, Checkpoint: rt.checkpoint}
 }
 
-// save writes progress (and a checkpoint) under the lease; the write also
-// extends the lease. It stops the handler if the job was cancelled or the
-// lease lost.
+// save writes progress (and a checkpoint) under the lease. A write extends
+// the lease too when a heartbeat has passed since it was last extended:
+// the lease then never has less than Lease-Heartbeat left, and a handler
+// that checkpoints many times a second does not move the job's due entry
+// (an index write on AWS) with every checkpoint. It stops the handler if
+// the job was cancelled or the lease lost.
 func (rt *runtime) save(ctx context.Context, p store.Progress) error {
+	now := rt.w.cfg.Now()
 	rt.mu.Lock()
 	p.Changed = p.Percent != rt.writtenPercent || p.Message != rt.writtenMessage
+	extend := now.Sub(rt.leaseExtendedAt) >= rt.w.cfg.Heartbeat
 	rt.mu.Unlock()
-	lease := store.Lease{Token: rt.job.LeaseToken, ExpiresAt: rt.w.cfg.Now().Add(rt.w.cfg.Lease)}
+	lease := store.Lease{Token: rt.job.LeaseToken}
+	if extend {
+		lease.ExpiresAt = now.Add(rt.w.cfg.Lease)
+	}
 	cancelRequested, err := rt.w.store.SaveProgress(ctx, rt.job.ID, lease, p, rt.w.cfg.SweepGrace)
 	if errors.Is(err, store.ErrStale) {
 		rt.cancel(errLeaseLost)
@@ -203,7 +213,9 @@ func (rt *runtime) save(ctx context.Context, p store.Progress) error {
 		return err
 	}
 	rt.mu.Lock()
-	rt.lastWrite = rt.w.cfg.Now()
+	if extend {
+		rt.leaseExtendedAt = now
+	}
 	rt.writtenPercent, rt.writtenMessage = p.Percent, p.Message
 	if p.Checkpoint != nil || (p.Percent == rt.percent && p.Message == rt.message) {
 		rt.dirty = false
@@ -229,7 +241,8 @@ func (rt *runtime) keepAlive(ctx context.Context, msg *queue.Message) (stop func
 		defer wg.Done()
 		ticker := time.NewTicker(rt.w.cfg.ProgressInterval)
 		defer ticker.Stop()
-		lastRenewal := rt.w.cfg.Now()
+		// The message was hidden for one lease when it was received.
+		lastHidden := rt.w.cfg.Now()
 		for {
 			select {
 			case <-done:
@@ -239,27 +252,35 @@ func (rt *runtime) keepAlive(ctx context.Context, msg *queue.Message) (stop func
 			case <-ticker.C:
 			}
 			rt.flushLogs(ctx)
+			now := rt.w.cfg.Now()
 			rt.mu.Lock()
 			p := store.Progress{Percent: rt.percent, Message: rt.message}
-			due := rt.dirty || rt.w.cfg.Now().Sub(rt.lastWrite) >= rt.w.cfg.Heartbeat
+			sinceExtended := now.Sub(rt.leaseExtendedAt)
+			due := rt.dirty || sinceExtended >= rt.w.cfg.Heartbeat
 			rt.mu.Unlock()
-			if !due {
-				continue
+			if due {
+				err := rt.save(ctx, p)
+				switch {
+				case err == nil:
+				case errors.Is(err, errLeaseLost), errors.Is(err, errCancelRequested):
+					return
+				default:
+					rt.log.Warn("save progress", "error", err)
+					if sinceExtended > rt.w.cfg.Lease-rt.w.cfg.Heartbeat {
+						rt.cancel(errLeaseLost)
+						return
+					}
+					continue
+				}
 			}
-			err := rt.save(ctx, p)
-			switch {
-			case err == nil:
-				lastRenewal = rt.w.cfg.Now()
+			// The lease is held: it was extended within the last heartbeat.
+			// The message needs hiding again only before its visibility
+			// runs out, not with every progress write.
+			if now.Sub(lastHidden) >= rt.w.cfg.Heartbeat {
 				if err := rt.w.queues.SetVisibility(ctx, msg, rt.w.cfg.Lease); err != nil {
 					rt.log.Warn("extend message visibility", "error", err)
-				}
-			case errors.Is(err, errLeaseLost), errors.Is(err, errCancelRequested):
-				return
-			default:
-				rt.log.Warn("save progress", "error", err)
-				if rt.w.cfg.Now().Sub(lastRenewal) > rt.w.cfg.Lease-rt.w.cfg.Heartbeat {
-					rt.cancel(errLeaseLost)
-					return
+				} else {
+					lastHidden = now
 				}
 			}
 		}

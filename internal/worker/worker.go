@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/dainostore/jobs/internal/emf"
@@ -14,6 +15,7 @@ import (
 	"github.com/dainostore/jobs/internal/job"
 	"github.com/dainostore/jobs/internal/queue"
 	"github.com/dainostore/jobs/internal/retry"
+	"github.com/dainostore/jobs/internal/schema"
 	"github.com/dainostore/jobs/internal/store"
 )
 
@@ -122,8 +124,16 @@ func (w *Worker) Run(ctx context.Context) error {
 			return err
 		}
 		if msg == nil {
+			// Each job message came with a wake. An invocation that took
+			// more messages than the wakes that started it leaves their
+			// wakes behind, each of which would start an invocation that
+			// finds nothing; one that did not, leaves none to drop.
+			if inv.handled > schema.WakeBatchSize {
+				w.dropStaleWakes(ctx, inv.lookedSince)
+			}
 			return nil
 		}
+		inv.handled++
 		w.handle(ctx, msg, pauses)
 	}
 }
@@ -133,6 +143,11 @@ type invocation struct {
 	pausesReadAt        time.Time
 	cachedPauses        store.Pauses
 	lastStarvationCheck time.Time
+	// lookedSince is when next began its last look at the queues (wall
+	// clock, as the wakes' due times are).
+	lookedSince time.Time
+	// handled counts the job messages taken.
+	handled int
 }
 
 // pausesTTL is how long an invocation trusts the pause switches it read.
@@ -167,6 +182,7 @@ func (w *Worker) next(ctx context.Context, inv *invocation) (*queue.Message, err
 	if msg, err := w.starving(ctx, inv); msg != nil || err != nil {
 		return msg, err
 	}
+	inv.lookedSince = time.Now()
 	for _, p := range job.Priorities {
 		msg, err := w.queues.Receive(ctx, p, w.cfg.Lease, 0)
 		if err != nil || msg != nil {
@@ -176,13 +192,66 @@ func (w *Worker) next(ctx context.Context, inv *invocation) (*queue.Message, err
 	if w.cfg.EmptyWait <= 0 {
 		return nil, nil
 	}
-	for _, p := range job.Priorities {
-		msg, err := w.queues.Receive(ctx, p, w.cfg.Lease, w.cfg.EmptyWait)
-		if err != nil || msg != nil {
-			return msg, err
+	return w.longPollAll(ctx)
+}
+
+// longPollAll long-polls every queue at once, so that concluding they are
+// empty takes one EmptyWait rather than one per queue (the invocation's
+// time is billed). Of the messages that arrive meanwhile the most urgent is
+// taken and the others are put back at once, as polling one queue after
+// the other would have left them.
+func (w *Worker) longPollAll(ctx context.Context) (*queue.Message, error) {
+	type answer struct {
+		msg *queue.Message
+		err error
+	}
+	answers := make([]answer, len(job.Priorities))
+	var wg sync.WaitGroup
+	for i, p := range job.Priorities {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			msg, err := w.queues.Receive(ctx, p, w.cfg.Lease, w.cfg.EmptyWait)
+			answers[i] = answer{msg, err}
+		}()
+	}
+	wg.Wait()
+	var taken *queue.Message
+	var errs []error
+	for _, a := range answers {
+		switch {
+		case a.err != nil:
+			errs = append(errs, a.err)
+		case a.msg == nil:
+		case taken == nil:
+			taken = a.msg
+		default:
+			if err := w.queues.SetVisibility(ctx, a.msg, 0); err != nil {
+				// It comes back after one lease instead.
+				w.cfg.Logger.Warn("put back a less urgent message", "job_id", a.msg.JobID, "error", err)
+			}
 		}
 	}
-	return nil, nil
+	if taken != nil {
+		return taken, nil
+	}
+	return nil, errors.Join(errs...)
+}
+
+// dropStaleWakes deletes the wakes this invocation made redundant by finding
+// every queue empty: each would start an invocation that finds the same.
+func (w *Worker) dropStaleWakes(ctx context.Context, emptySince time.Time) {
+	if emptySince.IsZero() || ctx.Err() != nil {
+		return
+	}
+	dropped, err := w.queues.DropStaleWakes(ctx, emptySince)
+	if err != nil {
+		// Harmless: each wake left starts a short invocation.
+		w.cfg.Logger.Warn("drop stale wakes", "error", err)
+	}
+	if dropped > 0 {
+		w.cfg.Logger.Debug("dropped wakes the empty queues made redundant", "wakes", dropped)
+	}
 }
 
 // starving is the starvation guard. A few times per StarvationWait it looks

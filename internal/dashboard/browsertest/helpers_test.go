@@ -1,0 +1,272 @@
+// Package browsertest drives the dashboards in headless Chromium against the
+// whole local system: the real API handler over HTTP, a real worker behind
+// the local event source mapping, the emulators. It asserts what a viewer
+// sees. `make test` installs Chromium (`make browser`).
+//
+// The tests do not run in parallel: each starts a browser, and two cores
+// cannot run several next to the system under test without making every
+// wait flaky.
+package browsertest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/dainostore/jobs/internal/app"
+	"github.com/dainostore/jobs/internal/testenv"
+)
+
+// patience bounds every wait on the page. It guards against a hang on a
+// loaded machine; it does not measure speed.
+const patience = 90 * time.Second
+
+// testBundle is one test's system and browser tab.
+type testBundle struct {
+	t    *testing.T
+	app  *app.App
+	base string
+	// api sits in front of the system: it counts the API requests the page
+	// makes and can make the API unreachable.
+	api *apiSwitch
+	tab context.Context
+}
+
+func setup(t *testing.T) *testBundle {
+	t.Helper()
+	env := testenv.New(t)
+	a := env.App(t, app.Overrides{Handlers: storeJobTypes()})
+	sw := &apiSwitch{next: a.HTTP}
+	a.HTTP = sw
+	b := &testBundle{t: t, app: a, api: sw}
+	b.base = testenv.Serve(t, a)
+	b.tab = startBrowser(t)
+	return b
+}
+
+// chromium is the browser binary: JOBS_CHROMIUM, or Debian's chromium.
+func chromium(t *testing.T) string {
+	if path := os.Getenv("JOBS_CHROMIUM"); path != "" {
+		return path
+	}
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if path, err := exec.LookPath(name); err == nil {
+			return path
+		}
+	}
+	t.Fatal("Chromium is not installed: run `make browser` (or set JOBS_CHROMIUM to a Chromium binary)")
+	return ""
+}
+
+func startBrowser(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium(t)),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	allocator, cancelAllocator := chromedp.NewExecAllocator(context.Background(), opts...)
+	tab, cancelTab := chromedp.NewContext(allocator)
+	t.Cleanup(func() {
+		cancelTab()
+		cancelAllocator()
+	})
+	if err := chromedp.Do(tab, chromedp.EmulateViewport(1280, 900)); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return tab
+}
+
+// open loads a dashboard page with a token in its fragment, as the links
+// the local process prints do.
+func (b *testBundle) open(path, token string) {
+	b.t.Helper()
+	// From a blank page, so that a link differing only in its fragment
+	// still loads the page anew.
+	b.do(chromedp.Navigate("about:blank"), chromedp.Navigate(b.base+path+"#token="+token))
+}
+
+// evalAction runs a JavaScript statement on the page.
+func evalAction(statement string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](statement)
+}
+
+func (b *testBundle) do(actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.tab, patience)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.t.Fatalf("browser: %v", err)
+	}
+}
+
+// eval evaluates a JavaScript expression on the page.
+func eval[T any](b *testBundle, expression string) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.tab, patience)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expression))
+	if err != nil {
+		b.t.Fatalf("evaluate %s: %v", expression, err)
+	}
+	return v
+}
+
+// waitUntil waits for a JavaScript condition on the page to hold. On
+// failure it says what it waited for and what the page showed.
+func (b *testBundle) waitUntil(what, condition string) {
+	b.t.Helper()
+	deadline := time.Now().Add(patience)
+	for {
+		ctx, cancel := context.WithTimeout(b.tab, 10*time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!("+condition+")"))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			page := eval[string](b, `document.querySelector("main") ? document.querySelector("main").innerText : document.body.innerText`)
+			b.t.Fatalf("waited %s for %s (%s; last error %v); the page shows:\n%s", patience, what, condition, err, page)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// text is the visible text of the first element a selector matches.
+func (b *testBundle) text(selector string) string {
+	b.t.Helper()
+	return eval[string](b, fmt.Sprintf(`(document.querySelector(%q) || {innerText: ""}).innerText`, selector))
+}
+
+func (b *testBundle) click(selector string) {
+	b.t.Helper()
+	b.do(chromedp.Click(chromedp.CSS(selector)))
+}
+
+func (b *testBundle) setValue(selector, value string) {
+	b.t.Helper()
+	b.do(chromedp.SetValue(chromedp.CSS(selector), value))
+}
+
+// screenshot saves the page as docs/screenshots/<name>.png when
+// JOBS_UPDATE_SCREENSHOTS is set, so routine runs leave the tree alone.
+func (b *testBundle) screenshot(name string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.tab, patience)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if os.Getenv("JOBS_UPDATE_SCREENSHOTS") == "" {
+		return
+	}
+	path := filepath.Join("..", "..", "..", "docs", "screenshots", name+".png")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		b.t.Fatal(err)
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Logf("wrote %s", path)
+}
+
+// call sends a request to the API as the given token and decodes its answer.
+func (b *testBundle) call(method, path, token string, body any) (int, map[string]any) {
+	b.t.Helper()
+	var reader io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		reader = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, b.base+path, reader)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		b.t.Fatalf("%s %s: %d, body is not JSON: %v", method, path, resp.StatusCode, err)
+	}
+	return resp.StatusCode, out
+}
+
+// createJob creates a job through the API and returns its id.
+func (b *testBundle) createJob(token string, body map[string]any) string {
+	b.t.Helper()
+	status, out := b.call(http.MethodPost, "/api/background-jobs", token, body)
+	if status != http.StatusCreated {
+		b.t.Fatalf("create job %v: %d %v", body, status, out)
+	}
+	return out["job"].(map[string]any)["id"].(string)
+}
+
+// waitForJob waits until the API reports the job in the wanted status.
+func (b *testBundle) waitForJob(id, want string) {
+	b.t.Helper()
+	deadline := time.Now().Add(patience)
+	for {
+		_, out := b.call(http.MethodGet, "/api/background-jobs/"+id+"/status", testenv.OperatorToken(b.t), nil)
+		job, _ := out["job"].(map[string]any)
+		if job["status"] == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("job %s is %v, want %s", id, job["status"], want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// apiSwitch counts the API requests and, while offline, drops them the way
+// an unreachable API does: the connection closes without an answer.
+type apiSwitch struct {
+	next     http.Handler
+	offline  atomic.Bool
+	requests atomic.Int64
+}
+
+func (s *apiSwitch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasPrefix(r.URL.Path, "/api/") {
+		s.next.ServeHTTP(w, r)
+		return
+	}
+	s.requests.Add(1)
+	if s.offline.Load() {
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			conn.Close()
+			return
+		}
+		panic(http.ErrAbortHandler)
+	}
+	s.next.ServeHTTP(w, r)
+}

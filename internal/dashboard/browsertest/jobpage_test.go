@@ -1,0 +1,69 @@
+package browsertest
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/dainostore/jobs/internal/testenv"
+)
+
+const timelineText = `document.getElementById("timeline").innerText`
+
+func TestJobPageTellsTheJobsStoryAndActsOnIt(t *testing.T) {
+	b := setup(t)
+	store := testenv.StoreToken(t, "north")
+
+	// A job whose first attempt hit a rate limit halfway, then resumed.
+	retried := b.createJob(store, map[string]any{"type": "amazon:export:products", "payload": map[string]any{"items": 6, "item_ms": 100, "rate_limit_first_ms": 1500}})
+	b.waitForJob(retried, "completed")
+	b.open("/dashboard/jobs/"+retried, store)
+	b.waitUntil("the whole story", timelineText+`.includes("Completed") && document.getElementById("log-lines").children.length > 0`)
+	story := eval[string](b, timelineText)
+	for _, want := range []string{
+		"Created", "Attempt 1 started", "Attempt 1 failed, retry scheduled", "marketplace rate limit exceeded",
+		"Attempt 2 resumed from its checkpoint", "after waiting", "at 50%", "Completed",
+	} {
+		if !strings.Contains(story, want) {
+			t.Errorf("the timeline lacks %q:\n%s", want, story)
+		}
+	}
+	if got := b.text("#job-title"); !strings.HasPrefix(got, "Amazon Export Products #") {
+		t.Errorf("title %q", got)
+	}
+	if got := b.text("#job-facts"); !strings.Contains(got, "Attempts\n2 of 4") {
+		t.Errorf("facts lack the attempts:\n%s", got)
+	}
+	if got := b.text("#job-result"); !strings.Contains(got, `"items": 6`) {
+		t.Errorf("result %q", got)
+	}
+	if got := b.text("#job-payload"); !strings.Contains(got, `"rate_limit_first_ms": 1500`) {
+		t.Errorf("payload %q", got)
+	}
+	if !eval[bool](b, `document.getElementById("cancel-job").hidden && document.getElementById("retry-job").hidden`) {
+		t.Error("a completed job offers cancel or retry")
+	}
+	logs := `[...document.querySelectorAll("#log-lines tr")]`
+	if !eval[bool](b, logs+`.some(r => r.innerText.includes("retry_scheduled")) && `+logs+`.some(r => r.innerText.includes("progress"))`) {
+		t.Errorf("the log lacks the retry or the progress lines:\n%s", b.text("#log-lines"))
+	}
+	b.screenshot("job-page")
+	b.do(evalAction(`(() => { const s = document.getElementById("log-level"); s.value = "warn"; s.dispatchEvent(new Event("change")); })()`))
+	b.waitUntil("warnings only", logs+`.length > 0 && `+logs+`.every(r => ["warn", "error"].includes(r.children[1].textContent))`)
+
+	// Cancel a running job from its page, then run it again from the start.
+	long := b.createJob(store, map[string]any{"type": "dev:simulate", "payload": map[string]any{"steps": 400, "step_ms": 100}})
+	b.open("/dashboard/jobs/"+long, store)
+	b.waitUntil("the job to run", `document.querySelector("#job-status .status").textContent === "Running" && parseInt(document.querySelector("#job-progress .percent").textContent) > 0`)
+	b.click("#cancel-job")
+	b.waitUntil("the job to end cancelled", `document.querySelector("#job-status .status").textContent === "Cancelled" && !document.getElementById("retry-job").hidden`)
+	if story := eval[string](b, timelineText); !strings.Contains(story, "Cancel requested") || !strings.Contains(story, "Cancelled") {
+		t.Errorf("the timeline does not tell of the cancel:\n%s", story)
+	}
+	b.click("#retry-from-start")
+	b.waitUntil("the job to run again", `document.getElementById("action-result").textContent.startsWith("Retrying from the start") && `+
+		`["Pending", "Running"].includes(document.querySelector("#job-status .status").textContent) && `+timelineText+`.includes("Retried with fresh attempts")`)
+
+	// Someone else's job is not found.
+	b.open("/dashboard/jobs/"+long, testenv.StoreToken(t, "south"))
+	b.waitUntil("not found", `!document.getElementById("job-missing").hidden && document.getElementById("job-view").hidden`)
+}

@@ -1,0 +1,149 @@
+package browsertest
+
+import (
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/dainostore/jobs/internal/testenv"
+)
+
+// activeCard is a JavaScript expression: the store view's card of the
+// active job whose title starts with the given words.
+func activeCard(title string) string {
+	return `[...document.querySelectorAll("#active-jobs .job-card")].find(c => c.querySelector(".job-title").textContent.startsWith(` + strconv.Quote(title) + `))`
+}
+
+func recentCard(title string) string {
+	return `[...document.querySelectorAll("#recent-jobs .job-card")].find(c => c.querySelector(".job-title").textContent.startsWith(` + strconv.Quote(title) + `))`
+}
+
+func TestStoreViewFollowsAJobFromStartToCompleted(t *testing.T) {
+	b := setup(t)
+	store := testenv.StoreToken(t, "shop-1")
+	b.open("/dashboard/", store)
+
+	// The token left the address bar for the tab's storage.
+	b.waitUntil("the token to move out of the address", `!location.hash.includes("token") && sessionStorage.getItem("jobs.dashboard.token")`)
+	b.waitUntil("the empty store view", `document.getElementById("active-count").textContent === "0" && !document.getElementById("recent-empty").hidden`)
+	if got := b.text("#recent-empty"); got != "No finished jobs yet." {
+		t.Errorf("empty recent activity says %q", got)
+	}
+	if got := b.text("#who"); got != "Store shop-1" {
+		t.Errorf("the header names the viewer %q, want Store shop-1", got)
+	}
+
+	// A newcomer starts a job from the page.
+	b.click("#start-toggle")
+	b.setValue("#start-type", "dev:simulate")
+	b.setValue("#start-payload", `{"steps": 16, "step_ms": 400}`)
+	b.click("#start-submit")
+	b.waitUntil("the job to start", `document.getElementById("start-result").textContent.startsWith("Started Dev Simulate #")`)
+
+	// Its bar advances while it runs, then it finishes.
+	card := activeCard("Dev Simulate")
+	b.waitUntil("a running job part way", card+`?.querySelector(".status").textContent === "Running" && `+cardPercentOf(card)+` > 0 && `+cardPercentOf(card)+` < 100`)
+	first := eval[int](b, cardPercentOf(card))
+	b.waitUntil("the bar to advance", cardPercentOf(card)+` > `+strconv.Itoa(first))
+	if message := eval[string](b, card+`.querySelector(".job-message").textContent`); !regexp.MustCompile(`^Simulating step \d+/16$`).MatchString(message) {
+		t.Errorf("the running job's message is %q", message)
+	}
+	b.waitUntil("the job to complete", `!`+card+` && `+recentCard("Dev Simulate")+`?.querySelector(".status").textContent === "Completed"`)
+	if detail := eval[string](b, recentCard("Dev Simulate")+`.querySelector(".job-detail").innerText`); !regexp.MustCompile(`^Finished .+ · took \d`).MatchString(detail) {
+		t.Errorf("recent activity says %q, want when it finished and how long it took", detail)
+	}
+	b.waitUntil("Active jobs (0)", `document.getElementById("active-heading").textContent === "Active jobs (0)"`)
+
+	// Nothing is active: the page stops asking.
+	b.waitUntil("polling to stop", `document.getElementById("live-state").dataset.live === "false"`)
+	before := b.api.requests.Load()
+	time.Sleep(3 * time.Second) // an absence can only be watched for a while; the page polls every second while live
+	if after := b.api.requests.Load(); after != before {
+		t.Errorf("the page made %d API requests while nothing was active", after-before)
+	}
+
+	// Signing out forgets the token; the form takes one again.
+	b.click("#sign-out")
+	b.waitUntil("the sign-in form", `!document.getElementById("sign-in").hidden && document.getElementById("main").hidden && !sessionStorage.getItem("jobs.dashboard.token")`)
+	b.do(chromedp.SendKeys(chromedp.CSS("#token-input"), store), chromedp.Click(chromedp.CSS(`#sign-in-form button[type="submit"]`)))
+	b.waitUntil("the store view again", `!document.getElementById("main").hidden && `+recentCard("Dev Simulate"))
+}
+
+// cardPercentOf is the percent a job card shows.
+func cardPercentOf(card string) string {
+	return `parseInt(` + card + `.querySelector(".percent").textContent, 10)`
+}
+
+func TestStoreViewShowsRetriesCancelsAndSurvivesAnOutage(t *testing.T) {
+	b := setup(t)
+	store := testenv.StoreToken(t, "shop-2")
+	operator := testenv.OperatorToken(t)
+
+	// Earlier: an import completed, a simulation failed for good.
+	b.waitForJob(b.createJob(store, map[string]any{"type": "shopify:import:products", "payload": map[string]any{"items": 3, "item_ms": 50}}), "completed")
+	b.waitForJob(b.createJob(store, map[string]any{"type": "dev:simulate", "payload": map[string]any{"steps": 2, "fail_attempts": 1, "fail_with": "permanent"}}), "failed")
+
+	// Now dev:simulate is paused, so its job waits (pending); the export
+	// hits a rate limit and waits for its retry; the import runs.
+	if status, out := b.call(http.MethodPost, "/api/background-jobs/pause", operator, map[string]any{"type": "dev:simulate"}); status != http.StatusOK {
+		t.Fatalf("pause dev:simulate: %d %v", status, out)
+	}
+	b.createJob(store, map[string]any{"type": "dev:simulate", "payload": map[string]any{"steps": 4}})
+	b.createJob(store, map[string]any{"type": "amazon:export:products", "priority": "high", "payload": map[string]any{"items": 30, "item_ms": 150, "rate_limit_first_ms": 25000}})
+	b.createJob(store, map[string]any{"type": "shopify:import:products", "payload": map[string]any{"items": 500, "item_ms": 300}})
+	b.open("/dashboard/", store)
+
+	pending, export, imports := activeCard("Dev Simulate"), activeCard("Amazon Export Products"), activeCard("Shopify Import Products")
+	b.waitUntil("a pending, a retrying and a running job",
+		pending+`?.querySelector(".status").textContent === "Pending" && `+
+			export+`?.querySelector(".status").textContent === "Retrying" && `+
+			imports+`?.querySelector(".status").textContent === "Running" && `+cardPercentOf(imports)+` > 1`)
+	countdown := regexp.MustCompile(`next attempt in (\d+) s`)
+	detail := eval[string](b, export+`.querySelector(".job-detail").innerText`)
+	match := countdown.FindStringSubmatch(detail)
+	if match == nil || !regexp.MustCompile(`^Attempt 1 failed: .*marketplace rate limit exceeded`).MatchString(detail) {
+		t.Fatalf("the retrying job says %q, want its error and a countdown", detail)
+	}
+	seconds, _ := strconv.Atoi(match[1])
+	b.waitUntil("the countdown to go down", `(() => { const m = `+export+`.querySelector(".job-detail").innerText.match(/next attempt in (\d+) s/); return m && +m[1] < `+strconv.Itoa(seconds)+` })()`)
+	if got := eval[string](b, pending+`.querySelector(".job-detail").innerText`); !strings.HasPrefix(got, "Waiting: Dev Simulate jobs are paused") {
+		t.Errorf("the pending job of a paused type says %q", got)
+	}
+	b.waitUntil("the finished jobs", `document.querySelectorAll("#recent-jobs .job-card").length === 2`)
+	if got := eval[string](b, recentCard("Dev Simulate")+`.innerText`); !strings.Contains(got, "Failed after 1 attempt: simulated permanent failure: validation failed") {
+		t.Errorf("the failed job's recent activity says %q, want its error in plain words", got)
+	}
+	if got := b.text("#active-heading"); got != "Active jobs (3)" {
+		t.Errorf("heading %q, want Active jobs (3)", got)
+	}
+	if got := eval[string](b, imports+`.querySelector(".job-message").textContent`); !regexp.MustCompile(`^Importing products: \d+/500$`).MatchString(got) {
+		t.Errorf("the import's progress message is %q", got)
+	}
+	b.screenshot("store-view")
+	b.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
+	b.waitUntil("the phone layout", `document.documentElement.clientWidth <= 400 && document.documentElement.scrollWidth <= 400`)
+	b.screenshot("store-view-phone")
+	b.do(chromedp.EmulateViewport(1280, 900))
+
+	// The API goes away: the page says so, keeps what it showed, and
+	// recovers by itself.
+	b.api.offline.Store(true)
+	b.waitUntil("the outage to show", `!document.getElementById("connection").hidden && document.getElementById("connection").textContent.startsWith("API unreachable, retrying")`)
+	if eval[int](b, `document.querySelectorAll("#active-jobs .job-card").length`) != 3 {
+		t.Error("the jobs disappeared during the outage")
+	}
+	b.api.offline.Store(false)
+	b.waitUntil("the page to recover", `document.getElementById("connection").hidden && document.getElementById("live-state").dataset.live === "true"`)
+
+	// Cancel the running import from its card.
+	b.do(chromedp.Click(chromedp.JSPath(imports + `.querySelector("button.cancel")`)))
+	b.waitUntil("the import to end cancelled", `!`+imports+` && `+recentCard("Shopify Import Products")+`?.querySelector(".status").textContent === "Cancelled"`)
+	if got := b.text("#announcer"); got == "" {
+		t.Error("nothing was announced to screen readers when the job ended")
+	}
+}

@@ -1,0 +1,54 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dainostore/jobs/internal/job"
+)
+
+// maxBatchWrite is the most items one BatchWriteItem takes.
+const maxBatchWrite = 25
+
+// ImportJobs writes jobs as they are, in batches, in the item format of
+// every other write: for bringing in jobs from elsewhere and for filling a
+// table in load tests. It writes neither counters, metrics, locks nor logs,
+// and overwrites a job of the same id.
+func (s *Store) ImportJobs(ctx context.Context, jobs []*job.Job) error {
+	for start := 0; start < len(jobs); start += maxBatchWrite {
+		batch := make([]types.WriteRequest, 0, maxBatchWrite)
+		for _, j := range jobs[start:min(start+maxBatchWrite, len(jobs))] {
+			item := itemFromJob(j)
+			if j.Status.Terminal() && !j.ExpiresAt.IsZero() {
+				item.ExpiresAt = j.ExpiresAt.Unix()
+			}
+			av, err := attributevalue.MarshalMap(item)
+			if err != nil {
+				return fmt.Errorf("encode job %s: %w", j.ID, err)
+			}
+			batch = append(batch, types.WriteRequest{PutRequest: &types.PutRequest{Item: av}})
+		}
+		pending := map[string][]types.WriteRequest{s.table: batch}
+		for try := 0; len(pending) > 0; try++ {
+			if try > 0 {
+				// Unprocessed items mean the table is busy: give it a moment.
+				select {
+				case <-time.After(time.Duration(min(try, 10)) * 50 * time.Millisecond):
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+			if err != nil {
+				return fmt.Errorf("import jobs: %w", err)
+			}
+			pending = out.UnprocessedItems
+		}
+	}
+	return nil
+}

@@ -1,0 +1,179 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/dainostore/jobs/internal/app"
+	"github.com/dainostore/jobs/internal/job"
+	"github.com/dainostore/jobs/internal/store"
+	"github.com/dainostore/jobs/internal/testenv"
+)
+
+// listingBundle is a table holding jobs created a second apart, oldest first.
+type listingBundle struct {
+	app  *app.App
+	jobs []*job.Job
+	t0   time.Time
+}
+
+// setupListing saves 24 jobs over 8 stores and 3 types (one of each pair, as the active-job lock allows), a second apart.
+func setupListing(t *testing.T) listingBundle {
+	t.Helper()
+	env := testenv.New(t)
+	a := env.App(t, app.Overrides{})
+	t0 := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	b := listingBundle{app: a, t0: t0}
+	types := []string{"amazon:export:products", "shopify:import:products", "dev:simulate"}
+	for i := range 24 {
+		j := &job.Job{
+			ID: fmt.Sprintf("job-%02d", i), StoreID: fmt.Sprintf("store-%d", i%8), Type: types[i%3],
+			Status: job.StatusPending, Priority: job.PriorityNormal, PriorityLevel: 3,
+			Payload: []byte("{}"), MaxAttempts: 4, CreatedAt: job.NewTime(t0.Add(time.Duration(i) * time.Second)),
+		}
+		if _, _, err := a.Store.Create(context.Background(), store.CreateRequest{Job: j}); err != nil {
+			t.Fatal(err)
+		}
+		b.jobs = append(b.jobs, j)
+	}
+	return b
+}
+
+// newestFirst lists the ids of the jobs keep selects, newest first.
+func (b listingBundle) newestFirst(keep func(j *job.Job) bool) []string {
+	var ids []string
+	for _, j := range slices.Backward(b.jobs) {
+		if keep(j) {
+			ids = append(ids, j.ID)
+		}
+	}
+	return ids
+}
+
+// listAll follows the cursor to the end and returns the ids and page count.
+func listAll(t *testing.T, s *store.Store, f store.JobFilter, limit int) ([]string, int) {
+	t.Helper()
+	var ids []string
+	cursor := ""
+	for pages := 1; ; pages++ {
+		page, err := s.ListJobs(context.Background(), f, limit, cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Jobs) > limit {
+			t.Fatalf("page of %d jobs, limit %d", len(page.Jobs), limit)
+		}
+		for _, j := range page.Jobs {
+			ids = append(ids, j.ID)
+		}
+		if cursor = page.Cursor; cursor == "" {
+			return ids, pages
+		}
+		if pages > 100 {
+			t.Fatal("the cursor never ends")
+		}
+	}
+}
+
+func TestListingMergesEveryShardNewestFirstAndFilters(t *testing.T) {
+	t.Parallel()
+	b := setupListing(t)
+	s := b.app.Store
+	tests := []struct {
+		name   string
+		filter store.JobFilter
+		keep   func(j *job.Job) bool
+	}{
+		{"every store", store.JobFilter{}, func(*job.Job) bool { return true }},
+		{"one store", store.JobFilter{StoreID: "store-1"}, func(j *job.Job) bool { return j.StoreID == "store-1" }},
+		{"one type", store.JobFilter{Type: "dev:simulate"}, func(j *job.Job) bool { return j.Type == "dev:simulate" }},
+		{"store and type", store.JobFilter{StoreID: "store-2", Type: "amazon:export:products"}, func(j *job.Job) bool {
+			return j.StoreID == "store-2" && j.Type == "amazon:export:products"
+		}},
+		{"from (inclusive) to (exclusive)", store.JobFilter{From: b.t0.Add(5 * time.Second), To: b.t0.Add(17 * time.Second)}, func(j *job.Job) bool {
+			return !j.CreatedAt.Before(b.t0.Add(5*time.Second)) && j.CreatedAt.Before(b.t0.Add(17*time.Second))
+		}},
+		{"store and from", store.JobFilter{StoreID: "store-3", From: b.t0.Add(10 * time.Second)}, func(j *job.Job) bool {
+			return j.StoreID == "store-3" && !j.CreatedAt.Before(b.t0.Add(10*time.Second))
+		}},
+		{"to only", store.JobFilter{To: b.t0.Add(3 * time.Second)}, func(j *job.Job) bool { return j.CreatedAt.Before(b.t0.Add(3 * time.Second)) }},
+		{"no match", store.JobFilter{Type: "nothing:of:this"}, func(*job.Job) bool { return false }},
+	}
+	for _, tt := range tests {
+		for _, limit := range []int{1, 5, 100} {
+			got, _ := listAll(t, s, tt.filter, limit)
+			want := b.newestFirst(tt.keep)
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s, pages of %d:\n got %v\nwant %v", tt.name, limit, got, want)
+			}
+		}
+	}
+	// The jobs went to more than one shard: the merge was exercised.
+	first, err := s.ListJobs(context.Background(), store.JobFilter{}, 24, "")
+	if err != nil || len(first.Jobs) != 24 || first.Cursor != "" {
+		t.Fatalf("one page of everything: %d jobs, cursor %q, %v", len(first.Jobs), first.Cursor, err)
+	}
+}
+
+// A rarely matching filter reads a bounded number of jobs per request: the
+// pages come back short, but following the cursor finds every match, in
+// order, once.
+func TestListingWithAScanBudgetAnswersShortPagesButMissesNothing(t *testing.T) {
+	t.Parallel()
+	b := setupListing(t)
+	budgeted := store.New(b.app.DB, b.app.Config.TableName, store.Options{ListScanBudget: 2})
+	filter := store.JobFilter{Type: "shopify:import:products", Statuses: []job.Status{job.StatusPending}}
+	got, pages := listAll(t, budgeted, filter, 3)
+	want := b.newestFirst(func(j *job.Job) bool { return j.Type == "shopify:import:products" })
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("budgeted listing:\n got %v\nwant %v", got, want)
+	}
+	if pages <= len(want)/3+1 {
+		t.Errorf("%d pages: the budget of 2 items per shard did not shorten any page", pages)
+	}
+}
+
+// The index keys are written once, at creation; every transition after it
+// shows in the listing with the job's new status.
+func TestListingFollowsTransitions(t *testing.T) {
+	t.Parallel()
+	b := setupListing(t)
+	s := b.app.Store
+	ctx := context.Background()
+	read, err := s.Get(ctx, "job-07")
+	if err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := s.Claim(ctx, read, store.Lease{Token: "lease", ExpiresAt: time.Now().Add(time.Minute)}, time.Minute, store.LogEntry{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	retrying := store.Outcome{Status: job.StatusRetrying, Error: "boom", NextAttemptAt: time.Now().Add(time.Second), SweepGrace: time.Minute}
+	if err := s.Finish(ctx, claimed, retrying); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		statuses []job.Status
+		want     []string
+	}{
+		{[]job.Status{job.StatusRetrying}, []string{"job-07"}},
+		{[]job.Status{job.StatusRunning, job.StatusRetrying}, []string{"job-07"}},
+		{[]job.Status{job.StatusCompleted}, nil},
+	} {
+		got, _ := listAll(t, s, store.JobFilter{Statuses: tt.statuses}, 10)
+		if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("status %v: %v, want %v", tt.statuses, got, tt.want)
+		}
+	}
+	page, err := s.ListJobs(ctx, store.JobFilter{StoreID: "store-3", Type: "amazon:export:products"}, 1, "")
+	if err != nil || len(page.Jobs) != 1 || page.Jobs[0].ID != "job-03" {
+		t.Fatalf("store-3 listing: %v %v", page.Jobs, err)
+	}
+	if _, err := s.ListJobs(ctx, store.JobFilter{}, 10, "bm90IGEgY3Vyc29y"); !errors.Is(err, store.ErrBadCursor) {
+		t.Errorf("a cursor the store never issued: %v, want ErrBadCursor", err)
+	}
+}
