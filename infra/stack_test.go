@@ -182,10 +182,14 @@ func TestTableFollowsTheSchema(t *testing.T) {
 	for _, index := range def.Indexes {
 		wantAttributes[index.PartitionKey] = string(index.PartitionType)
 		wantAttributes[index.SortKey] = string(index.SortType)
+		projection := map[string]any{"ProjectionType": index.ProjectionType}
+		if len(index.NonKeyAttributes) > 0 {
+			projection["NonKeyAttributes"] = index.NonKeyAttributes
+		}
 		wantIndexes[index.Name] = map[string]any{
 			"IndexName":  index.Name,
 			"KeySchema":  keys(index.PartitionKey, index.SortKey),
-			"Projection": map[string]any{"ProjectionType": index.ProjectionType},
+			"Projection": projection,
 		}
 	}
 	gotAttributes := map[string]string{}

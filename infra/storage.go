@@ -35,12 +35,16 @@ func newTable(scope constructs.Construct, deletionProtection *bool) awsdynamodb.
 		RemovalPolicy:                    awscdk.RemovalPolicy_RETAIN,
 	})
 	for _, index := range def.Indexes {
-		table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+		props := &awsdynamodb.GlobalSecondaryIndexProps{
 			IndexName:      jsii.String(index.Name),
 			PartitionKey:   &awsdynamodb.Attribute{Name: jsii.String(index.PartitionKey), Type: attributeType(index.PartitionType)},
 			SortKey:        &awsdynamodb.Attribute{Name: jsii.String(index.SortKey), Type: attributeType(index.SortType)},
 			ProjectionType: awsdynamodb.ProjectionType(index.ProjectionType),
-		})
+		}
+		if len(index.NonKeyAttributes) > 0 {
+			props.NonKeyAttributes = jsii.Strings(index.NonKeyAttributes...)
+		}
+		table.AddGlobalSecondaryIndex(props)
 	}
 	return table
 }

@@ -36,7 +36,7 @@ func CreateTableInput(name string) *dynamodb.CreateTableInput {
 				{AttributeName: aws.String(index.PartitionKey), KeyType: dbtypes.KeyTypeHash},
 				{AttributeName: aws.String(index.SortKey), KeyType: dbtypes.KeyTypeRange},
 			},
-			Projection: &dbtypes.Projection{ProjectionType: dbtypes.ProjectionType(index.ProjectionType)},
+			Projection: &dbtypes.Projection{ProjectionType: dbtypes.ProjectionType(index.ProjectionType), NonKeyAttributes: index.NonKeyAttributes},
 		})
 	}
 	for name, typ := range attributes {

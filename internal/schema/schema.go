@@ -38,10 +38,9 @@ const (
 	// at once spreads over AllJobsShards partitions instead of one hot one;
 	// a reader queries each shard and merges them by the sort key
 	// ("<created_at>#<id>"), which every shard orders the same way.
-	AllJobsIndex        = "by_created"
-	AllJobsIndexPK      = "all_pk"
-	AllJobsIndexSK      = "all_sk"
-	AllJobsIndexProject = "ALL"
+	AllJobsIndex   = "by_created"
+	AllJobsIndexPK = "all_pk"
+	AllJobsIndexSK = "all_sk"
 
 	// TTLAttribute holds the epoch second after which DynamoDB deletes an item.
 	TTLAttribute = "expires_at"
@@ -65,8 +64,17 @@ type Index struct {
 	PartitionType  KeyType
 	SortKey        string
 	SortType       KeyType
-	ProjectionType string // ALL or KEYS_ONLY
+	ProjectionType string // ALL, KEYS_ONLY or INCLUDE
+	// NonKeyAttributes are the attributes an INCLUDE index copies.
+	NonKeyAttributes []string
 }
+
+// allJobsIndexAttributes are what the all-jobs index copies: what its
+// listing filters on. A write to the table also writes an index only when
+// it changes an attribute the index copies, so progress and checkpoint
+// writes, which change none of these, cost no write here; the listing reads
+// the page's jobs from the table instead.
+var allJobsIndexAttributes = []string{"type", "status", TTLAttribute}
 
 // TableDefinition is everything needed to create the table.
 type TableDefinition struct {
@@ -84,7 +92,7 @@ var Table = TableDefinition{
 		{Name: StoreIndex, PartitionKey: StoreIndexPK, PartitionType: "S", SortKey: StoreIndexSK, SortType: "S", ProjectionType: StoreIndexProject},
 		{Name: DueIndex, PartitionKey: DueIndexPK, PartitionType: "S", SortKey: DueIndexSK, SortType: "N", ProjectionType: "KEYS_ONLY"},
 		{Name: CleanupIndex, PartitionKey: CleanupIndexPK, PartitionType: "S", SortKey: CleanupIndexSK, SortType: "S", ProjectionType: "KEYS_ONLY"},
-		{Name: AllJobsIndex, PartitionKey: AllJobsIndexPK, PartitionType: "S", SortKey: AllJobsIndexSK, SortType: "S", ProjectionType: AllJobsIndexProject},
+		{Name: AllJobsIndex, PartitionKey: AllJobsIndexPK, PartitionType: "S", SortKey: AllJobsIndexSK, SortType: "S", ProjectionType: "INCLUDE", NonKeyAttributes: allJobsIndexAttributes},
 	},
 	TTLAttribute: TTLAttribute,
 }

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,7 +21,8 @@ func TestCreateTableInputMatchesTheDefinition(t *testing.T) {
 	for i, index := range Table.Indexes {
 		got := in.GlobalSecondaryIndexes[i]
 		if aws.ToString(got.IndexName) != index.Name || aws.ToString(got.KeySchema[0].AttributeName) != index.PartitionKey ||
-			aws.ToString(got.KeySchema[1].AttributeName) != index.SortKey || string(got.Projection.ProjectionType) != index.ProjectionType {
+			aws.ToString(got.KeySchema[1].AttributeName) != index.SortKey || string(got.Projection.ProjectionType) != index.ProjectionType ||
+			!slices.Equal(got.Projection.NonKeyAttributes, index.NonKeyAttributes) {
 			t.Errorf("index %d = %+v, want %+v", i, got, index)
 		}
 	}

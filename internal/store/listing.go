@@ -90,9 +90,25 @@ func (s *Store) ListJobs(ctx context.Context, f JobFilter, limit int, cursor str
 	}
 	slices.SortFunc(found, func(a, b listedJob) int { return strings.Compare(b.sortKey, a.sortKey) })
 	kept := slices.DeleteFunc(found, func(l listedJob) bool { return l.sortKey < cut })
-	page := Page{Jobs: make([]*job.Job, 0, min(limit, len(kept)))}
-	for _, l := range kept[:min(limit, len(kept))] {
-		page.Jobs = append(page.Jobs, l.job)
+	shown := kept[:min(limit, len(kept))]
+	items := make([]map[string]types.AttributeValue, len(shown))
+	for i, l := range shown {
+		items[i] = l.item
+	}
+	if f.StoreID == "" {
+		// The all-jobs index copies only what it filters on.
+		var err error
+		if items, err = s.getJobItems(ctx, items); err != nil {
+			return Page{}, err
+		}
+	}
+	page := Page{Jobs: make([]*job.Job, 0, len(items))}
+	for _, item := range items {
+		j, err := jobFromAttributes(item)
+		if err != nil {
+			return Page{}, err
+		}
+		page.Jobs = append(page.Jobs, j)
 	}
 	switch {
 	case len(kept) > limit:
@@ -111,7 +127,7 @@ type indexPartition struct {
 
 type listedJob struct {
 	sortKey string
-	job     *job.Job
+	item    map[string]types.AttributeValue // as the index holds it
 }
 
 type partitionResult struct {
@@ -191,11 +207,7 @@ func (s *Store) readNewest(ctx context.Context, p indexPartition, f JobFilter, b
 			if sortKey == before {
 				continue
 			}
-			j, err := jobFromAttributes(item)
-			if err != nil {
-				return partitionResult{err: err}
-			}
-			result.jobs = append(result.jobs, listedJob{sortKey: sortKey, job: j})
+			result.jobs = append(result.jobs, listedJob{sortKey: sortKey, item: item})
 		}
 		if len(out.LastEvaluatedKey) == 0 || len(result.jobs) >= want {
 			return result
@@ -206,6 +218,36 @@ func (s *Store) readNewest(ctx context.Context, p indexPartition, f JobFilter, b
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
+}
+
+// getJobItems reads whole jobs for index items, in their order. A job
+// deleted since the index was read is left out.
+func (s *Store) getJobItems(ctx context.Context, indexItems []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	byKey := make(map[string]map[string]types.AttributeValue, len(indexItems))
+	var keys []map[string]types.AttributeValue
+	for _, item := range indexItems {
+		keys = append(keys, map[string]types.AttributeValue{schema.PartitionKey: item[schema.PartitionKey], schema.SortKey: item[schema.SortKey]})
+	}
+	for chunk := range slices.Chunk(keys, 100) { // BatchGetItem's limit
+		request := map[string]types.KeysAndAttributes{s.table: {Keys: chunk}}
+		for len(request) > 0 {
+			out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: request})
+			if err != nil {
+				return nil, fmt.Errorf("read listed jobs: %w", err)
+			}
+			for _, item := range out.Responses[s.table] {
+				byKey[stringAttr(item, schema.PartitionKey)] = item
+			}
+			request = out.UnprocessedKeys
+		}
+	}
+	items := make([]map[string]types.AttributeValue, 0, len(indexItems))
+	for _, item := range indexItems {
+		if full, ok := byKey[stringAttr(item, schema.PartitionKey)]; ok {
+			items = append(items, full)
+		}
+	}
+	return items, nil
 }
 
 // allJobsPartition is the all-jobs index partition of a shard.

@@ -148,9 +148,22 @@ func TestListingFollowsTransitions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	claimed, err := s.Claim(ctx, read, store.Lease{Token: "lease", ExpiresAt: time.Now().Add(time.Minute)}, time.Minute, store.LogEntry{})
+	lease := store.Lease{Token: "lease", ExpiresAt: time.Now().Add(time.Minute)}
+	claimed, err := s.Claim(ctx, read, lease, time.Minute, store.LogEntry{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Every store's listing shows whole jobs as they are now, though its
+	// index copies only what it filters on.
+	if _, err := s.SaveProgress(ctx, claimed.ID, lease, store.Progress{Percent: 40, Message: "halfway", Changed: true}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	running, err := s.ListJobs(ctx, store.JobFilter{Statuses: []job.Status{job.StatusRunning}}, 10, "")
+	if err != nil || len(running.Jobs) != 1 {
+		t.Fatalf("running jobs: %v %v", running.Jobs, err)
+	}
+	if listed := running.Jobs[0]; listed.ID != "job-07" || listed.Progress != 40 || listed.ProgressMessage != "halfway" || string(listed.Payload) != string(read.Payload) || listed.Attempts != 1 {
+		t.Errorf("listed running job = %+v, want job-07 at 40%% \"halfway\" with its payload and attempt", listed)
 	}
 	retrying := store.Outcome{Status: job.StatusRetrying, Error: "boom", NextAttemptAt: time.Now().Add(time.Second), SweepGrace: time.Minute}
 	if err := s.Finish(ctx, claimed, retrying); err != nil {
