@@ -7,7 +7,8 @@ LAMBDAS := api worker scheduler
 # Deployed functions are arm64 (Graviton); LocalStack runs them on the Docker host's architecture.
 LAMBDA_GOARCH ?= arm64
 
-.PHONY: dev test test-go fuzz-short build emulators emulators-stop vet browser dashboard-vendor localstack-up localstack-deploy localstack-test localstack-down
+.PHONY: dev test test-go fuzz-short vet build rie lambda-report synth test-infra bench browser dashboard-vendor \
+	emulators emulators-stop localstack-up localstack-deploy localstack-test localstack-down
 
 ## dev: run the whole system locally (emulators, API on 127.0.0.1:8080, workers, schedules)
 dev:
@@ -32,11 +33,14 @@ fuzz-short:
 	  $(GO) test -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME) ./$$pkg || exit 1; \
 	done
 
+# bench/ is a module of its own (its peers' dependencies stay out of the
+# service's), checked here so that a change inside internal/ cannot break it unseen.
 vet:
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go'))"; \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+	cd bench && $(GO) vet ./... && $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 ## build: the Lambda bootstrap binaries, linux/$(LAMBDA_GOARCH), in build/<function>/bootstrap
 build:
@@ -45,8 +49,6 @@ build:
 	  CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' \
 	    -o build/$$fn/bootstrap ./functions/$$fn || exit 1; \
 	done
-
-.PHONY: rie lambda-report
 
 ## rie: the AWS Lambda Runtime Interface Emulator, pinned in internal/lambdaruntime/rie/go.mod, in build/tools
 ## (the tests of internal/lambdaruntime install it themselves)
@@ -89,14 +91,10 @@ emulators:
 emulators-stop:
 	localstack/emulators.sh stop
 
-.PHONY: bench
-
 ## bench: what a job costs and how fast it moves, beside Asynq and River, in bench/results
 ## (installs redis-server and postgresql from Debian if missing; bench/ is a Go module of its own)
 bench:
 	bench/run.sh
-
-.PHONY: synth test-infra
 
 # The CDK CLI pinned by infra/package-lock.json; its install scripts never run.
 CDK := infra/node_modules/.bin/cdk

@@ -113,13 +113,13 @@ func Operations(usage map[string]Usage) []string {
 // Format writes usage as an aligned table, one operation a line, then the total.
 func Format(w io.Writer, usage map[string]Usage) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "operation\trequests\tread units\twrite units\t")
+	fmt.Fprintln(tw, "operation\trequests\tread units\twrite units")
 	for _, op := range Operations(usage) {
 		u := usage[op]
-		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t\n", op, u.Requests, u.ReadCapacity, u.WriteCapacity)
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\n", op, u.Requests, u.ReadCapacity, u.WriteCapacity)
 	}
 	t := Total(usage)
-	fmt.Fprintf(tw, "total\t%d\t%.1f\t%.1f\t\n", t.Requests, t.ReadCapacity, t.WriteCapacity)
+	fmt.Fprintf(tw, "total\t%d\t%.1f\t%.1f\n", t.Requests, t.ReadCapacity, t.WriteCapacity)
 	return tw.Flush()
 }
 

@@ -125,10 +125,12 @@ func (w *Worker) Run(ctx context.Context) error {
 		}
 		if msg == nil {
 			// Each job message came with a wake. An invocation that took
-			// more messages than the wakes that started it leaves their
-			// wakes behind, each of which would start an invocation that
-			// finds nothing; one that did not, leaves none to drop.
-			if inv.handled > schema.WakeBatchSize {
+			// more messages than the wakes that started it left their wakes
+			// behind, and one that took fewer was started by such a wake:
+			// either way others are likely waiting, each of which would
+			// start an invocation that finds nothing. One that took as many
+			// as its wakes leaves nothing to drop, and does not look.
+			if inv.handled != schema.WakeBatchSize {
 				w.dropStaleWakes(ctx, inv.lookedSince)
 			}
 			return nil

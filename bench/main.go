@@ -1,0 +1,106 @@
+// Command jobsbench measures what a job of the job queue costs and how fast
+// it moves, on the local emulators, beside Asynq (Redis) and River
+// (PostgreSQL) running the same no-op jobs on the same machine, and writes
+// the results as markdown and JSON. `make bench` starts what it needs.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "jobsbench:", err)
+		os.Exit(1)
+	}
+}
+
+// settings are the sizes of the run; the defaults are those of the table.
+type settings struct {
+	out           string
+	redisAddr     string
+	postgresURL   string
+	costRuns      int
+	latencyJobs   int
+	backlog       int
+	urgentJobs    int
+	throughputN   int
+	readSizes     []int
+	concurrencies []int
+	submitters    int
+	phases        map[string]bool
+}
+
+func run() error {
+	var s settings
+	var readSizes, concurrencies string
+	flag.StringVar(&s.out, "out", "results", "directory for results.md and results.json")
+	flag.StringVar(&s.redisAddr, "redis", "", "Redis address for Asynq (empty: skip Asynq)")
+	flag.StringVar(&s.postgresURL, "postgres", "", "PostgreSQL URL for River (empty: skip River)")
+	flag.IntVar(&s.costRuns, "cost-runs", 3, "runs of each cost scenario")
+	flag.IntVar(&s.latencyJobs, "latency-jobs", 2000, "no-op jobs of the latency run")
+	flag.IntVar(&s.backlog, "backlog", 5000, "low jobs queued behind the urgent ones")
+	flag.IntVar(&s.urgentJobs, "urgent-jobs", 20, "urgent jobs measured behind the backlog")
+	flag.IntVar(&s.throughputN, "throughput-jobs", 1000, "no-op jobs of each throughput run")
+	flag.StringVar(&readSizes, "read-sizes", "1000,100000", "stored jobs at which reads are measured")
+	flag.StringVar(&concurrencies, "concurrency", "5,50", "worker concurrencies of the throughput runs")
+	flag.IntVar(&s.submitters, "submitters", 10, "clients creating jobs at once in throughput and backlog runs")
+	phases := flag.String("phases", "cost,flow,reads", "what to measure: cost, flow (latency, throughput, peers), reads")
+	flag.Parse()
+	s.phases = map[string]bool{}
+	for _, phase := range strings.Split(*phases, ",") {
+		s.phases[strings.TrimSpace(phase)] = true
+	}
+	var err error
+	if s.readSizes, err = ints(readSizes); err != nil {
+		return err
+	}
+	if s.concurrencies, err = ints(concurrencies); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 14*time.Minute)
+	defer cancel()
+
+	began := time.Now()
+	r := Results{Environment: environment(ctx, s), Prices: allPrices, PricesTakenOn: PricesTakenOn}
+	if s.phases["cost"] {
+		if r.Cost, err = measureCosts(ctx, s.costRuns); err != nil {
+			return fmt.Errorf("cost: %w", err)
+		}
+	}
+	if s.phases["flow"] {
+		if r.Flow, err = measureFlows(ctx, s); err != nil {
+			return fmt.Errorf("latency and throughput: %w", err)
+		}
+	}
+	if s.phases["reads"] {
+		if r.Reads, err = measureReadCosts(ctx, s.readSizes); err != nil {
+			return fmt.Errorf("read cost: %w", err)
+		}
+	}
+	r.Seconds = time.Since(began).Seconds()
+	return r.write(s.out)
+}
+
+func ints(list string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%q is not a list of positive numbers", list)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// progress tells the person waiting what is being measured.
+func progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s  %s\n", time.Now().UTC().Format("15:04:05"), fmt.Sprintf(format, args...))
+}

@@ -1,0 +1,354 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
+)
+
+// Results is everything one run measured.
+type Results struct {
+	Environment   Environment  `json:"environment"`
+	Cost          CostResults  `json:"cost"`
+	Flow          []SystemFlow `json:"flow"`
+	Reads         ReadCosts    `json:"reads"`
+	Prices        []Price      `json:"prices"`
+	PricesTakenOn string       `json:"prices_taken_on"`
+	Seconds       float64      `json:"seconds"`
+}
+
+// Environment is where and with what the run was made.
+type Environment struct {
+	Date     string            `json:"date"`
+	CPU      string            `json:"cpu"`
+	Cores    int               `json:"cores"`
+	Go       string            `json:"go"`
+	Versions map[string]string `json:"versions"`
+}
+
+func environment(ctx context.Context, s settings) Environment {
+	env := Environment{Date: time.Now().UTC().Format(time.RFC3339), CPU: cpuModel(), Cores: runtime.NumCPU(), Go: runtime.Version(), Versions: map[string]string{}}
+	for name, version := range emulatorVersions() {
+		env.Versions[name] = version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, dep := range info.Deps {
+			switch dep.Path {
+			case "github.com/hibiken/asynq", "github.com/riverqueue/river", "github.com/aws/aws-sdk-go-v2":
+				env.Versions[dep.Path] = dep.Version
+			}
+		}
+	}
+	if s.redisAddr != "" {
+		network, address := redisAddress(s.redisAddr)
+		rdb := redis.NewClient(&redis.Options{Network: network, Addr: address})
+		if info, err := rdb.Info(ctx, "server").Result(); err == nil {
+			env.Versions["redis-server"] = infoField(info, "redis_version")
+		}
+		rdb.Close()
+	}
+	if s.postgresURL != "" {
+		if conn, err := pgx.Connect(ctx, s.postgresURL); err == nil {
+			var v string
+			if conn.QueryRow(ctx, "SHOW server_version").Scan(&v) == nil {
+				env.Versions["postgresql"] = v
+			}
+			conn.Close(ctx)
+		}
+	}
+	if out, err := exec.CommandContext(ctx, "node", "--version").Output(); err == nil {
+		env.Versions["node"] = strings.TrimSpace(string(out))
+	}
+	return env
+}
+
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	defer f.Close()
+	scanner := bufio.NewScanner(f)
+	for scanner.Scan() {
+		if name, value, ok := strings.Cut(scanner.Text(), ":"); ok && strings.TrimSpace(name) == "model name" {
+			return strings.TrimSpace(value)
+		}
+	}
+	return runtime.GOARCH
+}
+
+func infoField(info, field string) string {
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), field+":"); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// emulatorVersions reads the pinned emulators from localstack's lock file.
+func emulatorVersions() map[string]string {
+	versions := map[string]string{}
+	data, err := os.ReadFile(filepath.Join("..", "localstack", "package-lock.json"))
+	if err != nil {
+		return versions
+	}
+	var lock struct {
+		Packages map[string]struct {
+			Version string `json:"version"`
+		} `json:"packages"`
+	}
+	if json.Unmarshal(data, &lock) != nil {
+		return versions
+	}
+	for _, name := range []string{"fauxqs", "dynalite"} {
+		if p, ok := lock.Packages["node_modules/"+name]; ok {
+			versions[name] = p.Version
+		}
+	}
+	return versions
+}
+
+func (r Results) write(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "results.json"), append(data, '\n'), 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "results.md"), []byte(r.markdown()), 0o644); err != nil {
+		return err
+	}
+	progress("wrote %s and %s", filepath.Join(dir, "results.md"), filepath.Join(dir, "results.json"))
+	return nil
+}
+
+func (r Results) markdown() string {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	e := r.Environment
+	p("# Benchmark results")
+	p("")
+	p("Made by `make bench` on %s: %s, %d cores, %s; %s. The run took %.0f s.", e.Date, e.CPU, e.Cores, e.Go, versionList(e.Versions), r.Seconds)
+	p("docs/performance.md explains every figure. Requests and capacity units are counts, exact whatever the machine;")
+	p("times were measured on the local emulators (dynalite behind dynamoproxy, fauxqs), which are far slower than AWS.")
+	p("")
+	p("## Cost per job")
+	p("")
+	p("Bookkeeping of one `dev:simulate` job (API call to the end of the worker's invocation), with the worker set up as on AWS, in US dollars per million jobs at the us-east-1 on-demand prices of %s (below).", r.PricesTakenOn)
+	p("")
+	p("| job | requests | DynamoDB | SQS | of them empty receives | floor | ratio to floor | read units | write units | worker invocations | DynamoDB $ | SQS $ | API and invocation requests $ | **total $ / million jobs** |")
+	p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, c := range r.Cost.Jobs {
+		p("| %s | %.1f | %.1f | %.1f | %.1f | %d | %.2f | %.1f | %.1f | %.1f | %.2f | %.2f | %.2f | **%.2f** |", c.Scenario, c.Requests, c.DynamoDB, c.SQS, c.EmptyPolls, c.Floor, c.FloorRatio, c.ReadUnits, c.WriteUnits, c.Invocations, c.USD.DynamoDB, c.USD.SQS, c.USD.Requests, c.USD.Total)
+	}
+	p("")
+	p("Lambda compute is apart: a job whose handler runs 1 s in a 128 MB arm64 worker costs $%.2f per million jobs. The worker's own time per job as measured here (waits included):", r.Cost.ComputeUSD)
+	p("")
+	p("| job | worker seconds per job | at 128 MB, $ / million jobs |")
+	p("|---|---:|---:|")
+	for _, c := range r.Cost.Jobs {
+		p("| %s | %.2f | %.2f |", c.Scenario, c.WorkerSeconds, c.USD.WorkerTime)
+	}
+	p("")
+	p("### Requests by operation, per job")
+	p("")
+	header := "| operation |"
+	rule := "|---|"
+	for _, c := range r.Cost.Jobs {
+		header += " " + c.Scenario + " |"
+		rule += "---:|"
+	}
+	p("%s", header)
+	p("%s", rule)
+	for _, op := range operationsOf(r.Cost.Jobs) {
+		row := "| " + op + " |"
+		for _, c := range r.Cost.Jobs {
+			row += " " + operationCell(c, op) + " |"
+		}
+		p("%s", row)
+	}
+	p("")
+	p("Cells are requests (read units / write units). DynamoDB units are those the emulator reports: table writes by item size, transactions at 2 per item; writes to global secondary indexes are not included (see docs/performance.md).")
+	p("")
+	p("### Fixed costs")
+	p("")
+	p("| what | requests each | read units | write units | a month | $ a month |")
+	p("|---|---:|---:|---:|---:|---:|")
+	for _, f := range r.Cost.Fixed {
+		p("| %s | %d | %.1f | %.1f | %d | %.2f |", f.What, f.Requests, f.ReadUnits, f.WriteUnits, f.PerMonth, f.USD)
+	}
+	p("")
+	p("## Latency and throughput (no-op jobs, same machine, same run)")
+	p("")
+	ours := r.flow("ours")
+	p("| system | create → running p50 / p95 / p99 ms | running → completed p50 / p95 / p99 ms | ratio to ours (p50, p50) |")
+	p("|---|---:|---:|---:|")
+	for _, f := range r.Flow {
+		p("| %s | %s | %s | %s, %s |", f.System, triple(f.Latency.Pickup), triple(f.Latency.Finish), ratio(f.Latency.Pickup.P50, ours.Latency.Pickup.P50), ratio(f.Latency.Finish.P50, ours.Latency.Finish.P50))
+	}
+	p("")
+	p("Closed loop: %d jobs, 5 clients each creating a job and waiting for it to complete, concurrency 5.", firstN(r.Flow))
+	p("")
+	p("| system | urgent job create → running behind %d low jobs, p50 / p95 / max ms | ratio to ours (p50) |", r.backlog())
+	p("|---|---:|---:|")
+	for _, f := range r.Flow {
+		p("| %s | %.0f / %.0f / %.0f | %s |", f.System, f.Urgent.Pickup.P50, f.Urgent.Pickup.P95, f.Urgent.Pickup.Max, ratio(f.Urgent.Pickup.P50, ours.Urgent.Pickup.P50))
+	}
+	p("")
+	p("| system | concurrency | jobs | seconds | jobs / s | ratio to ours | requests per job (empty receives; worker invocations) |")
+	p("|---|---:|---:|---:|---:|---:|---:|")
+	for _, f := range r.Flow {
+		for i, t := range f.Throughput {
+			var base float64
+			if i < len(ours.Throughput) {
+				base = ours.Throughput[i].PerSecond
+			}
+			load := "–"
+			if t.Load != nil {
+				load = fmt.Sprintf("%.1f (%.1f; %.2f)", t.Load.Requests, t.Load.EmptyReceives, t.Load.Invocations)
+			}
+			p("| %s | %d | %d | %.1f | %.1f | %s | %s |", f.System, t.Concurrency, t.Jobs, t.Seconds, t.PerSecond, ratio(t.PerSecond, base), load)
+		}
+	}
+	p("")
+	p("## Read cost with stored jobs")
+	p("")
+	sizes := r.readSizes()
+	header, rule = "| read |", "|---|"
+	for _, n := range sizes {
+		header += fmt.Sprintf(" %d jobs: requests (read units) |", n)
+		rule += "---:|"
+	}
+	p("%s", header)
+	p("%s", rule)
+	for _, name := range r.readNames() {
+		row := "| " + name + " |"
+		for _, n := range sizes {
+			for _, rc := range r.Reads.Reads {
+				if rc.Read == name && rc.StoredJobs == n {
+					row += fmt.Sprintf(" %d (%.1f) |", rc.Requests, rc.ReadUnits)
+				}
+			}
+		}
+		p("%s", row)
+	}
+	p("")
+	p("Loading the jobs (BatchWriteItem, 25 a request) took %.0f s.", r.Reads.LoadSeconds)
+	p("")
+	p("## Prices used (us-east-1, on demand, taken %s)", r.PricesTakenOn)
+	p("")
+	p("| price | USD | per | source |")
+	p("|---|---:|---|---|")
+	for _, pr := range r.Prices {
+		p("| %s | %.10g | %s | %s |", pr.Name, pr.USD, pr.Per, pr.Source)
+	}
+	return b.String()
+}
+
+func (r Results) flow(name string) SystemFlow {
+	for _, f := range r.Flow {
+		if f.System == name {
+			return f
+		}
+	}
+	return SystemFlow{}
+}
+
+func (r Results) backlog() int {
+	if len(r.Flow) > 0 {
+		return r.Flow[0].Urgent.Backlog
+	}
+	return 0
+}
+
+func firstN(flows []SystemFlow) int {
+	if len(flows) > 0 {
+		return flows[0].Latency.Pickup.N
+	}
+	return 0
+}
+
+func (r Results) readSizes() []int {
+	var sizes []int
+	for _, rc := range r.Reads.Reads {
+		if len(sizes) == 0 || sizes[len(sizes)-1] != rc.StoredJobs {
+			sizes = append(sizes, rc.StoredJobs)
+		}
+	}
+	return sizes
+}
+
+func (r Results) readNames() []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, rc := range r.Reads.Reads {
+		if !seen[rc.Read] {
+			seen[rc.Read] = true
+			names = append(names, rc.Read)
+		}
+	}
+	return names
+}
+
+func operationsOf(jobs []JobCost) []string {
+	var ops []string
+	seen := map[string]bool{}
+	for _, c := range jobs {
+		for _, o := range c.Operations {
+			if !seen[o.Operation] {
+				seen[o.Operation] = true
+				ops = append(ops, o.Operation)
+			}
+		}
+	}
+	return ops
+}
+
+func operationCell(c JobCost, op string) string {
+	for _, o := range c.Operations {
+		if o.Operation == op {
+			if o.ReadUnits == 0 && o.WriteUnits == 0 {
+				return fmt.Sprintf("%.1f", o.Requests)
+			}
+			return fmt.Sprintf("%.1f (%.1f / %.1f)", o.Requests, o.ReadUnits, o.WriteUnits)
+		}
+	}
+	return "–"
+}
+
+func triple(p Percentiles) string { return fmt.Sprintf("%.1f / %.1f / %.1f", p.P50, p.P95, p.P99) }
+
+// ratio is a figure over ours: below 1 a peer is faster (times) or, for
+// throughput, slower.
+func ratio(theirs, ours float64) string {
+	if ours == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f×", theirs/ours)
+}
+
+func versionList(v map[string]string) string {
+	var parts []string
+	for _, name := range []string{"fauxqs", "dynalite", "node", "github.com/aws/aws-sdk-go-v2", "redis-server", "github.com/hibiken/asynq", "postgresql", "github.com/riverqueue/river"} {
+		if version, ok := v[name]; ok {
+			parts = append(parts, strings.TrimPrefix(name, "github.com/")+" "+version)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
