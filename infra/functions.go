@@ -101,13 +101,14 @@ var (
 	// dead-letter queue; it claims, saves progress and finishes jobs
 	// (transactions, UpdateItem), reads pauses (Query), writes log batches
 	// (BatchWriteItem) and runs system:cleanup (the cleanup index,
-	// DeleteItem, BatchWriteItem). The wake queue's event source mapping
-	// adds what it needs to consume that queue.
+	// DeleteItem, BatchWriteItem). Besides what the wake queue's event
+	// source mapping needs, it receives wakes itself to delete the stale ones
+	// and put the others back (queue.DropStaleWakes).
 	workerAccess = access{
 		table:        append([]string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchWriteItem"}, transactionActions...),
 		queryIndexes: []string{schema.CleanupIndex},
 		priority:     []string{"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:SendMessage"},
-		wake:         []string{"sqs:SendMessage"},
+		wake:         []string{"sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"},
 		deadLetter:   []string{"sqs:SendMessage"},
 	}
 	// The scheduler sweeps (the due index, GetItem, UpdateItem of due

@@ -743,8 +743,9 @@ func TestEachFunctionMayDoOnlyWhatItsCodeDoes(t *testing.T) {
 			only(workerFn, action, queue(schema.PriorityQueueSuffix(p)))
 		}
 	}
-	// The wake queue's mapping consumes it for the worker.
-	for _, action := range []string{"sqs:ReceiveMessage", "sqs:DeleteMessage"} {
+	// The wake queue's mapping consumes it for the worker, which also drops
+	// stale wakes and puts the others back itself.
+	for _, action := range []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"} {
 		only(workerFn, action, queue(schema.WakeQueueSuffix))
 	}
 
