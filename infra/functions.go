@@ -84,14 +84,14 @@ var transactionActions = []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dy
 var (
 	// The API creates jobs (dispatch: a transaction, then SendMessage to the
 	// priority queue, UpdateItem of the due entry, a wake), reads jobs, lists
-	// jobs (a store's: the by_store index; every store's, for operators: the
-	// by_created index), reads counters (BatchGetItem), metrics, logs and
-	// alerts (Query), cancels and retries (transactions), pauses
-	// (PutItem/DeleteItem), reads queue depths, and peeks at the dead-letter
-	// queue.
+	// jobs (a store's: the by_store index, or by_store_finished by when they
+	// finished; every store's, for operators: the by_created index), reads
+	// counters (BatchGetItem), metrics, logs and alerts (Query), cancels and
+	// retries (transactions), pauses (PutItem/DeleteItem), reads queue
+	// depths, and peeks at the dead-letter queue.
 	apiAccess = access{
 		table:        append([]string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"}, transactionActions...),
-		queryIndexes: []string{schema.StoreIndex, schema.AllJobsIndex},
+		queryIndexes: []string{schema.StoreIndex, schema.FinishedIndex, schema.AllJobsIndex},
 		priority:     []string{"sqs:SendMessage", "sqs:GetQueueAttributes"},
 		wake:         []string{"sqs:SendMessage"},
 		deadLetter:   []string{"sqs:GetQueueAttributes", "sqs:ReceiveMessage"},

@@ -750,7 +750,7 @@ func TestEachFunctionMayDoOnlyWhatItsCodeDoes(t *testing.T) {
 	}
 
 	wantIndexes := map[string][]string{
-		apiFn:       {schema.AllJobsIndex, schema.StoreIndex},
+		apiFn:       {schema.AllJobsIndex, schema.StoreIndex, schema.FinishedIndex},
 		workerFn:    {schema.CleanupIndex},
 		schedulerFn: {schema.DueIndex},
 	}

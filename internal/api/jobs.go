@@ -237,7 +237,8 @@ func (s *Server) loadJob(w http.ResponseWriter, r *http.Request) (*job.Job, bool
 
 // listJobs lists jobs newest first: a store's own, or for an operator one
 // store's or (without store_id) every store's, filtered by type, status and
-// creation time.
+// creation time. With order=finished it lists one store's finished jobs by
+// when they finished.
 func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
 	filter, ok := s.listFilter(w, r)
 	if !ok {
@@ -264,7 +265,7 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
 }
 
 // listParameters are the query parameters of GET /api/background-jobs.
-var listParameters = []string{"store_id", "type", "status", "from", "to", "limit", "cursor"}
+var listParameters = []string{"store_id", "type", "status", "from", "to", "order", "limit", "cursor"}
 
 // listFilter reads the listing's filters, answering 400 itself on any
 // parameter it does not know, repeats, or cannot read: a typo must not
@@ -321,7 +322,39 @@ func (s *Server) listFilter(w http.ResponseWriter, r *http.Request) (store.JobFi
 		writeError(w, http.StatusBadRequest, "invalid_request", "from must be before to")
 		return f, false
 	}
+	switch order := query.Get("order"); order {
+	case "", "created":
+	case "finished":
+		f.ByFinished = true
+		if problem := finishedOrderProblem(f); problem != "" {
+			writeError(w, http.StatusBadRequest, "invalid_request", problem)
+			return f, false
+		}
+	default:
+		writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("order %q is not one of created, finished", order))
+		return f, false
+	}
 	return f, true
+}
+
+// finishedOrderProblem names what order=finished cannot list: the
+// finished index holds one store's finished jobs, keyed by when they
+// finished, so it has no creation time to bound.
+func finishedOrderProblem(f store.JobFilter) string {
+	switch {
+	case f.StoreID == "":
+		return "order=finished lists one store's jobs: give store_id"
+	case !f.From.IsZero():
+		return "from bounds the creation time and cannot be used with order=finished"
+	case !f.To.IsZero():
+		return "to bounds the creation time and cannot be used with order=finished"
+	}
+	for _, st := range f.Statuses {
+		if !st.Terminal() {
+			return fmt.Sprintf("status %q is not a finished status; order=finished lists only completed, failed and cancelled jobs", st)
+		}
+	}
+	return ""
 }
 
 func statusNames() string {

@@ -131,6 +131,11 @@ func TestListingRejectsBadQueriesClearly(t *testing.T) {
 		{"limit=0", "invalid_request", "limit must be between 1 and 100"},
 		{"cursor=bogus", "invalid_cursor", "cursor is not valid"},
 		{"store_id=-bad", "invalid_request", "store_id"},
+		{"order=newest", "invalid_request", `order "newest" is not one of created, finished`},
+		{"order=finished", "invalid_request", "order=finished lists one store's jobs: give store_id"},
+		{"order=finished&store_id=north&from=2026-11-29T09:00:00Z", "invalid_request", "from bounds the creation time"},
+		{"order=finished&store_id=north&to=2026-11-29T09:00:00Z", "invalid_request", "to bounds the creation time"},
+		{"order=finished&store_id=north&status=completed,running", "invalid_request", `status "running" is not a finished status`},
 	}
 	for _, tt := range tests {
 		status, out := get(t, server.URL, "/api/background-jobs?"+tt.query, operator)
@@ -138,6 +143,74 @@ func TestListingRejectsBadQueriesClearly(t *testing.T) {
 		if status != http.StatusBadRequest || apiErr["code"] != tt.code || !strings.Contains(fmt.Sprint(apiErr["message"]), tt.mentions) {
 			t.Errorf("?%s: %d %v, want 400 %s mentioning %q", tt.query, status, out, tt.code, tt.mentions)
 		}
+	}
+}
+
+// order=finished lists a store's finished jobs by when they finished: the
+// job created first but finished last comes first.
+func TestStoresListTheirFinishedJobsByWhenTheyFinished(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t)
+	a := env.App(t, app.Overrides{})
+	server := httptest.NewServer(a.API)
+	t.Cleanup(server.Close)
+	create := func(storeID, jobType string) string {
+		t.Helper()
+		j, _, err := a.Dispatcher.Create(t.Context(), dispatch.Request{StoreID: storeID, Type: jobType, Payload: json.RawMessage(`{}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Millisecond) // distinct times, so each order is one order
+		return j.ID
+	}
+	end := func(id string) {
+		t.Helper()
+		if _, err := a.Store.Cancel(t.Context(), id, "test"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	long := create("north", "shopify:import:products")
+	short := create("north", "dev:simulate")
+	pending := create("north", "amazon:export:products")
+	elsewhere := create("south", "dev:simulate")
+	end(short)
+	end(elsewhere)
+	end(long)
+
+	north, south, operator := testenv.StoreToken(t, "north"), testenv.StoreToken(t, "south"), testenv.OperatorToken(t)
+	for _, tt := range []struct {
+		query, token string
+		want         []string
+	}{
+		{"?order=finished", north, []string{long, short}},
+		{"?order=finished&store_id=north", operator, []string{long, short}},
+		{"?order=finished&status=cancelled&type=dev:simulate", north, []string{short}},
+		{"?order=finished", south, []string{elsewhere}},
+		{"?order=created", north, []string{pending, short, long}},
+		{"", north, []string{pending, short, long}},
+	} {
+		status, out := get(t, server.URL, "/api/background-jobs"+tt.query, tt.token)
+		if status != http.StatusOK || fmt.Sprint(listedIDs(out)) != fmt.Sprint(tt.want) {
+			t.Errorf("list %q: %d %v, want 200 %v", tt.query, status, listedIDs(out), tt.want)
+		}
+	}
+	if status, _ := get(t, server.URL, "/api/background-jobs?order=finished&store_id=south", north); status != http.StatusNotFound {
+		t.Errorf("a store listing another store's finished jobs: %d, want 404", status)
+	}
+
+	// Pages follow each other without a gap or a repeat.
+	var paged []string
+	cursor := ""
+	for range 5 {
+		_, out := get(t, server.URL, "/api/background-jobs?order=finished&limit=1&cursor="+cursor, north)
+		paged = append(paged, listedIDs(out)...)
+		if cursor, _ = out["next_cursor"].(string); cursor == "" {
+			break
+		}
+	}
+	if fmt.Sprint(paged) != fmt.Sprint([]string{long, short}) {
+		t.Errorf("paged finished listing %v, want %v", paged, []string{long, short})
 	}
 }
 

@@ -42,6 +42,15 @@ const (
 	AllJobsIndexPK = "all_pk"
 	AllJobsIndexSK = "all_sk"
 
+	// FinishedIndex is sparse: it lists a store's finished jobs by when they
+	// finished, newest first, so a long job created long ago but finished
+	// just now is among the first. Its sort key ("<finished_at>#<id>") is
+	// set by every transition that ends a job and removed by every one that
+	// takes it back out of a terminal status. It shares the store index's
+	// partition key.
+	FinishedIndex   = "by_store_finished"
+	FinishedIndexSK = "finished_sk"
+
 	// TTLAttribute holds the epoch second after which DynamoDB deletes an item.
 	TTLAttribute = "expires_at"
 )
@@ -69,12 +78,13 @@ type Index struct {
 	NonKeyAttributes []string
 }
 
-// allJobsIndexAttributes are what the all-jobs index copies: what its
-// listing filters on. A write to the table also writes an index only when
-// it changes an attribute the index copies, so progress and checkpoint
-// writes, which change none of these, cost no write here; the listing reads
-// the page's jobs from the table instead.
-var allJobsIndexAttributes = []string{"type", "status", TTLAttribute}
+// listFilterAttributes are what the all-jobs and finished indexes copy:
+// what their listings filter on. A write to the table also writes an index
+// only when it changes an attribute the index copies, so progress and
+// checkpoint writes, which change none of these, cost no write here; the
+// listings read the page's jobs from the table instead. (While a job is in
+// the finished index none of them changes.)
+var listFilterAttributes = []string{"type", "status", TTLAttribute}
 
 // TableDefinition is everything needed to create the table.
 type TableDefinition struct {
@@ -92,7 +102,8 @@ var Table = TableDefinition{
 		{Name: StoreIndex, PartitionKey: StoreIndexPK, PartitionType: "S", SortKey: StoreIndexSK, SortType: "S", ProjectionType: StoreIndexProject},
 		{Name: DueIndex, PartitionKey: DueIndexPK, PartitionType: "S", SortKey: DueIndexSK, SortType: "N", ProjectionType: "KEYS_ONLY"},
 		{Name: CleanupIndex, PartitionKey: CleanupIndexPK, PartitionType: "S", SortKey: CleanupIndexSK, SortType: "S", ProjectionType: "KEYS_ONLY"},
-		{Name: AllJobsIndex, PartitionKey: AllJobsIndexPK, PartitionType: "S", SortKey: AllJobsIndexSK, SortType: "S", ProjectionType: "INCLUDE", NonKeyAttributes: allJobsIndexAttributes},
+		{Name: AllJobsIndex, PartitionKey: AllJobsIndexPK, PartitionType: "S", SortKey: AllJobsIndexSK, SortType: "S", ProjectionType: "INCLUDE", NonKeyAttributes: listFilterAttributes},
+		{Name: FinishedIndex, PartitionKey: StoreIndexPK, PartitionType: "S", SortKey: FinishedIndexSK, SortType: "S", ProjectionType: "INCLUDE", NonKeyAttributes: listFilterAttributes},
 	},
 	TTLAttribute: TTLAttribute,
 }

@@ -30,7 +30,7 @@ func TestCreateTableInputMatchesTheDefinition(t *testing.T) {
 	for _, a := range in.AttributeDefinitions {
 		defined[aws.ToString(a.AttributeName)] = string(a.AttributeType)
 	}
-	want := map[string]string{PartitionKey: "S", SortKey: "S", StoreIndexPK: "S", StoreIndexSK: "S", DueIndexPK: "S", DueIndexSK: "N", CleanupIndexPK: "S", CleanupIndexSK: "S", AllJobsIndexPK: "S", AllJobsIndexSK: "S"}
+	want := map[string]string{PartitionKey: "S", SortKey: "S", StoreIndexPK: "S", StoreIndexSK: "S", DueIndexPK: "S", DueIndexSK: "N", CleanupIndexPK: "S", CleanupIndexSK: "S", AllJobsIndexPK: "S", AllJobsIndexSK: "S", FinishedIndexSK: "S"}
 	if len(defined) != len(want) {
 		t.Errorf("attribute definitions = %v, want %v", defined, want)
 	}

@@ -40,11 +40,8 @@ func (s *Store) Cancel(ctx context.Context, id, by string) (*job.Job, error) {
 			}
 		default:
 			err = s.apply(ctx, j, fence{version: j.Version}, change{
-				to: job.StatusCancelled,
-				set: map[string]types.AttributeValue{
-					"error":       str("cancelled by request"),
-					"finished_at": str(formatTime(s.opts.Now())),
-				},
+				to:    job.StatusCancelled,
+				set:   map[string]types.AttributeValue{"error": str("cancelled by request")},
 				event: Event(s.opts.Now(), "cancelled", j.Attempts, "cancelled by %s while %s", by, j.Status),
 			})
 		}

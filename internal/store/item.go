@@ -52,6 +52,9 @@ type jobItem struct {
 	AllSK string `dynamodbav:"all_sk"`
 	DuePK string `dynamodbav:"due_pk,omitempty"`
 	DueAt int64  `dynamodbav:"due_at,omitempty"` // unix milliseconds
+	// FinishedSK lists a finished job in the finished index; only jobs in
+	// a terminal status carry it.
+	FinishedSK string `dynamodbav:"finished_sk,omitempty"`
 	// ExpiresAt is set when the job ends: DynamoDB's TTL removes it later.
 	ExpiresAt int64 `dynamodbav:"expires_at,omitempty"`
 }
@@ -138,6 +141,9 @@ func itemFromJob(j *job.Job) jobItem {
 	}
 	if j.FinishedAt != nil {
 		it.FinishedAt = j.FinishedAt.String()
+		if j.Status.Terminal() {
+			it.FinishedSK = finishedSortKey(j.FinishedAt.Time, j.ID)
+		}
 	}
 	if j.NextAttemptAt != nil {
 		it.NextAttemptAt = j.NextAttemptAt.String()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -30,6 +31,10 @@ type JobFilter struct {
 	Statuses []job.Status
 	// From and To bound the creation time: at or after From, before To.
 	From, To time.Time
+	// ByFinished lists only finished jobs, by when they finished instead of
+	// when they were created, from the finished index. It needs StoreID and
+	// takes no From or To.
+	ByFinished bool
 }
 
 // defaultListScanBudget is how many index items one listing reads per
@@ -43,16 +48,19 @@ func (s *Store) ListByStore(ctx context.Context, storeID string, limit int, curs
 	return s.ListJobs(ctx, JobFilter{StoreID: storeID}, limit, cursor)
 }
 
-// ListJobs returns the jobs the filter keeps, newest first. The store and
-// the creation time are key conditions of the index read; type and status
-// are filters on it. Jobs past their retention are left out even before TTL
-// deletes them.
+// ListJobs returns the jobs the filter keeps, newest first: by creation, or
+// with ByFinished by finish. The store and the creation time are key
+// conditions of the index read; type and status are filters on it. Jobs
+// past their retention are left out even before TTL deletes them.
 //
 // Every shard of the all-jobs index is read in parallel and the results are
 // merged by sort key. A page may hold fewer than limit jobs while more
 // exist (when a shard's scan budget ran out first); Cursor is empty only
 // when nothing is left.
 func (s *Store) ListJobs(ctx context.Context, f JobFilter, limit int, cursor string) (Page, error) {
+	if f.ByFinished && (f.StoreID == "" || !f.From.IsZero() || !f.To.IsZero()) {
+		return Page{}, errors.New("list jobs by finish: needs a store and takes no creation-time bounds")
+	}
 	before := ""
 	if cursor != "" {
 		var err error
@@ -60,9 +68,13 @@ func (s *Store) ListJobs(ctx context.Context, f JobFilter, limit int, cursor str
 			return Page{}, ErrBadCursor
 		}
 	}
-	partitions := []indexPartition{{index: schema.StoreIndex, pk: schema.StoreIndexPK, sk: schema.StoreIndexSK, value: storePartition(f.StoreID)}}
-	if f.StoreID == "" {
-		partitions = partitions[:0]
+	var partitions []indexPartition
+	switch {
+	case f.ByFinished:
+		partitions = []indexPartition{{index: schema.FinishedIndex, pk: schema.StoreIndexPK, sk: schema.FinishedIndexSK, value: storePartition(f.StoreID)}}
+	case f.StoreID != "":
+		partitions = []indexPartition{{index: schema.StoreIndex, pk: schema.StoreIndexPK, sk: schema.StoreIndexSK, value: storePartition(f.StoreID)}}
+	default:
 		for shard := range schema.AllJobsShards {
 			partitions = append(partitions, indexPartition{index: schema.AllJobsIndex, pk: schema.AllJobsIndexPK, sk: schema.AllJobsIndexSK, value: allJobsPartition(shard)})
 		}
@@ -95,8 +107,8 @@ func (s *Store) ListJobs(ctx context.Context, f JobFilter, limit int, cursor str
 	for i, l := range shown {
 		items[i] = l.item
 	}
-	if f.StoreID == "" {
-		// The all-jobs index copies only what it filters on.
+	if partitions[0].index != schema.StoreIndex {
+		// The other listing indexes copy only what they filter on.
 		var err error
 		if items, err = s.getJobItems(ctx, items); err != nil {
 			return Page{}, err
@@ -120,7 +132,7 @@ func (s *Store) ListJobs(ctx context.Context, f JobFilter, limit int, cursor str
 }
 
 // indexPartition is one partition of an index whose sort key is
-// "<created_at>#<id>".
+// "<time>#<id>" (created_at, or finished_at in the finished index).
 type indexPartition struct {
 	index, pk, sk, value string
 }
@@ -262,6 +274,11 @@ func allJobsShard(id string) string {
 
 // jobSortKey orders a job in both job indexes: by creation time, then id.
 func jobSortKey(j *job.Job) string { return j.CreatedAt.String() + "#" + j.ID }
+
+// finishedSortKey orders a finished job in the finished index: by when it
+// finished, then id. It has jobSortKey's shape, so the listing cursor
+// serves both orders.
+func finishedSortKey(finished time.Time, id string) string { return formatTime(finished) + "#" + id }
 
 // listCursor is a listing position: the sort key of the last job a page
 // showed (or of the last one read). Positions are the same in every

@@ -190,3 +190,106 @@ func TestListingFollowsTransitions(t *testing.T) {
 		t.Errorf("a cursor the store never issued: %v, want ErrBadCursor", err)
 	}
 }
+
+// The finished listing orders a store's finished jobs by when they
+// finished: a long job created first but finished last comes first. A job
+// retried out of a terminal status leaves it, and comes back when it ends
+// again.
+func TestFinishedListingIsByWhenJobsFinished(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t)
+	c := &clock{now: time.Now().Truncate(time.Second)}
+	a := env.App(t, app.Overrides{StoreOptions: store.Options{Now: c.Now}})
+	s := a.Store
+	ctx := context.Background()
+	t0 := c.now
+	// Each job has its own type, so none waits for another's active-job slot.
+	create := func(storeID, id string) *job.Job {
+		t.Helper()
+		c.now = c.now.Add(time.Second)
+		j := &job.Job{
+			ID: id, StoreID: storeID, Type: "test:" + id, Status: job.StatusPending, Priority: job.PriorityNormal, PriorityLevel: 3,
+			Payload: []byte("{}"), MaxAttempts: 4, CreatedAt: job.NewTime(c.now),
+		}
+		if _, _, err := s.Create(ctx, store.CreateRequest{Job: j}); err != nil {
+			t.Fatal(err)
+		}
+		return j
+	}
+	finish := func(id string, status job.Status) {
+		t.Helper()
+		c.now = c.now.Add(time.Second)
+		read, err := s.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status == job.StatusCancelled {
+			if _, err := s.Cancel(ctx, id, "test"); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		claimed, err := s.Claim(ctx, read, store.Lease{Token: "lease-" + id, ExpiresAt: c.now.Add(time.Minute)}, time.Minute, store.LogEntry{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		outcome := store.Outcome{Status: status}
+		if status == job.StatusFailed {
+			outcome.Error = "boom"
+		}
+		if err := s.Finish(ctx, claimed, outcome); err != nil {
+			t.Fatal(err)
+		}
+	}
+	shop := store.JobFilter{StoreID: "shop", ByFinished: true}
+	expect := func(step string, f store.JobFilter, want ...string) {
+		t.Helper()
+		for _, limit := range []int{1, 2, 100} {
+			if got, _ := listAll(t, s, f, limit); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s, pages of %d:\n got %v\nwant %v", step, limit, got, want)
+			}
+		}
+	}
+
+	long := create("shop", "long") // the 2-hour import, created first
+	for _, id := range []string{"a", "b", "c", "d", "e"} {
+		create("shop", id)
+	}
+	create("shop", "still-pending")
+	create("other", "elsewhere")
+	finish("elsewhere", job.StatusCompleted)
+	finish("a", job.StatusCompleted)
+	finish("b", job.StatusCancelled)
+	finish("c", job.StatusFailed)
+	finish("d", job.StatusCompleted)
+	finish("e", job.StatusCancelled)
+	finish("long", job.StatusFailed)
+	expect("finished jobs", shop, "long", "e", "d", "c", "b", "a")
+	expect("failed jobs", store.JobFilter{StoreID: "shop", ByFinished: true, Statuses: []job.Status{job.StatusFailed}}, "long", "c")
+	expect("one type", store.JobFilter{StoreID: "shop", ByFinished: true, Type: long.Type}, "long")
+	page, err := s.ListJobs(ctx, shop, 1, "")
+	if err != nil || len(page.Jobs) != 1 || page.Jobs[0].FinishedAt == nil || page.Jobs[0].Error != "boom" {
+		t.Fatalf("first finished job: %+v %v, want the whole failed job", page.Jobs, err)
+	}
+
+	// Retried, from its checkpoint or from the start, a job is not finished.
+	if _, err := s.Retry(ctx, "long", false, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Retry(ctx, "b", true, "test"); err != nil {
+		t.Fatal(err)
+	}
+	expect("after retries", shop, "e", "d", "c", "a")
+	finish("long", job.StatusCompleted)
+	expect("after the retried job completed", shop, "long", "e", "d", "c", "a")
+
+	// Imported jobs are listed by their finish too.
+	imported := &job.Job{
+		ID: "imported", StoreID: "shop", Type: "test:imported", Status: job.StatusCompleted, Priority: job.PriorityNormal, PriorityLevel: 3,
+		Payload: []byte("{}"), MaxAttempts: 4, CreatedAt: job.NewTime(t0), FinishedAt: job.TimePtr(t0.Add(time.Second)),
+	}
+	if err := s.ImportJobs(ctx, []*job.Job{imported}); err != nil {
+		t.Fatal(err)
+	}
+	expect("with an imported job", shop, "long", "e", "d", "c", "a", "imported")
+}

@@ -75,9 +75,13 @@ func (s *Store) apply(ctx context.Context, j *job.Job, f fence, c change) error 
 		for k, v := range expiryEntry(now.Add(retention)) {
 			c.set[k] = v
 		}
+		// Set here, for every way a job ends, so the finished index always
+		// agrees with finished_at.
+		c.set["finished_at"] = str(formatTime(now))
+		c.set[schema.FinishedIndexSK] = str(finishedSortKey(now, j.ID))
 		c.remove = append(c.remove, "lease_token", "lease_expires_at", "due_pk", "due_at", "continuation", "cancel_requested", "next_attempt_at")
 	} else {
-		c.remove = append(c.remove, schema.TTLAttribute, schema.CleanupIndexPK, schema.CleanupIndexSK)
+		c.remove = append(c.remove, schema.TTLAttribute, schema.CleanupIndexPK, schema.CleanupIndexSK, schema.FinishedIndexSK)
 	}
 
 	names := map[string]string{"#status": "status"}
@@ -325,9 +329,6 @@ func (s *Store) Finish(ctx context.Context, j *job.Job, o Outcome) error {
 	}
 	if o.Result != nil {
 		set["result"] = str(string(o.Result))
-	}
-	if o.Status.Terminal() {
-		set["finished_at"] = str(formatTime(now))
 	}
 	if o.Status == job.StatusRetrying {
 		set["next_attempt_at"] = str(formatTime(o.NextAttemptAt))

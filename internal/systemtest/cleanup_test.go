@@ -22,9 +22,12 @@ import (
 func TestCleanupRemovesExpiredJobsLogsKeysAndOrphanedLocks(t *testing.T) {
 	t.Parallel()
 	env := testenv.New(t)
-	env.Config.Retention = time.Second
-	env.Config.FailedRetention = time.Second
-	a := env.App(t, app.Overrides{StoreOptions: store.Options{IdempotencyWindow: time.Second}})
+	// Long enough for a loaded machine to read each job's end before it
+	// expires, short enough to wait out.
+	const retention = 4 * time.Second
+	env.Config.Retention = retention
+	env.Config.FailedRetention = retention
+	a := env.App(t, app.Overrides{StoreOptions: store.Options{IdempotencyWindow: retention}})
 	base := testenv.Serve(t, a)
 	ctx := withTimeout(t, 2*time.Minute)
 	// TTL off, as if it were late: what expires is left to the cleanup.
@@ -52,7 +55,7 @@ func TestCleanupRemovesExpiredJobsLogsKeysAndOrphanedLocks(t *testing.T) {
 	}}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2 * time.Second) // past the retention of one second
+	time.Sleep(retention + time.Second)
 
 	// Past their retention, jobs are gone from the API even before cleanup.
 	if status, _ := call(t, http.MethodGet, base+"/api/background-jobs/"+finished[0], nil); status != http.StatusNotFound {
@@ -90,8 +93,8 @@ func TestCleanupRemovesExpiredJobsLogsKeysAndOrphanedLocks(t *testing.T) {
 			t.Errorf("expired job %s still has %d log lines (%v)", id, len(logs.Entries), err)
 		}
 	}
-	// It tells what it did in its own log (read from the store: with a
-	// retention of a second, the cleanup job itself is soon gone from the API).
+	// It tells what it did in its own log (read from the store: with so
+	// short a retention, the cleanup job itself is soon gone from the API).
 	told := false
 	lines, err := a.Store.Logs(ctx, cleanup, "info", 100, "")
 	if err != nil {

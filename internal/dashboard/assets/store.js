@@ -16,6 +16,10 @@ boot((claims) => {
   const operator = isOperator(claims);
   const storeID = new URLSearchParams(location.search).get("store_id") || "";
   const scope = storeID ? "&store_id=" + encodeURIComponent(storeID) : "";
+  // Recent activity is by when jobs finished: a long job started before many
+  // others is still among the last five to end. That order needs one store;
+  // an operator's every-store view shows the newest created finished jobs.
+  const recentQuery = operator && !storeID ? "status=completed,failed,cancelled&limit=5" : "order=finished&limit=5" + scope;
   let shown = new Map(); // active job id → title, to announce how each ended
 
   let pauses = { all: false, types: [] };
@@ -24,14 +28,12 @@ boot((claims) => {
     const [status, active, recent] = await Promise.all([
       api("/api/background-jobs/status" + (storeID ? "?store_id=" + encodeURIComponent(storeID) : "")),
       listJobs("status=pending,running,retrying&limit=100" + scope),
-      api("/api/background-jobs?status=completed,failed,cancelled&limit=10" + scope),
+      api("/api/background-jobs?" + recentQuery),
     ]);
     pauses = { all: !status.status.is_running, types: status.status.paused_types || [] };
     $("queue-paused").hidden = !pauses.all;
     showActive(active);
-    // Newest created first from the API; recent activity is by when they ended.
-    const finished = recent.jobs.sort((a, b) => (b.finished_at || "").localeCompare(a.finished_at || "")).slice(0, 5);
-    showRecent(finished);
+    showRecent(recent.jobs);
     announceEnded(active, recent.jobs);
     return active.length > 0;
   }, { interval: 1000 });

@@ -146,4 +146,13 @@ func TestStoreViewShowsRetriesCancelsAndSurvivesAnOutage(t *testing.T) {
 	if got := b.text("#announcer"); got == "" {
 		t.Error("nothing was announced to screen readers when the job ended")
 	}
+
+	// The paused simulation, created before the import, ends after it:
+	// recent activity is by when jobs ended, so it comes first.
+	b.do(chromedp.Click(chromedp.JSPath(pending + `.querySelector("button.cancel")`)))
+	b.waitUntil("the later ended job above the earlier", `(() => {
+		const cards = [...document.querySelectorAll("#recent-jobs .job-card")].map(c => c.querySelector(".job-title").textContent.split(" #")[0] + " " + c.querySelector(".status").textContent);
+		const simulation = cards.indexOf("Dev Simulate Cancelled"), importJob = cards.indexOf("Shopify Import Products Cancelled");
+		return simulation >= 0 && importJob > simulation;
+	})()`)
 }
