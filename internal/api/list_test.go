@@ -36,6 +36,16 @@ func get(t *testing.T, base, path, token string) (int, map[string]any) {
 }
 
 // listedIDs lists the ids of a job page.
+// serveAPI serves the API on the test's own resources, without a worker:
+// jobs stay as the test leaves them.
+func serveAPI(t *testing.T) (*app.App, *httptest.Server) {
+	t.Helper()
+	a := testenv.New(t).App(t, app.Overrides{})
+	server := httptest.NewServer(a.API)
+	t.Cleanup(server.Close)
+	return a, server
+}
+
 func listedIDs(out map[string]any) []string {
 	var ids []string
 	jobs, _ := out["jobs"].([]any)
@@ -47,10 +57,7 @@ func listedIDs(out map[string]any) []string {
 
 func TestOperatorsListEveryStoresJobsWithFilters(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t)
-	a := env.App(t, app.Overrides{})
-	server := httptest.NewServer(a.API)
-	t.Cleanup(server.Close)
+	a, server := serveAPI(t)
 	operator := testenv.OperatorToken(t)
 	start := time.Now().UTC()
 
@@ -111,10 +118,7 @@ func TestOperatorsListEveryStoresJobsWithFilters(t *testing.T) {
 
 func TestListingRejectsBadQueriesClearly(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t)
-	a := env.App(t, app.Overrides{})
-	server := httptest.NewServer(a.API)
-	t.Cleanup(server.Close)
+	_, server := serveAPI(t)
 	operator := testenv.OperatorToken(t)
 	tests := []struct {
 		query, code, mentions string
@@ -150,10 +154,7 @@ func TestListingRejectsBadQueriesClearly(t *testing.T) {
 // job created first but finished last comes first.
 func TestStoresListTheirFinishedJobsByWhenTheyFinished(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t)
-	a := env.App(t, app.Overrides{})
-	server := httptest.NewServer(a.API)
-	t.Cleanup(server.Close)
+	a, server := serveAPI(t)
 	create := func(storeID, jobType string) string {
 		t.Helper()
 		j, _, err := a.Dispatcher.Create(t.Context(), dispatch.Request{StoreID: storeID, Type: jobType, Payload: json.RawMessage(`{}`)})
