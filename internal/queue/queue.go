@@ -309,13 +309,21 @@ type Depth struct {
 
 // Depths reads the approximate depth of every priority queue.
 func (q *Queues) Depths(ctx context.Context) (map[job.Priority]Depth, error) {
-	depths := map[job.Priority]Depth{}
-	for _, p := range job.Priorities {
-		d, err := q.depth(ctx, q.urls.Priority[p])
-		if err != nil {
-			return nil, err
-		}
-		depths[p] = d
+	// Read at once: an operator's status call waits for all four.
+	read := make([]Depth, len(job.Priorities))
+	var group errgroup.Group
+	for i, p := range job.Priorities {
+		group.Go(func() (err error) {
+			read[i], err = q.depth(ctx, q.urls.Priority[p])
+			return err
+		})
+	}
+	if err := group.Wait(); err != nil {
+		return nil, err
+	}
+	depths := make(map[job.Priority]Depth, len(read))
+	for i, p := range job.Priorities {
+		depths[p] = read[i]
 	}
 	return depths, nil
 }
