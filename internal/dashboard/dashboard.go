@@ -34,7 +34,24 @@ func Owns(urlPath string) bool {
 //go:embed assets templates
 var files embed.FS
 
-var pageTemplates = template.Must(template.ParseFS(files, "templates/*.html"))
+// pages are the dashboard's pages: each is the layout's "page" around its
+// own template file's "content".
+var pages = []pageSpec{
+	{File: "store.html", Title: "Background jobs · store view", Script: "store.js", Tab: "store"},
+	{File: "jobs.html", Title: "Background jobs · job dashboard", Script: "jobs.js", Tab: "jobs", Wide: true,
+		Styles: []string{"/dashboard/assets/vendor/uplot/uPlot.min.css"}},
+	{File: "job.html", Title: "Background jobs · job", Script: "job.js", Tab: "job"},
+}
+
+// pageSpec is what differs between the pages besides their content.
+type pageSpec struct {
+	File, Title, Script string
+	Tab                 string // the header's current tab
+	Wide                bool   // the full-width layout
+	Styles              []string
+}
+
+var layout = template.Must(template.ParseFS(files, "templates/layout.html"))
 
 // JobType is a registered job type, for the pages' pickers.
 type JobType struct {
@@ -67,12 +84,18 @@ func New(cfg Config) *Handler {
 		cfg.JobTypes = []JobType{}
 	}
 	h := &Handler{pages: map[string]page{}, assets: map[string]page{}}
-	for _, name := range []string{"store.html", "jobs.html", "job.html"} {
+	for _, spec := range pages {
+		// The templates are embedded: a test renders every page.
+		t := template.Must(template.Must(layout.Clone()).ParseFS(files, "templates/"+spec.File))
 		var body bytes.Buffer
-		if err := pageTemplates.ExecuteTemplate(&body, name, cfg); err != nil {
-			panic("dashboard: render " + name + ": " + err.Error()) // the templates are embedded: a test renders them
+		data := struct {
+			Page   pageSpec
+			Config Config
+		}{spec, cfg}
+		if err := t.ExecuteTemplate(&body, "page", data); err != nil {
+			panic("dashboard: render " + spec.File + ": " + err.Error())
 		}
-		h.pages[name] = newPage(body.Bytes())
+		h.pages[spec.File] = newPage(body.Bytes())
 	}
 	err := fs.WalkDir(files, "assets", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
