@@ -157,14 +157,7 @@ func TestQueuesFollowTheSchema(t *testing.T) {
 
 func TestTableFollowsTheSchema(t *testing.T) {
 	s := defaultStack
-	tables := s.ofType("AWS::DynamoDB::Table")
-	if len(tables) != 1 {
-		t.Fatalf("%d tables, want 1", len(tables))
-	}
-	var table resource
-	for _, r := range tables {
-		table = r
-	}
+	table := s.single(t, "AWS::DynamoDB::Table")
 	p := table.Properties
 
 	def := schema.Table
@@ -792,15 +785,8 @@ func TestOutputsNameTheDeployedResources(t *testing.T) {
 
 func TestDashboardShowsDepthRunningOutcomesAndDuration(t *testing.T) {
 	s := defaultStack
-	dashboards := s.ofType("AWS::CloudWatch::Dashboard")
-	if len(dashboards) != 1 {
-		t.Fatalf("%d dashboards, want 1", len(dashboards))
-	}
-	var body string
-	for _, d := range dashboards {
-		data, _ := json.Marshal(d.Properties["DashboardBody"])
-		body = string(data)
-	}
+	data, _ := json.Marshal(s.single(t, "AWS::CloudWatch::Dashboard").Properties["DashboardBody"])
+	body := string(data)
 	for _, want := range []string{
 		"ApproximateNumberOfMessagesVisible", "ConcurrentExecutions", totalCompleted, totalFailed,
 		`MetricName=\\\"` + emfDuration + `\\\"', 'p50'`, `MetricName=\\\"` + emfDuration + `\\\"', 'p95'`,

@@ -227,17 +227,23 @@ func jsonEqual(a, b any) bool {
 	return err1 == nil && err2 == nil && string(x) == string(y)
 }
 
+// single is the stack's one resource of a type; more or none fails the test.
+func (s *synthesized) single(t *testing.T, typ string) resource {
+	t.Helper()
+	found := s.ofType(typ)
+	if len(found) != 1 {
+		t.Fatalf("%d resources of type %s, want 1", len(found), typ)
+	}
+	for _, r := range found {
+		return r
+	}
+	panic("unreachable")
+}
+
 // wakeMapping is the one event source mapping: the wake queue's.
 func (s *synthesized) wakeMapping(t *testing.T) resource {
 	t.Helper()
-	mappings := s.ofType("AWS::Lambda::EventSourceMapping")
-	if len(mappings) != 1 {
-		t.Fatalf("%d event source mappings, want 1", len(mappings))
-	}
-	for _, m := range mappings {
-		return m
-	}
-	panic("unreachable")
+	return s.single(t, "AWS::Lambda::EventSourceMapping")
 }
 
 // queueID finds a queue by its name, <stack name>-<suffix>.
