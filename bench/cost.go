@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dainostore/jobs/internal/cron"
 	"github.com/dainostore/jobs/internal/meter"
-	"github.com/dainostore/jobs/internal/scheduler"
 )
 
 // costScenario is one kind of dev:simulate job whose bookkeeping is counted.
@@ -198,7 +198,7 @@ func measureSweep(ctx context.Context, sys *ourSystem) (FixedCost, error) {
 		return FixedCost{}, err
 	}
 	sys.code.Reset()
-	if err := sys.app.Scheduler.Run(ctx, scheduler.TaskSweep); err != nil {
+	if err := sys.app.Cron.Run(ctx, cron.TaskSweep); err != nil {
 		return FixedCost{}, err
 	}
 	t := meter.Total(sys.code.Snapshot())

@@ -103,7 +103,7 @@ func importJobs(ctx context.Context, sys *ourSystem, from, to int) error {
 						CreatedAt: at, StartedAt: &at, FinishedAt: &at, Result: []byte(`{"steps":1,"step_runs":1,"attempts":1}`),
 					})
 				}
-				if err := sys.app.Store.ImportJobs(ctx, jobs); err != nil {
+				if err := sys.app.Jobs.ImportJobs(ctx, jobs); err != nil {
 					errs <- err
 					return
 				}

@@ -27,7 +27,7 @@ import (
 	"github.com/dainostore/jobs/internal/awsconfig"
 	"github.com/dainostore/jobs/internal/config"
 	"github.com/dainostore/jobs/internal/emf"
-	"github.com/dainostore/jobs/internal/handler"
+	"github.com/dainostore/jobs/internal/jobtype"
 	"github.com/dainostore/jobs/internal/jobtype/simulate"
 	"github.com/dainostore/jobs/internal/lambdaadapter"
 	"github.com/dainostore/jobs/internal/localrun"
@@ -97,14 +97,14 @@ func newOurSystem(ctx context.Context, phase string, o systemOptions) (*ourSyste
 		return nil, err
 	}
 	// dev:simulate, with a note of when each run starts.
-	handlers := handler.NewRegistry()
-	handler.Register(handlers, handler.Func[simulate.Args](func(ctx context.Context, rt handler.Runtime, args simulate.Args) (any, error) {
+	handlers := jobtype.NewRegistry()
+	jobtype.Register(handlers, jobtype.Func[simulate.Args](func(ctx context.Context, rt jobtype.Runtime, args simulate.Args) (any, error) {
 		s.tracker.started(rt.JobID(), time.Now())
 		return simulate.Handler{}.Run(ctx, rt, args)
 	}))
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	s.app, err = app.New(ctx, cfg, awsCfg, quiet, app.Overrides{
-		Handlers:        handlers,
+		JobTypes:        handlers,
 		QueueURLs:       &urls,
 		Authenticator:   verifier,
 		DynamoDBOptions: []func(*dynamodb.Options){s.code.DynamoDBOption()},

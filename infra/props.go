@@ -11,7 +11,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/dainostore/jobs/internal/config"
-	"github.com/dainostore/jobs/internal/scheduler"
+	"github.com/dainostore/jobs/internal/cron"
 )
 
 // JobsStackProps are the choices a deployment makes. Any field may be left
@@ -91,9 +91,9 @@ type Schedules struct {
 // tasks pairs each scheduled task with its schedule.
 func (s Schedules) tasks() []scheduledTask {
 	return []scheduledTask{
-		{Task: scheduler.TaskSweep, Schedule: s.Sweep},
-		{Task: scheduler.TaskCleanup, Schedule: s.Cleanup},
-		{Task: scheduler.TaskDailyCreditDeduction, Schedule: s.DailyCreditDeduction},
+		{Task: cron.TaskSweep, Schedule: s.Sweep},
+		{Task: cron.TaskCleanup, Schedule: s.Cleanup},
+		{Task: cron.TaskDailyCreditDeduction, Schedule: s.DailyCreditDeduction},
 	}
 }
 

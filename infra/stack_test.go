@@ -17,10 +17,10 @@ import (
 
 	"github.com/dainostore/jobs/internal/alert"
 	"github.com/dainostore/jobs/internal/config"
+	"github.com/dainostore/jobs/internal/cron"
 	"github.com/dainostore/jobs/internal/emf"
 	"github.com/dainostore/jobs/internal/job"
 	"github.com/dainostore/jobs/internal/retry"
-	"github.com/dainostore/jobs/internal/scheduler"
 	"github.com/dainostore/jobs/internal/schema"
 )
 
@@ -499,9 +499,9 @@ func TestSchedulesInvokeTheSchedulerWithTheirTask(t *testing.T) {
 			s := c.stack(t)
 			target := getAtt(s.logicalID(t, "AWS::Lambda::Function", schedulerFn), "Arn")
 			want := map[string]string{
-				scheduler.TaskSweep:                c.schedules.Sweep,
-				scheduler.TaskCleanup:              c.schedules.Cleanup,
-				scheduler.TaskDailyCreditDeduction: c.schedules.DailyCreditDeduction,
+				cron.TaskSweep:                c.schedules.Sweep,
+				cron.TaskCleanup:              c.schedules.Cleanup,
+				cron.TaskDailyCreditDeduction: c.schedules.DailyCreditDeduction,
 			}
 			rules := s.ofType("AWS::Events::Rule")
 			if len(rules) != len(want) {

@@ -19,5 +19,5 @@ func main() {
 		fmt.Fprintln(os.Stderr, "scheduler:", err)
 		os.Exit(1)
 	}
-	lambda.Start(lambdaadapter.Schedule(a.Scheduler))
+	lambda.Start(lambdaadapter.Schedule(a.Cron))
 }

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/dainostore/jobs/internal/health"
+	"github.com/dainostore/jobs/internal/jobtable"
 	"github.com/dainostore/jobs/internal/queue"
-	"github.com/dainostore/jobs/internal/store"
 )
 
 // Rules are the thresholds of the alerts.
@@ -41,7 +41,7 @@ type Publisher interface {
 
 // Monitor evaluates the rules.
 type Monitor struct {
-	store     *store.Store
+	jobs      *jobtable.Table
 	queues    *queue.Queues
 	rules     Rules
 	publisher Publisher // nil: alerts are only recorded
@@ -49,8 +49,8 @@ type Monitor struct {
 }
 
 // NewMonitor returns a Monitor; publisher may be nil.
-func NewMonitor(s *store.Store, q *queue.Queues, rules Rules, publisher Publisher, log *slog.Logger) *Monitor {
-	return &Monitor{store: s, queues: q, rules: rules, publisher: publisher, log: log}
+func NewMonitor(s *jobtable.Table, q *queue.Queues, rules Rules, publisher Publisher, log *slog.Logger) *Monitor {
+	return &Monitor{jobs: s, queues: q, rules: rules, publisher: publisher, log: log}
 }
 
 // Check evaluates every rule once: it opens the alerts whose condition
@@ -60,13 +60,13 @@ func (m *Monitor) Check(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	open, _, err := m.store.Alerts(ctx, 0)
+	open, _, err := m.jobs.Alerts(ctx, 0)
 	if err != nil {
 		return err
 	}
 	var errs []error
 	for _, a := range firing {
-		opened, err := m.store.OpenAlert(ctx, a)
+		opened, err := m.jobs.OpenAlert(ctx, a)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -80,7 +80,7 @@ func (m *Monitor) Check(ctx context.Context) error {
 		if _, still := firing[a.Key]; still {
 			continue
 		}
-		resolved, err := m.store.ResolveAlert(ctx, a.Key)
+		resolved, err := m.jobs.ResolveAlert(ctx, a.Key)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -93,7 +93,7 @@ func (m *Monitor) Check(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-func (m *Monitor) publish(ctx context.Context, state string, a store.Alert) error {
+func (m *Monitor) publish(ctx context.Context, state string, a jobtable.Alert) error {
 	if m.publisher == nil {
 		return nil
 	}
@@ -105,11 +105,11 @@ func (m *Monitor) publish(ctx context.Context, state string, a store.Alert) erro
 }
 
 // firing returns the alerts whose condition holds now, by key.
-func (m *Monitor) firing(ctx context.Context) (map[string]store.Alert, error) {
-	firing := map[string]store.Alert{}
-	add := func(a store.Alert) { firing[a.Key] = a }
+func (m *Monitor) firing(ctx context.Context) (map[string]jobtable.Alert, error) {
+	firing := map[string]jobtable.Alert{}
+	add := func(a jobtable.Alert) { firing[a.Key] = a }
 
-	recent, err := m.store.RecentOutcomes(ctx)
+	recent, err := m.jobs.RecentOutcomes(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -117,18 +117,18 @@ func (m *Monitor) firing(ctx context.Context) (map[string]store.Alert, error) {
 		completed, failed := c[0], c[1]
 		if finished := completed + failed; finished >= m.rules.MinFinished && float64(failed) > m.rules.FailureRate*float64(finished) {
 			rate := float64(failed) / float64(finished)
-			add(store.Alert{Key: "failure_rate|" + jobType, Kind: "failure_rate", Subject: jobType, Value: rate * 100,
+			add(jobtable.Alert{Key: "failure_rate|" + jobType, Kind: "failure_rate", Subject: jobType, Value: rate * 100,
 				Message: fmt.Sprintf("%d of the last %d %s jobs failed in the past two hours (%.0f%%; the threshold is %.0f%%)", failed, finished, jobType, rate*100, m.rules.FailureRate*100)})
 		}
 	}
 
-	stuck, err := m.store.StuckJobs(ctx, time.Now().Add(-m.rules.StuckAfter))
+	stuck, err := m.jobs.StuckJobs(ctx, time.Now().Add(-m.rules.StuckAfter))
 	if err != nil {
 		return nil, err
 	}
 	for _, j := range stuck {
 		idle := time.Since(j.ProgressChangedAt.Time).Round(time.Second)
-		add(store.Alert{Key: "stuck_job|" + j.ID, Kind: "stuck_job", Subject: j.ID, Value: idle.Seconds(),
+		add(jobtable.Alert{Key: "stuck_job|" + j.ID, Kind: "stuck_job", Subject: j.ID, Value: idle.Seconds(),
 			Message: fmt.Sprintf("%s job %s of store %s has been running at %d%% (%q) without progress for %s", j.Type, j.ID, j.StoreID, j.Progress, j.ProgressMessage, idle)})
 	}
 
@@ -137,24 +137,24 @@ func (m *Monitor) firing(ctx context.Context) (map[string]store.Alert, error) {
 		return nil, err
 	}
 	if n := dead.Visible + dead.InFlight; n > 0 {
-		add(store.Alert{Key: "dead_letters", Kind: "dead_letters", Subject: "dead-letter queue", Value: float64(n),
+		add(jobtable.Alert{Key: "dead_letters", Kind: "dead_letters", Subject: "dead-letter queue", Value: float64(n),
 			Message: fmt.Sprintf("%d messages could not be processed and wait in the dead-letter queue", n)})
 	}
 
-	counts, err := m.store.Counts(ctx, "")
+	counts, err := m.jobs.Counts(ctx, "")
 	if err != nil {
 		return nil, err
 	}
 	if health.QueueDepth(counts.Pending) == health.HighLoad {
-		since, err := m.store.Watch(ctx, "high_load")
+		since, err := m.jobs.Watch(ctx, "high_load")
 		if err != nil {
 			return nil, err
 		}
 		if lasted := time.Since(since); lasted >= m.rules.HighLoadFor {
-			add(store.Alert{Key: "high_load", Kind: "high_load", Subject: "queue depth", Value: float64(counts.Pending),
+			add(jobtable.Alert{Key: "high_load", Kind: "high_load", Subject: "queue depth", Value: float64(counts.Pending),
 				Message: fmt.Sprintf("%d jobs have been waiting: the queue has been at high load for %s", counts.Pending, lasted.Round(time.Second))})
 		}
-	} else if err := m.store.Unwatch(ctx, "high_load"); err != nil {
+	} else if err := m.jobs.Unwatch(ctx, "high_load"); err != nil {
 		return nil, err
 	}
 	return firing, nil

@@ -12,9 +12,9 @@ import (
 	"github.com/dainostore/jobs/internal/auth"
 	"github.com/dainostore/jobs/internal/dashboard"
 	"github.com/dainostore/jobs/internal/dispatch"
-	"github.com/dainostore/jobs/internal/handler"
+	"github.com/dainostore/jobs/internal/jobtable"
+	"github.com/dainostore/jobs/internal/jobtype"
 	"github.com/dainostore/jobs/internal/queue"
-	"github.com/dainostore/jobs/internal/store"
 )
 
 // Config describes the deployment to the API.
@@ -25,10 +25,10 @@ type Config struct {
 
 // Server serves the API.
 type Server struct {
-	store      *store.Store
+	jobs       *jobtable.Table
 	dispatcher *dispatch.Dispatcher
 	queues     *queue.Queues
-	handlers   *handler.Registry
+	jobTypes   *jobtype.Registry
 	auth       auth.Authenticator
 	cfg        Config
 	log        *slog.Logger
@@ -40,10 +40,10 @@ type Server struct {
 }
 
 // New returns the API handler.
-func New(s *store.Store, q *queue.Queues, d *dispatch.Dispatcher, handlers *handler.Registry, authenticator auth.Authenticator, cfg Config, log *slog.Logger) *Server {
-	srv := &Server{store: s, queues: q, dispatcher: d, handlers: handlers, auth: authenticator, cfg: cfg, log: log, mux: http.NewServeMux()}
+func New(s *jobtable.Table, q *queue.Queues, d *dispatch.Dispatcher, jobTypes *jobtype.Registry, authenticator auth.Authenticator, cfg Config, log *slog.Logger) *Server {
+	srv := &Server{jobs: s, queues: q, dispatcher: d, jobTypes: jobTypes, auth: authenticator, cfg: cfg, log: log, mux: http.NewServeMux()}
 	srv.routes = srv.routeTable()
-	srv.dashboards = dashboard.New(dashboardConfig(handlers))
+	srv.dashboards = dashboard.New(dashboardConfig(jobTypes))
 	for _, rt := range srv.routes {
 		srv.mux.HandleFunc(rt.Pattern, rt.handler)
 	}
@@ -84,10 +84,10 @@ func (s *Server) routeTable() []Route {
 }
 
 // dashboardConfig tells the dashboards which job types can be started.
-func dashboardConfig(handlers *handler.Registry) dashboard.Config {
+func dashboardConfig(jobTypes *jobtype.Registry) dashboard.Config {
 	var cfg dashboard.Config
-	for _, kind := range handlers.Kinds() {
-		entry, _ := handlers.Lookup(kind)
+	for _, kind := range jobTypes.Kinds() {
+		entry, _ := jobTypes.Lookup(kind)
 		cfg.JobTypes = append(cfg.JobTypes, dashboard.JobType{Type: kind, System: entry.System})
 	}
 	return cfg

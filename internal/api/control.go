@@ -9,7 +9,7 @@ import (
 	"net/http"
 
 	"github.com/dainostore/jobs/internal/job"
-	"github.com/dainostore/jobs/internal/store"
+	"github.com/dainostore/jobs/internal/jobtable"
 )
 
 // decodeOptional decodes an optional small JSON body, rejecting unknown fields.
@@ -36,11 +36,11 @@ func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	j, err := s.store.Cancel(r.Context(), id, principal(r).Subject)
+	j, err := s.jobs.Cancel(r.Context(), id, principal(r).Subject)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, jobtable.ErrNotFound):
 		writeError(w, http.StatusNotFound, "job_not_found", "no job with id "+id)
-	case errors.Is(err, store.ErrFinished):
+	case errors.Is(err, jobtable.ErrFinished):
 		writeError(w, http.StatusConflict, "job_finished", fmt.Sprintf("job %s already ended %s", id, j.Status))
 	case err != nil:
 		s.internalError(w, r, err)
@@ -65,12 +65,12 @@ func (s *Server) retryJob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	j, err := s.store.Retry(r.Context(), id, req.FromStart, principal(r).Subject)
-	var duplicate *store.DuplicateError
+	j, err := s.jobs.Retry(r.Context(), id, req.FromStart, principal(r).Subject)
+	var duplicate *jobtable.DuplicateError
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, jobtable.ErrNotFound):
 		writeError(w, http.StatusNotFound, "job_not_found", "no job with id "+id)
-	case errors.Is(err, store.ErrNotRetryable):
+	case errors.Is(err, jobtable.ErrNotRetryable):
 		writeError(w, http.StatusConflict, "job_not_retryable", fmt.Sprintf("job %s is %s; only failed or cancelled jobs can be retried", id, j.Status))
 	case errors.As(err, &duplicate):
 		writeJSON(w, http.StatusConflict, map[string]apiError{"error": {
@@ -78,7 +78,7 @@ func (s *Server) retryJob(w http.ResponseWriter, r *http.Request) {
 			Message:       "another job of this type is active for this store: " + duplicate.ExistingJobID,
 			ExistingJobID: duplicate.ExistingJobID,
 		}})
-	case errors.Is(err, store.ErrStale):
+	case errors.Is(err, jobtable.ErrStale):
 		writeError(w, http.StatusConflict, "job_changed", "the job changed meanwhile; read it and try again")
 	case err != nil:
 		s.internalError(w, r, err)
@@ -103,12 +103,12 @@ func (s *Server) setPaused(w http.ResponseWriter, r *http.Request, paused bool) 
 		return
 	}
 	if req.Type != "" {
-		if _, ok := s.handlers.Lookup(req.Type); !ok {
+		if _, ok := s.jobTypes.Lookup(req.Type); !ok {
 			writeError(w, http.StatusBadRequest, "unknown_job_type", fmt.Sprintf("job type %q is not registered", req.Type))
 			return
 		}
 	}
-	if err := s.store.SetPaused(r.Context(), req.Type, paused); err != nil {
+	if err := s.jobs.SetPaused(r.Context(), req.Type, paused); err != nil {
 		s.internalError(w, r, err)
 		return
 	}
@@ -120,7 +120,7 @@ func (s *Server) setPaused(w http.ResponseWriter, r *http.Request, paused bool) 
 			}
 		}
 	}
-	pauses, err := s.store.Pauses(r.Context())
+	pauses, err := s.jobs.Pauses(r.Context())
 	if err != nil {
 		s.internalError(w, r, err)
 		return
@@ -133,7 +133,7 @@ type pausedView struct {
 	PausedTypes []string `json:"paused_types"`
 }
 
-func pausesView(p store.Pauses) pausedView {
+func pausesView(p jobtable.Pauses) pausedView {
 	v := pausedView{Paused: p.All, PausedTypes: []string{}}
 	for t := range p.Types {
 		v.PausedTypes = append(v.PausedTypes, t)

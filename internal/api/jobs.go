@@ -17,8 +17,8 @@ import (
 
 	"github.com/dainostore/jobs/internal/dispatch"
 	"github.com/dainostore/jobs/internal/job"
+	"github.com/dainostore/jobs/internal/jobtable"
 	"github.com/dainostore/jobs/internal/secret"
-	"github.com/dainostore/jobs/internal/store"
 )
 
 // Limits on what a client may send.
@@ -56,9 +56,9 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
 		return
 	}
-	entry, ok := s.handlers.Lookup(req.Type)
+	entry, ok := s.jobTypes.Lookup(req.Type)
 	if !ok {
-		writeError(w, http.StatusBadRequest, "unknown_job_type", fmt.Sprintf("job type %q is not registered; known types: %s", req.Type, strings.Join(s.handlers.Kinds(), ", ")))
+		writeError(w, http.StatusBadRequest, "unknown_job_type", fmt.Sprintf("job type %q is not registered; known types: %s", req.Type, strings.Join(s.jobTypes.Kinds(), ", ")))
 		return
 	}
 	if !caller.CanSee(req.StoreID) {
@@ -87,8 +87,8 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
 		StoreID: req.StoreID, Type: req.Type, Priority: priority, Payload: req.Payload,
 		IdempotencyKey: key, RequestHash: hex.EncodeToString(hash[:]), CreatedBy: caller.Subject,
 	})
-	var duplicate *store.DuplicateError
-	var limited *store.RateLimitedError
+	var duplicate *jobtable.DuplicateError
+	var limited *jobtable.RateLimitedError
 	switch {
 	case errors.As(err, &limited):
 		w.Header().Set("Retry-After", strconv.Itoa(int((limited.RetryAfter+time.Second-1)/time.Second)))
@@ -99,7 +99,7 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
 			Message:       fmt.Sprintf("store %s already has an active %s job: %s", req.StoreID, req.Type, duplicate.ExistingJobID),
 			ExistingJobID: duplicate.ExistingJobID,
 		}})
-	case errors.Is(err, store.ErrIdempotencyMismatch):
+	case errors.Is(err, jobtable.ErrIdempotencyMismatch):
 		writeError(w, http.StatusUnprocessableEntity, "idempotency_key_reused", "this Idempotency-Key was already used with a different request body")
 	case err != nil:
 		s.internalError(w, r, err)
@@ -174,7 +174,7 @@ func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
 // credential value of the payload that its result repeats elsewhere.
 func (s *Server) redacted(j *job.Job) *job.Job {
 	view := *j
-	rule := s.handlers.SecretRule(j.Type)
+	rule := s.jobTypes.SecretRule(j.Type)
 	values := rule.Values(j.Payload)
 	for _, field := range []*json.RawMessage{&view.Payload, &view.Result} {
 		if len(*field) == 0 {
@@ -220,11 +220,11 @@ func (s *Server) jobStatus(w http.ResponseWriter, r *http.Request) {
 // past its retention that TTL has not deleted yet.
 func (s *Server) loadJob(w http.ResponseWriter, r *http.Request) (*job.Job, bool) {
 	id := r.PathValue("id")
-	j, err := s.store.Get(r.Context(), id)
-	if err == nil && (!principal(r).CanSee(j.StoreID) || (!j.ExpiresAt.IsZero() && !j.ExpiresAt.After(s.store.Now()))) {
-		err = store.ErrNotFound
+	j, err := s.jobs.Get(r.Context(), id)
+	if err == nil && (!principal(r).CanSee(j.StoreID) || (!j.ExpiresAt.IsZero() && !j.ExpiresAt.After(s.jobs.Now()))) {
+		err = jobtable.ErrNotFound
 	}
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, jobtable.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "job_not_found", "no job with id "+id)
 		return nil, false
 	}
@@ -248,8 +248,8 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	page, err := s.store.ListJobs(r.Context(), filter, limit, r.URL.Query().Get("cursor"))
-	if errors.Is(err, store.ErrBadCursor) {
+	page, err := s.jobs.ListJobs(r.Context(), filter, limit, r.URL.Query().Get("cursor"))
+	if errors.Is(err, jobtable.ErrBadCursor) {
 		writeError(w, http.StatusBadRequest, "invalid_cursor", "cursor is not valid for this listing")
 		return
 	}
@@ -270,8 +270,8 @@ var listParameters = []string{"store_id", "type", "status", "from", "to", "order
 // listFilter reads the listing's filters, answering 400 itself on any
 // parameter it does not know, repeats, or cannot read: a typo must not
 // silently list everything.
-func (s *Server) listFilter(w http.ResponseWriter, r *http.Request) (store.JobFilter, bool) {
-	var f store.JobFilter
+func (s *Server) listFilter(w http.ResponseWriter, r *http.Request) (jobtable.JobFilter, bool) {
+	var f jobtable.JobFilter
 	query := r.URL.Query()
 	for name, values := range query {
 		if !slices.Contains(listParameters, name) {
@@ -340,7 +340,7 @@ func (s *Server) listFilter(w http.ResponseWriter, r *http.Request) (store.JobFi
 // finishedOrderProblem names what order=finished cannot list: the
 // finished index holds one store's finished jobs, keyed by when they
 // finished, so it has no creation time to bound.
-func finishedOrderProblem(f store.JobFilter) string {
+func finishedOrderProblem(f jobtable.JobFilter) string {
 	switch {
 	case f.StoreID == "":
 		return "order=finished lists one store's jobs: give store_id"

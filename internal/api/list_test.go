@@ -166,7 +166,7 @@ func TestStoresListTheirFinishedJobsByWhenTheyFinished(t *testing.T) {
 	}
 	end := func(id string) {
 		t.Helper()
-		if _, err := a.Store.Cancel(t.Context(), id, "test"); err != nil {
+		if _, err := a.Jobs.Cancel(t.Context(), id, "test"); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(2 * time.Millisecond)

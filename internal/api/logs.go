@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"slices"
 
-	"github.com/dainostore/jobs/internal/store"
+	"github.com/dainostore/jobs/internal/jobtable"
 )
 
 // jobLogs returns a job's log, oldest first: its handler's lines and every
@@ -25,8 +25,8 @@ func (s *Server) jobLogs(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	page, err := s.store.Logs(r.Context(), j.ID, level, limit, query.Get("cursor"))
-	if errors.Is(err, store.ErrBadCursor) {
+	page, err := s.jobs.Logs(r.Context(), j.ID, level, limit, query.Get("cursor"))
+	if errors.Is(err, jobtable.ErrBadCursor) {
 		writeError(w, http.StatusBadRequest, "invalid_cursor", "cursor is not valid for this log")
 		return
 	}

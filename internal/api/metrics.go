@@ -6,7 +6,7 @@ import (
 
 	"github.com/dainostore/jobs/internal/health"
 	"github.com/dainostore/jobs/internal/histogram"
-	"github.com/dainostore/jobs/internal/store"
+	"github.com/dainostore/jobs/internal/jobtable"
 )
 
 // maxMetricDays bounds a metrics read: one query per day.
@@ -35,7 +35,7 @@ type metricsRow struct {
 	QueueWaitMS percentilesView `json:"queue_wait_ms"`
 }
 
-func row(m store.DayMetrics) metricsRow {
+func row(m jobtable.DayMetrics) metricsRow {
 	r := metricsRow{
 		Date: m.Date, Type: m.Type, Created: m.Created, Completed: m.Completed, Failed: m.Failed,
 		Cancelled: m.Cancelled, Retried: m.Retried,
@@ -66,19 +66,19 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	series, err := s.store.Metrics(r.Context(), days, storeID, jobType)
+	series, err := s.jobs.Metrics(r.Context(), days, storeID, jobType)
 	if err != nil {
 		s.internalError(w, r, err)
 		return
 	}
 	rows := make([]metricsRow, 0, len(series))
-	totals := map[string]*store.DayMetrics{}
+	totals := map[string]*jobtable.DayMetrics{}
 	var order []string
 	for _, m := range series {
 		rows = append(rows, row(m))
 		t := totals[m.Type]
 		if t == nil {
-			t = &store.DayMetrics{Type: m.Type, RunTime: histogram.New(), QueueWait: histogram.New()}
+			t = &jobtable.DayMetrics{Type: m.Type, RunTime: histogram.New(), QueueWait: histogram.New()}
 			totals[m.Type] = t
 			order = append(order, m.Type)
 		}

@@ -51,12 +51,12 @@ func (s *Server) queueStatus(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	counts, err := s.store.Counts(r.Context(), storeID)
+	counts, err := s.jobs.Counts(r.Context(), storeID)
 	if err != nil {
 		s.internalError(w, r, err)
 		return
 	}
-	pauses, err := s.store.Pauses(r.Context())
+	pauses, err := s.jobs.Pauses(r.Context())
 	if err != nil {
 		s.internalError(w, r, err)
 		return

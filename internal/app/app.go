@@ -19,14 +19,13 @@ import (
 	"github.com/dainostore/jobs/internal/auth"
 	"github.com/dainostore/jobs/internal/awsconfig"
 	"github.com/dainostore/jobs/internal/config"
+	"github.com/dainostore/jobs/internal/cron"
 	"github.com/dainostore/jobs/internal/dispatch"
-	"github.com/dainostore/jobs/internal/handler"
+	"github.com/dainostore/jobs/internal/jobtable"
 	"github.com/dainostore/jobs/internal/jobtype"
-	"github.com/dainostore/jobs/internal/jobtype/credits"
 	"github.com/dainostore/jobs/internal/queue"
 	"github.com/dainostore/jobs/internal/retry"
-	"github.com/dainostore/jobs/internal/scheduler"
-	"github.com/dainostore/jobs/internal/store"
+	"github.com/dainostore/jobs/internal/sweep"
 	"github.com/dainostore/jobs/internal/worker"
 )
 
@@ -35,25 +34,26 @@ type App struct {
 	Config     config.Config
 	DB         *dynamodb.Client
 	SQS        *sqs.Client
-	Store      *store.Store
+	Jobs       *jobtable.Table
 	Queues     *queue.Queues
-	Handlers   *handler.Registry
+	JobTypes   *jobtype.Registry
 	Dispatcher *dispatch.Dispatcher
 	API        *api.Server
 	// HTTP is what the process serves: the API, and whatever wraps it.
-	HTTP      http.Handler
-	Worker    *worker.Worker
-	Scheduler *scheduler.Scheduler
-	Alerts    *alert.Monitor
-	Log       *slog.Logger
+	HTTP    http.Handler
+	Worker  *worker.Worker
+	Sweeper *sweep.Sweeper
+	Cron    *cron.Tasks
+	Alerts  *alert.Monitor
+	Log     *slog.Logger
 }
 
 // Overrides let tests and the local process replace parts before wiring.
 type Overrides struct {
-	// Handlers replaces the registry built from the configuration.
-	Handlers *handler.Registry
-	// StoreOptions and WorkerConfig adjust the store and worker (clock, ids).
-	StoreOptions store.Options
+	// JobTypes replaces the job types registered from the configuration.
+	JobTypes *jobtype.Registry
+	// TableOptions and WorkerConfig adjust the job table and the worker (ids, limits).
+	TableOptions jobtable.Options
 	WorkerConfig worker.Config
 	// DynamoDBOptions and SQSOptions adjust the SDK clients (fault injection).
 	DynamoDBOptions []func(*dynamodb.Options)
@@ -83,27 +83,23 @@ func New(ctx context.Context, cfg config.Config, awsCfg aws.Config, log *slog.Lo
 		urls = &found
 	}
 	// What a test or process sets in the overrides wins over the configuration.
-	storeOptions := o.StoreOptions
-	storeOptions.CreateRateLimit = cmp.Or(storeOptions.CreateRateLimit, cfg.CreateRateLimit)
-	storeOptions.Retention = cmp.Or(storeOptions.Retention, cfg.Retention)
-	storeOptions.FailedRetention = cmp.Or(storeOptions.FailedRetention, cfg.FailedRetention)
-	a.Store = store.New(a.DB, cfg.TableName, storeOptions)
+	tableOptions := o.TableOptions
+	tableOptions.CreateRateLimit = cmp.Or(tableOptions.CreateRateLimit, cfg.CreateRateLimit)
+	tableOptions.Retention = cmp.Or(tableOptions.Retention, cfg.Retention)
+	tableOptions.FailedRetention = cmp.Or(tableOptions.FailedRetention, cfg.FailedRetention)
+	a.Jobs = jobtable.New(a.DB, cfg.TableName, tableOptions)
 	a.Queues = queue.New(a.SQS, *urls)
-	a.Handlers = o.Handlers
-	if a.Handlers == nil {
-		var ledger *credits.Ledger
-		if cfg.CreditsLedgerURL != "" {
-			ledger = &credits.Ledger{URL: cfg.CreditsLedgerURL, Token: cfg.CreditsLedgerToken}
-		}
-		a.Handlers = jobtype.Registry(jobtype.Options{Diagnostic: cfg.DiagnosticJobs, Store: a.Store, CreditsLedger: ledger})
+	a.JobTypes = o.JobTypes
+	if a.JobTypes == nil {
+		a.JobTypes = jobTypes(cfg, a.Jobs)
 	}
 	policy := retry.Policy{Delays: cfg.RetryDelays}
-	a.Dispatcher = dispatch.New(a.Store, a.Queues, policy.MaxAttempts(), log)
+	a.Dispatcher = dispatch.New(a.Jobs, a.Queues, policy.MaxAttempts(), log)
 	authenticator := o.Authenticator
 	if authenticator == nil {
 		authenticator = auth.Gateway{}
 	}
-	a.API = api.New(a.Store, a.Queues, a.Dispatcher, a.Handlers, authenticator, api.Config{MaxConcurrentJobs: cfg.MaxConcurrency}, log)
+	a.API = api.New(a.Jobs, a.Queues, a.Dispatcher, a.JobTypes, authenticator, api.Config{MaxConcurrentJobs: cfg.MaxConcurrency}, log)
 	a.HTTP = a.API
 	wc := o.WorkerConfig
 	wc.Retry = policy
@@ -114,7 +110,7 @@ func New(ctx context.Context, cfg config.Config, awsCfg aws.Config, log *slog.Lo
 	if wc.Logger == nil {
 		wc.Logger = log
 	}
-	a.Worker = worker.New(a.Store, a.Queues, a.Handlers, wc)
+	a.Worker = worker.New(a.Jobs, a.Queues, a.JobTypes, wc)
 	rules := alert.DefaultRules
 	if o.AlertRules != nil {
 		rules = *o.AlertRules
@@ -123,8 +119,9 @@ func New(ctx context.Context, cfg config.Config, awsCfg aws.Config, log *slog.Lo
 	if cfg.AlarmTopicARN != "" {
 		publisher = alert.SNSPublisher{Client: sns.NewFromConfig(awsCfg, o.SNSOptions...), TopicARN: cfg.AlarmTopicARN}
 	}
-	a.Alerts = alert.NewMonitor(a.Store, a.Queues, rules, publisher, log)
-	a.Scheduler = scheduler.New(a.Store, a.Queues, a.Dispatcher, a.Handlers, a.Alerts, cfg.MaxConcurrency, 5*cfg.Lease, log)
+	a.Alerts = alert.NewMonitor(a.Jobs, a.Queues, rules, publisher, log)
+	a.Sweeper = sweep.New(a.Jobs, a.Queues, a.Dispatcher, cfg.MaxConcurrency, 5*cfg.Lease, log)
+	a.Cron = cron.New(a.Sweeper, a.Alerts, a.Dispatcher, a.JobTypes, log)
 	return a, nil
 }
 

@@ -14,21 +14,21 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/dainostore/jobs/internal/job"
+	"github.com/dainostore/jobs/internal/jobtable"
 	"github.com/dainostore/jobs/internal/queue"
-	"github.com/dainostore/jobs/internal/store"
 )
 
 // Dispatcher creates and enqueues jobs.
 type Dispatcher struct {
-	store       *store.Store
+	jobs        *jobtable.Table
 	queues      *queue.Queues
 	maxAttempts int
 	log         *slog.Logger
 }
 
 // New returns a Dispatcher; maxAttempts is recorded on every new job.
-func New(s *store.Store, q *queue.Queues, maxAttempts int, log *slog.Logger) *Dispatcher {
-	return &Dispatcher{store: s, queues: q, maxAttempts: maxAttempts, log: log}
+func New(s *jobtable.Table, q *queue.Queues, maxAttempts int, log *slog.Logger) *Dispatcher {
+	return &Dispatcher{jobs: s, queues: q, maxAttempts: maxAttempts, log: log}
 }
 
 // Request is a new job to create.
@@ -60,13 +60,13 @@ func (d *Dispatcher) Create(ctx context.Context, req Request) (*job.Job, bool, e
 		ID: id.String(), StoreID: req.StoreID, Type: req.Type,
 		Status: job.StatusPending, Priority: req.Priority, PriorityLevel: int(req.Priority),
 		Payload: req.Payload, MaxAttempts: d.maxAttempts,
-		CreatedAt: job.NewTime(d.store.Now()),
+		CreatedAt: job.NewTime(d.jobs.Now()),
 	}
 	if req.CreatedBy == "" {
 		req.CreatedBy = "the platform"
 	}
-	event := store.Event(j.CreatedAt.Time, "created", 0, "created by %s with %s priority", req.CreatedBy, j.Priority)
-	created, replayed, err := d.store.Create(ctx, store.CreateRequest{Job: j, IdempotencyKey: req.IdempotencyKey, RequestHash: req.RequestHash, Event: event})
+	event := jobtable.Event(j.CreatedAt.Time, "created", 0, "created by %s with %s priority", req.CreatedBy, j.Priority)
+	created, replayed, err := d.jobs.Create(ctx, jobtable.CreateRequest{Job: j, IdempotencyKey: req.IdempotencyKey, RequestHash: req.RequestHash, Event: event})
 	if err != nil || replayed {
 		return created, replayed, err
 	}
@@ -82,7 +82,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, j *job.Job) {
 		log.Error("enqueue failed; the sweep will enqueue the job again", "error", err)
 		return
 	}
-	if err := d.store.MarkEnqueued(ctx, j); err != nil {
+	if err := d.jobs.MarkEnqueued(ctx, j); err != nil {
 		// Harmless: the sweep enqueues a duplicate, which workers ignore.
 		log.Warn("mark job enqueued", "error", err)
 	}
@@ -93,4 +93,4 @@ func (d *Dispatcher) Dispatch(ctx context.Context, j *job.Job) {
 }
 
 // Now is the dispatcher's clock.
-func (d *Dispatcher) Now() time.Time { return d.store.Now() }
+func (d *Dispatcher) Now() time.Time { return d.jobs.Now() }

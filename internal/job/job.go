@@ -68,6 +68,10 @@ func CanTransition(from, to Status) bool {
 	return false
 }
 
+// PlatformStore is the store id of system jobs: the platform's own work,
+// created by its schedules, not by a merchant's store.
+const PlatformStore = "platform"
+
 // Priority orders jobs: a lower number runs first.
 type Priority int
 

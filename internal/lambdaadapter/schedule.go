@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// TaskRunner runs a scheduled task by name (scheduler.Scheduler.Run).
+// TaskRunner runs a scheduled task by name (cron.Tasks.Run).
 type TaskRunner interface {
 	Run(ctx context.Context, task string) error
 }

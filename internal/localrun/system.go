@@ -11,8 +11,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dainostore/jobs/internal/app"
+	"github.com/dainostore/jobs/internal/cron"
 	"github.com/dainostore/jobs/internal/lambdaadapter"
-	"github.com/dainostore/jobs/internal/scheduler"
 	"github.com/dainostore/jobs/internal/schema"
 )
 
@@ -51,14 +51,14 @@ func Serve(ctx context.Context, a *app.App, listener net.Listener) error {
 		interval   time.Duration
 		runAtStart bool
 	}{
-		{scheduler.TaskSweep, a.Config.SweepInterval, true},
-		{scheduler.TaskCleanup, a.Config.CleanupInterval, false},
-		{scheduler.TaskDailyCreditDeduction, 24 * time.Hour, false},
+		{cron.TaskSweep, a.Config.SweepInterval, true},
+		{cron.TaskCleanup, a.Config.CleanupInterval, false},
+		{cron.TaskDailyCreditDeduction, 24 * time.Hour, false},
 	} {
 		group.Go(func() error {
 			Every(ctx, schedule.interval, schedule.runAtStart, schedule.task, a.Log, func(ctx context.Context) error {
-				err := a.Scheduler.Run(ctx, schedule.task)
-				if schedule.task == scheduler.TaskSweep {
+				err := a.Cron.Run(ctx, schedule.task)
+				if schedule.task == cron.TaskSweep {
 					err = errors.Join(err, nudgeTimedOutMessages(ctx, a))
 				}
 				return err

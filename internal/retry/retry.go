@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dainostore/jobs/internal/handler"
+	"github.com/dainostore/jobs/internal/jobtype"
 )
 
 // DefaultDelays is the schedule of the guide: 5 s, 30 s, 5 min.
@@ -34,11 +34,11 @@ type Decision struct {
 // failure, but waits as long as the server asked instead of the schedule's
 // delay; a message received again while the job waits uses up nothing.
 func (p Policy) Decide(attempt int, err error) Decision {
-	var permanent *handler.PermanentError
+	var permanent *jobtype.PermanentError
 	if errors.As(err, &permanent) {
 		return Decision{}
 	}
-	var limited *handler.RateLimitedError
+	var limited *jobtype.RateLimitedError
 	if errors.As(err, &limited) {
 		// Waits beyond SQS's 12-hour visibility limit still work: a message
 		// seen before next_attempt_at is hidden again for the rest.

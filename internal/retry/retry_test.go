@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dainostore/jobs/internal/handler"
+	"github.com/dainostore/jobs/internal/jobtype"
 )
 
 func TestDecideFollowsTheGuidesSchedule(t *testing.T) {
@@ -24,11 +24,11 @@ func TestDecideFollowsTheGuidesSchedule(t *testing.T) {
 		{2, plain, Decision{Retry: true, Delay: 30 * time.Second}},
 		{3, plain, Decision{Retry: true, Delay: 5 * time.Minute}},
 		{4, plain, Decision{}},
-		{1, handler.Permanent(errors.New("invalid credentials")), Decision{}},
-		{1, handler.RateLimited(90*time.Second, plain), Decision{Retry: true, Delay: 90 * time.Second}},
-		{3, handler.RateLimited(2*time.Second, plain), Decision{Retry: true, Delay: 2 * time.Second}},
-		{4, handler.RateLimited(2*time.Second, plain), Decision{Delay: 2 * time.Second}},
-		{2, handler.RateLimited(0, plain), Decision{Retry: true, Delay: 30 * time.Second}},
+		{1, jobtype.Permanent(errors.New("invalid credentials")), Decision{}},
+		{1, jobtype.RateLimited(90*time.Second, plain), Decision{Retry: true, Delay: 90 * time.Second}},
+		{3, jobtype.RateLimited(2*time.Second, plain), Decision{Retry: true, Delay: 2 * time.Second}},
+		{4, jobtype.RateLimited(2*time.Second, plain), Decision{Delay: 2 * time.Second}},
+		{2, jobtype.RateLimited(0, plain), Decision{Retry: true, Delay: 30 * time.Second}},
 	}
 	for _, tt := range tests {
 		if got := policy.Decide(tt.attempt, tt.err); got != tt.want {

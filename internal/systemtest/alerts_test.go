@@ -63,7 +63,7 @@ func TestFailureSpikeRaisesAnAlertThatResolvesWhenTheRateDrops(t *testing.T) {
 	base := testenv.Serve(t, a)
 	sweep := func() {
 		t.Helper()
-		if err := a.Scheduler.Run(context.Background(), "sweep"); err != nil {
+		if err := a.Cron.Run(context.Background(), "sweep"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -148,7 +148,7 @@ func TestDeadLettersAndStuckJobsRaiseAlerts(t *testing.T) {
 	}
 	kinds := map[string]bool{}
 	eventually(t, 60*time.Second, func() error {
-		if err := a.Scheduler.Run(ctx, "sweep"); err != nil {
+		if err := a.Cron.Run(ctx, "sweep"); err != nil {
 			return err
 		}
 		_, out := call(t, http.MethodGet, base+"/api/background-jobs/alerts", nil)
@@ -164,7 +164,7 @@ func TestDeadLettersAndStuckJobsRaiseAlerts(t *testing.T) {
 	// The stuck job resolves once it is no longer running.
 	call(t, http.MethodPost, base+"/api/background-jobs/"+stuck+"/cancel", nil)
 	waitForStatus(t, base, stuck, "cancelled")
-	if err := a.Scheduler.Run(ctx, "sweep"); err != nil {
+	if err := a.Cron.Run(ctx, "sweep"); err != nil {
 		t.Fatal(err)
 	}
 	_, out := call(t, http.MethodGet, base+"/api/background-jobs/alerts", nil)
@@ -183,7 +183,7 @@ func TestHighLoadForLongerThanAllowedRaisesAnAlert(t *testing.T) {
 	base := testenv.Serve(t, a)
 	ctx := withTimeout(t, time.Minute)
 	openKinds := func() map[string]bool {
-		if err := a.Scheduler.Run(ctx, "sweep"); err != nil {
+		if err := a.Cron.Run(ctx, "sweep"); err != nil {
 			t.Fatal(err)
 		}
 		_, out := call(t, http.MethodGet, base+"/api/background-jobs/alerts", nil)

@@ -13,9 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dainostore/jobs/internal/app"
+	"github.com/dainostore/jobs/internal/cron"
 	"github.com/dainostore/jobs/internal/job"
-	"github.com/dainostore/jobs/internal/scheduler"
-	"github.com/dainostore/jobs/internal/store"
+	"github.com/dainostore/jobs/internal/jobtable"
 	"github.com/dainostore/jobs/internal/testenv"
 )
 
@@ -27,7 +27,7 @@ func TestCleanupRemovesExpiredJobsLogsKeysAndOrphanedLocks(t *testing.T) {
 	const retention = 4 * time.Second
 	env.Config.Retention = retention
 	env.Config.FailedRetention = retention
-	a := env.App(t, app.Overrides{StoreOptions: store.Options{IdempotencyWindow: retention}})
+	a := env.App(t, app.Overrides{TableOptions: jobtable.Options{IdempotencyWindow: retention}})
 	base := testenv.Serve(t, a)
 	ctx := withTimeout(t, 2*time.Minute)
 	// TTL off, as if it were late: what expires is left to the cleanup.
@@ -61,23 +61,23 @@ func TestCleanupRemovesExpiredJobsLogsKeysAndOrphanedLocks(t *testing.T) {
 	if status, _ := call(t, http.MethodGet, base+"/api/background-jobs/"+finished[0], nil); status != http.StatusNotFound {
 		t.Errorf("an expired job: %d, want 404", status)
 	}
-	if err := a.Scheduler.Run(ctx, scheduler.TaskCleanup); err != nil {
+	if err := a.Cron.Run(ctx, cron.TaskCleanup); err != nil {
 		t.Fatal(err)
 	}
-	page, err := a.Store.ListByStore(ctx, scheduler.PlatformStore, 1, "")
+	page, err := a.Jobs.ListByStore(ctx, job.PlatformStore, 1, "")
 	if err != nil || len(page.Jobs) != 1 {
 		t.Fatalf("the scheduled cleanup job: %v %v", page.Jobs, err)
 	}
 	cleanup := page.Jobs[0].ID
 	var j *job.Job
 	eventually(t, 60*time.Second, func() error {
-		j, err = a.Store.Get(ctx, cleanup)
+		j, err = a.Jobs.Get(ctx, cleanup)
 		if err == nil && j.Status != job.StatusCompleted {
 			err = fmt.Errorf("the cleanup job is %s", j.Status)
 		}
 		return err
 	})
-	var report store.CleanupReport
+	var report jobtable.CleanupReport
 	if err := json.Unmarshal(j.Result, &report); err != nil {
 		t.Fatal(err)
 	}
@@ -85,10 +85,10 @@ func TestCleanupRemovesExpiredJobsLogsKeysAndOrphanedLocks(t *testing.T) {
 		t.Errorf("cleanup report = %+v, want 2 jobs with their logs, 2 keys and 1 lock", report)
 	}
 	for _, id := range finished {
-		if _, err := a.Store.Get(ctx, id); err != store.ErrNotFound {
+		if _, err := a.Jobs.Get(ctx, id); err != jobtable.ErrNotFound {
 			t.Errorf("expired job %s still stored: %v", id, err)
 		}
-		logs, err := a.Store.Logs(ctx, id, "", 10, "")
+		logs, err := a.Jobs.Logs(ctx, id, "", 10, "")
 		if err != nil || len(logs.Entries) != 0 {
 			t.Errorf("expired job %s still has %d log lines (%v)", id, len(logs.Entries), err)
 		}
@@ -96,7 +96,7 @@ func TestCleanupRemovesExpiredJobsLogsKeysAndOrphanedLocks(t *testing.T) {
 	// It tells what it did in its own log (read from the store: with so
 	// short a retention, the cleanup job itself is soon gone from the API).
 	told := false
-	lines, err := a.Store.Logs(ctx, cleanup, "info", 100, "")
+	lines, err := a.Jobs.Logs(ctx, cleanup, "info", 100, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestCleanupRemovesExpiredJobsLogsKeysAndOrphanedLocks(t *testing.T) {
 	}
 	// A second run while nothing expired does nothing, and a run while one
 	// is active is skipped.
-	if err := a.Scheduler.Run(context.Background(), scheduler.TaskCleanup); err != nil {
+	if err := a.Cron.Run(context.Background(), cron.TaskCleanup); err != nil {
 		t.Fatal(err)
 	}
 }

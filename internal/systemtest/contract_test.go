@@ -103,7 +103,7 @@ func TestResponsesMatchTheOpenAPISchemas(t *testing.T) {
 	t.Parallel()
 	env := testenv.New(t)
 	env.Config.CreateRateLimit = 4
-	a := env.App(t, app.Overrides{Handlers: securityRegistry()})
+	a := env.App(t, app.Overrides{JobTypes: securityRegistry()})
 	rec := &responseRecorder{api: a.API, routes: http.NewServeMux()}
 	for _, route := range a.API.Routes() {
 		rec.routes.HandleFunc(route.Pattern, func(http.ResponseWriter, *http.Request) {})
@@ -156,7 +156,7 @@ func TestResponsesMatchTheOpenAPISchemas(t *testing.T) {
 	call(t, http.MethodPost, base+"/api/background-jobs/resume", nil, store...)
 	call(t, http.MethodGet, base+"/api/background-jobs/dead-letters", nil)
 	call(t, http.MethodGet, base+"/api/background-jobs/dead-letters", nil, store...)
-	if err := a.Scheduler.Run(context.Background(), "sweep"); err != nil {
+	if err := a.Cron.Run(context.Background(), "sweep"); err != nil {
 		t.Fatal(err)
 	}
 	call(t, http.MethodGet, base+"/api/background-jobs/alerts", nil)

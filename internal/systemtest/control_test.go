@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/dainostore/jobs/internal/app"
-	"github.com/dainostore/jobs/internal/handler"
+	"github.com/dainostore/jobs/internal/jobtype"
 	"github.com/dainostore/jobs/internal/jobtype/simulate"
 	"github.com/dainostore/jobs/internal/testenv"
 )
@@ -37,7 +37,7 @@ func TestSecondActiveJobOfATypeIs409(t *testing.T) {
 	waitForStatus(t, base, first, "cancelled")
 	createJob(t, base, map[string]any{"type": "dev:simulate", "store_id": "dup", "payload": map[string]any{"steps": 0}})
 
-	counts, err := a.Store.Counts(withTimeout(t, 10*time.Second), "dup")
+	counts, err := a.Jobs.Counts(withTimeout(t, 10*time.Second), "dup")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestIdempotencyKeyMakesCreateSafeToRepeat(t *testing.T) {
 	if status != http.StatusUnprocessableEntity {
 		t.Fatalf("same key, other body: %d %v, want 422", status, mismatch)
 	}
-	counts, err := a.Store.Counts(withTimeout(t, 10*time.Second), "idem")
+	counts, err := a.Jobs.Counts(withTimeout(t, 10*time.Second), "idem")
 	if err != nil || counts.Total != 1 {
 		t.Errorf("store counts %+v (%v), want exactly 1 job", counts, err)
 	}
@@ -78,12 +78,12 @@ func TestCancelPendingJobNeverStarts(t *testing.T) {
 	env := testenv.New(t)
 	env.Config.SweepInterval = time.Second
 	var runs atomic.Int32
-	handlers := handler.NewRegistry()
-	handler.Register[simulate.Args](handlers, handler.Func[simulate.Args](func(ctx context.Context, rt handler.Runtime, args simulate.Args) (any, error) {
+	handlers := jobtype.NewRegistry()
+	jobtype.Register[simulate.Args](handlers, jobtype.Func[simulate.Args](func(ctx context.Context, rt jobtype.Runtime, args simulate.Args) (any, error) {
 		runs.Add(1)
 		return simulate.Handler{}.Run(ctx, rt, args)
 	}))
-	a := env.App(t, app.Overrides{Handlers: handlers})
+	a := env.App(t, app.Overrides{JobTypes: handlers})
 	base := testenv.Serve(t, a)
 
 	// Paused, so the job is certainly still pending when cancelled.
@@ -116,7 +116,7 @@ func TestCancelPendingJobNeverStarts(t *testing.T) {
 	if status, _ := call(t, http.MethodPost, base+"/api/background-jobs/"+id+"/cancel", nil); status != http.StatusConflict {
 		t.Errorf("cancelling a finished job: %d, want 409", status)
 	}
-	counts, _ := a.Store.Counts(context.Background(), "c1")
+	counts, _ := a.Jobs.Counts(context.Background(), "c1")
 	if counts.Cancelled != 1 || counts.Completed != 1 || counts.Pending != 0 {
 		t.Errorf("counts = %+v", counts)
 	}
@@ -155,7 +155,7 @@ type toggle struct {
 	resumed atomic.Int32
 }
 
-func (h *toggle) Run(ctx context.Context, rt handler.Runtime, _ toggleArgs) (any, error) {
+func (h *toggle) Run(ctx context.Context, rt jobtype.Runtime, _ toggleArgs) (any, error) {
 	var state struct{ Done int }
 	if ok, _ := rt.Resume(&state); ok {
 		h.resumed.Add(1)
@@ -165,7 +165,7 @@ func (h *toggle) Run(ctx context.Context, rt handler.Runtime, _ toggleArgs) (any
 		return nil, err
 	}
 	if h.failing.Load() {
-		return nil, handler.Permanent(errors.New("invalid credentials"))
+		return nil, jobtype.Permanent(errors.New("invalid credentials"))
 	}
 	return map[string]int{"done": 2}, nil
 }
@@ -175,9 +175,9 @@ func TestRetryFailedJobFromCheckpointAndFromStart(t *testing.T) {
 	env := testenv.New(t)
 	h := &toggle{}
 	h.failing.Store(true)
-	handlers := handler.NewRegistry()
-	handler.Register[toggleArgs](handlers, h)
-	a := env.App(t, app.Overrides{Handlers: handlers})
+	handlers := jobtype.NewRegistry()
+	jobtype.Register[toggleArgs](handlers, h)
+	a := env.App(t, app.Overrides{JobTypes: handlers})
 	base := testenv.Serve(t, a)
 
 	id := createJob(t, base, map[string]any{"type": "test:toggle", "store_id": "r1"})
@@ -212,7 +212,7 @@ func TestRetryFailedJobFromCheckpointAndFromStart(t *testing.T) {
 	if status, _ := call(t, http.MethodPost, base+"/api/background-jobs/"+id+"/retry", nil); status != http.StatusConflict {
 		t.Errorf("retrying a completed job: %d, want 409", status)
 	}
-	counts, _ := a.Store.Counts(context.Background(), "")
+	counts, _ := a.Jobs.Counts(context.Background(), "")
 	if counts.Total != 1 || counts.Completed != 1 || counts.Failed != 0 {
 		t.Errorf("counts after retries = %+v, want 1 job, completed", counts)
 	}

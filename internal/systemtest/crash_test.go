@@ -13,7 +13,7 @@ import (
 	"github.com/dainostore/jobs/internal/dispatch"
 	"github.com/dainostore/jobs/internal/faultinject"
 	"github.com/dainostore/jobs/internal/job"
-	"github.com/dainostore/jobs/internal/store"
+	"github.com/dainostore/jobs/internal/jobtable"
 	"github.com/dainostore/jobs/internal/testenv"
 )
 
@@ -34,7 +34,7 @@ func TestCountersEqualARecountAfterLostWrites(t *testing.T) {
 	}, 0, faultinject.ServerError(faultinject.DynamoDB)).AfterSend()
 	a := env.App(t, app.Overrides{
 		DynamoDBOptions: []func(*dynamodb.Options){faults.DynamoDBOption()},
-		StoreOptions:    store.Options{EnqueueGrace: time.Second},
+		TableOptions:    jobtable.Options{EnqueueGrace: time.Second},
 	})
 	testenv.Serve(t, a)
 	ctx := withTimeout(t, 3*time.Minute)
@@ -55,7 +55,7 @@ func TestCountersEqualARecountAfterLostWrites(t *testing.T) {
 	eventually(t, 2*time.Minute, func() error {
 		all = all[:0]
 		for i := range 20 {
-			page, err := a.Store.ListByStore(ctx, fmt.Sprintf("lossy-%d", i), 10, "")
+			page, err := a.Jobs.ListByStore(ctx, fmt.Sprintf("lossy-%d", i), 10, "")
 			if err != nil {
 				return err
 			}
@@ -75,7 +75,7 @@ func TestCountersEqualARecountAfterLostWrites(t *testing.T) {
 		t.Fatalf("only %d lost writes were injected", lost.Hits())
 	}
 	faults.Reset()
-	counts, err := a.Store.Counts(context.Background(), "")
+	counts, err := a.Jobs.Counts(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)
 	}

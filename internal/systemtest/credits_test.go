@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/dainostore/jobs/internal/app"
+	"github.com/dainostore/jobs/internal/cron"
 	"github.com/dainostore/jobs/internal/job"
 	"github.com/dainostore/jobs/internal/jobtype/credits"
-	"github.com/dainostore/jobs/internal/scheduler"
 	"github.com/dainostore/jobs/internal/testenv"
 )
 
@@ -81,18 +81,18 @@ func TestDailyCreditDeductionChargesEachPageOnce(t *testing.T) {
 
 	// EventBridge may deliver a rule twice: the second finds the first job.
 	for range 2 {
-		if err := a.Scheduler.Run(ctx, scheduler.TaskDailyCreditDeduction); err != nil {
+		if err := a.Cron.Run(ctx, cron.TaskDailyCreditDeduction); err != nil {
 			t.Fatal(err)
 		}
 	}
-	page, err := a.Store.ListByStore(ctx, scheduler.PlatformStore, 10, "")
+	page, err := a.Jobs.ListByStore(ctx, job.PlatformStore, 10, "")
 	if err != nil || len(page.Jobs) != 1 {
 		t.Fatalf("deduction jobs after two deliveries: %d (%v), want 1", len(page.Jobs), err)
 	}
 	id := page.Jobs[0].ID
 	var j *job.Job
 	eventually(t, 90*time.Second, func() error {
-		j, err = a.Store.Get(ctx, id)
+		j, err = a.Jobs.Get(ctx, id)
 		if err == nil && j.Status != job.StatusCompleted {
 			err = fmt.Errorf("the deduction job is %s (%s)", j.Status, j.Error)
 		}
@@ -126,10 +126,10 @@ func TestDailyCreditDeductionWithWrongCredentialsFailsAtOnce(t *testing.T) {
 	t.Parallel()
 	a, base := newLedgerApp(t, &fakeLedger{charged: map[string]int{}}, "stale-token")
 	ctx := withTimeout(t, 2*time.Minute)
-	if err := a.Scheduler.Run(ctx, scheduler.TaskDailyCreditDeduction); err != nil {
+	if err := a.Cron.Run(ctx, cron.TaskDailyCreditDeduction); err != nil {
 		t.Fatal(err)
 	}
-	page, err := a.Store.ListByStore(ctx, scheduler.PlatformStore, 10, "")
+	page, err := a.Jobs.ListByStore(ctx, job.PlatformStore, 10, "")
 	if err != nil || len(page.Jobs) != 1 {
 		t.Fatalf("deduction jobs: %d (%v), want 1", len(page.Jobs), err)
 	}
@@ -148,10 +148,10 @@ func TestDailyCreditDeductionIsSkippedWithoutALedger(t *testing.T) {
 	env := testenv.New(t)
 	a := env.App(t, app.Overrides{})
 	ctx := context.Background()
-	if err := a.Scheduler.Run(ctx, scheduler.TaskDailyCreditDeduction); err != nil {
+	if err := a.Cron.Run(ctx, cron.TaskDailyCreditDeduction); err != nil {
 		t.Fatal(err)
 	}
-	page, err := a.Store.ListByStore(ctx, scheduler.PlatformStore, 10, "")
+	page, err := a.Jobs.ListByStore(ctx, job.PlatformStore, 10, "")
 	if err != nil || len(page.Jobs) != 0 {
 		t.Fatalf("jobs without a ledger: %d (%v), want none", len(page.Jobs), err)
 	}

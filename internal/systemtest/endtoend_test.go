@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/dainostore/jobs/internal/app"
-	"github.com/dainostore/jobs/internal/handler"
+	"github.com/dainostore/jobs/internal/jobtype"
 	"github.com/dainostore/jobs/internal/jobtype/simulate"
 	"github.com/dainostore/jobs/internal/testenv"
 )
@@ -107,7 +107,7 @@ type recorder struct {
 	hold int32
 }
 
-func (r *recorder) Run(ctx context.Context, rt handler.Runtime, args gateArgs) (any, error) {
+func (r *recorder) Run(ctx context.Context, rt jobtype.Runtime, args gateArgs) (any, error) {
 	now := r.running.Add(1)
 	defer r.running.Add(-1)
 	for {
@@ -141,9 +141,9 @@ func TestPriorityOrderWithOneWorkerBusy(t *testing.T) {
 	env := testenv.New(t)
 	env.Config.MaxConcurrency = 1
 	rec := &recorder{gate: make(chan struct{})}
-	handlers := handler.NewRegistry()
-	handler.Register[gateArgs](handlers, rec)
-	base := testenv.Serve(t, env.App(t, app.Overrides{Handlers: handlers}))
+	handlers := jobtype.NewRegistry()
+	jobtype.Register[gateArgs](handlers, rec)
+	base := testenv.Serve(t, env.App(t, app.Overrides{JobTypes: handlers}))
 
 	blocker := createJob(t, base, map[string]any{"type": "test:gate", "store_id": "blocker", "payload": map[string]any{"name": "blocker"}})
 	waitForStatus(t, base, blocker, "running")
@@ -167,9 +167,9 @@ func TestNeverMoreThanMaxConcurrentJobs(t *testing.T) {
 	t.Parallel()
 	env := testenv.New(t)
 	rec := &recorder{hold: int32(env.Config.MaxConcurrency)}
-	handlers := handler.NewRegistry()
-	handler.Register[gateArgs](handlers, rec)
-	base := testenv.Serve(t, env.App(t, app.Overrides{Handlers: handlers}))
+	handlers := jobtype.NewRegistry()
+	jobtype.Register[gateArgs](handlers, rec)
+	base := testenv.Serve(t, env.App(t, app.Overrides{JobTypes: handlers}))
 
 	var ids []string
 	for i := range 12 {
@@ -219,14 +219,14 @@ func TestBadInputIsRejectedAndWritesNothing(t *testing.T) {
 		t.Errorf("bad idempotency key: %d, want 400", status)
 	}
 
-	counts, err := a.Store.Counts(withTimeout(t, 10*time.Second), "")
+	counts, err := a.Jobs.Counts(withTimeout(t, 10*time.Second), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if counts.Total != 0 || counts.Pending != 0 {
 		t.Errorf("rejected requests were counted: %+v", counts)
 	}
-	page, err := a.Store.ListByStore(withTimeout(t, 10*time.Second), "s1", 10, "")
+	page, err := a.Jobs.ListByStore(withTimeout(t, 10*time.Second), "s1", 10, "")
 	if err != nil || len(page.Jobs) != 0 {
 		t.Errorf("rejected requests saved jobs: %v %v", page.Jobs, err)
 	}
@@ -246,9 +246,9 @@ func TestBadInputIsRejectedAndWritesNothing(t *testing.T) {
 func TestListStoreJobsNewestFirstWithCursor(t *testing.T) {
 	t.Parallel()
 	env := testenv.New(t)
-	handlers := handler.NewRegistry()
-	handler.Register[simulate.Args](handlers, simulate.Handler{})
-	a := env.App(t, app.Overrides{Handlers: handlers})
+	handlers := jobtype.NewRegistry()
+	jobtype.Register[simulate.Args](handlers, simulate.Handler{})
+	a := env.App(t, app.Overrides{JobTypes: handlers})
 	base := testenv.Serve(t, a)
 
 	// One active job per (store, type): finish each before the next.

@@ -13,7 +13,7 @@ import (
 	"github.com/dainostore/jobs/internal/app"
 	"github.com/dainostore/jobs/internal/dispatch"
 	"github.com/dainostore/jobs/internal/job"
-	"github.com/dainostore/jobs/internal/store"
+	"github.com/dainostore/jobs/internal/jobtable"
 	"github.com/dainostore/jobs/internal/testenv"
 )
 
@@ -140,8 +140,8 @@ func createDirect(t *testing.T, a *app.App, storeID string, payload map[string]a
 }
 
 // recount counts jobs by status: what the counters must say.
-func recount(jobs []*job.Job) store.Counts {
-	var c store.Counts
+func recount(jobs []*job.Job) jobtable.Counts {
+	var c jobtable.Counts
 	for _, j := range jobs {
 		c.Total++
 		switch j.Status {

@@ -77,7 +77,7 @@ func TestLambdaAdaptersDriveTheSameCode(t *testing.T) {
 	if err != nil || len(out.BatchItemFailures) != 0 {
 		t.Fatalf("worker invocation: %v, failures %v", err, out.BatchItemFailures)
 	}
-	done, err := a.Store.Get(withTimeout(t, 10*time.Second), created.Job.ID)
+	done, err := a.Jobs.Get(withTimeout(t, 10*time.Second), created.Job.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,10 +86,10 @@ func TestLambdaAdaptersDriveTheSameCode(t *testing.T) {
 	}
 
 	// The scheduler's EventBridge input runs the sweep.
-	if err := lambdaadapter.Schedule(a.Scheduler)(withTimeout(t, 30*time.Second), lambdaadapter.ScheduledEvent{Task: "sweep"}); err != nil {
+	if err := lambdaadapter.Schedule(a.Cron)(withTimeout(t, 30*time.Second), lambdaadapter.ScheduledEvent{Task: "sweep"}); err != nil {
 		t.Errorf("sweep through the scheduler handler: %v", err)
 	}
-	if err := lambdaadapter.Schedule(a.Scheduler)(withTimeout(t, 30*time.Second), lambdaadapter.ScheduledEvent{Task: "no-such-task"}); err == nil {
+	if err := lambdaadapter.Schedule(a.Cron)(withTimeout(t, 30*time.Second), lambdaadapter.ScheduledEvent{Task: "no-such-task"}); err == nil {
 		t.Error("an unknown scheduled task must fail")
 	}
 }

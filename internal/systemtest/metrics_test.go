@@ -43,7 +43,7 @@ func TestMetricsPerDayAndTypeAgreeWithTheJobs(t *testing.T) {
 	}
 	var runTimes, waits []time.Duration
 	for _, id := range ids {
-		j, err := a.Store.Get(context.Background(), id)
+		j, err := a.Jobs.Get(context.Background(), id)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -106,7 +106,7 @@ func TestWorkerKilledMidJobResumesInAnotherWorker(t *testing.T) {
 
 	j := createDirect(t, a, "killed", map[string]any{"steps": 30, "step_ms": 200})
 	eventually(t, 90*time.Second, func() error {
-		got, err := a.Store.Get(ctx, j.ID)
+		got, err := a.Jobs.Get(ctx, j.ID)
 		if err != nil {
 			return err
 		}
@@ -116,7 +116,7 @@ func TestWorkerKilledMidJobResumesInAnotherWorker(t *testing.T) {
 		return nil
 	})
 	proc.kill()
-	atKill, err := a.Store.Get(ctx, j.ID)
+	atKill, err := a.Jobs.Get(ctx, j.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/dainostore/jobs/internal/app"
 	"github.com/dainostore/jobs/internal/faultinject"
-	"github.com/dainostore/jobs/internal/handler"
+	"github.com/dainostore/jobs/internal/jobtype"
 	"github.com/dainostore/jobs/internal/testenv"
 )
 
@@ -33,8 +33,8 @@ func TestProgressWritesAreCoalesced(t *testing.T) {
 	}, 0, faultinject.ServerError(faultinject.DynamoDB))
 	var elapsed atomic.Int64
 	const items = 4000
-	handlers := handler.NewRegistry()
-	handler.Register[busyArgs](handlers, handler.Func[busyArgs](func(ctx context.Context, rt handler.Runtime, _ busyArgs) (any, error) {
+	handlers := jobtype.NewRegistry()
+	jobtype.Register[busyArgs](handlers, jobtype.Func[busyArgs](func(ctx context.Context, rt jobtype.Runtime, _ busyArgs) (any, error) {
 		start := time.Now()
 		for i := 1; i <= items; i++ {
 			rt.Progress(i*100/items, fmt.Sprintf("Exporting product %d/%d", i, items))
@@ -43,7 +43,7 @@ func TestProgressWritesAreCoalesced(t *testing.T) {
 		elapsed.Store(int64(time.Since(start)))
 		return nil, nil
 	}))
-	a := env.App(t, app.Overrides{Handlers: handlers, DynamoDBOptions: []func(*dynamodb.Options){faults.DynamoDBOption()}})
+	a := env.App(t, app.Overrides{JobTypes: handlers, DynamoDBOptions: []func(*dynamodb.Options){faults.DynamoDBOption()}})
 	base := testenv.Serve(t, a)
 
 	id := createJob(t, base, map[string]any{"type": "test:busy", "store_id": "busy"})

@@ -17,10 +17,10 @@ import (
 	"github.com/dainostore/jobs/internal/app"
 	"github.com/dainostore/jobs/internal/dispatch"
 	"github.com/dainostore/jobs/internal/faultinject"
-	"github.com/dainostore/jobs/internal/handler"
 	"github.com/dainostore/jobs/internal/job"
+	"github.com/dainostore/jobs/internal/jobtable"
+	"github.com/dainostore/jobs/internal/jobtype"
 	"github.com/dainostore/jobs/internal/jobtype/simulate"
-	"github.com/dainostore/jobs/internal/store"
 	"github.com/dainostore/jobs/internal/testenv"
 )
 
@@ -32,10 +32,10 @@ type attemptLog struct {
 	runs   atomic.Int32
 }
 
-func (l *attemptLog) registry() *handler.Registry {
+func (l *attemptLog) registry() *jobtype.Registry {
 	l.starts = map[int][]time.Time{}
-	r := handler.NewRegistry()
-	handler.Register[simulate.Args](r, handler.Func[simulate.Args](func(ctx context.Context, rt handler.Runtime, args simulate.Args) (any, error) {
+	r := jobtype.NewRegistry()
+	jobtype.Register[simulate.Args](r, jobtype.Func[simulate.Args](func(ctx context.Context, rt jobtype.Runtime, args simulate.Args) (any, error) {
 		l.mu.Lock()
 		l.starts[rt.Attempt()] = append(l.starts[rt.Attempt()], time.Now())
 		l.mu.Unlock()
@@ -57,7 +57,7 @@ func (l *attemptLog) firstStart(attempt int) time.Time {
 // result decodes a finished dev:simulate job's result.
 func simulateResult(t *testing.T, a *app.App, id string) (*job.Job, simulate.Result) {
 	t.Helper()
-	j, err := a.Store.Get(context.Background(), id)
+	j, err := a.Jobs.Get(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestTransientFailuresRetryOnScheduleThenComplete(t *testing.T) {
 	delays := []time.Duration{1 * time.Second, 2 * time.Second, 3 * time.Second}
 	env.Config.RetryDelays = delays
 	log := &attemptLog{}
-	a := env.App(t, app.Overrides{Handlers: log.registry()})
+	a := env.App(t, app.Overrides{JobTypes: log.registry()})
 	base := testenv.Serve(t, a)
 
 	id := createJob(t, base, map[string]any{"type": "dev:simulate", "store_id": "flaky", "payload": map[string]any{"steps": 6, "step_ms": 10, "fail_attempts": 2, "fail_with": "transient"}})
@@ -110,7 +110,7 @@ func TestTransientFailuresRetryOnScheduleThenComplete(t *testing.T) {
 			t.Errorf("attempt %d started %s after attempt %d, before the %s retry delay", attempt, waited, attempt-1, delays[attempt-2])
 		}
 	}
-	counts, _ := a.Store.Counts(context.Background(), "")
+	counts, _ := a.Jobs.Counts(context.Background(), "")
 	if counts.Completed != 1 || counts.Retrying != 0 || counts.Running != 0 || counts.Failed != 0 {
 		t.Errorf("counts = %+v", counts)
 	}
@@ -153,7 +153,7 @@ func TestRateLimitWaitsForRetryAfter(t *testing.T) {
 	env := testenv.New(t)
 	env.Config.RetryDelays = []time.Duration{time.Hour} // the schedule would wait an hour
 	log := &attemptLog{}
-	a := env.App(t, app.Overrides{Handlers: log.registry()})
+	a := env.App(t, app.Overrides{JobTypes: log.registry()})
 	base := testenv.Serve(t, a)
 
 	id := createJob(t, base, map[string]any{"type": "dev:simulate", "store_id": "limited", "payload": map[string]any{"steps": 2, "fail_attempts": 1, "fail_with": "rate_limit", "retry_after_ms": 1500}})
@@ -202,7 +202,7 @@ func TestLongJobCompletesThroughContinuations(t *testing.T) {
 	env.Config.WorkerTimeout = 4 * time.Second
 	env.Config.DeadlineMargin = time.Second
 	log := &attemptLog{}
-	a := env.App(t, app.Overrides{Handlers: log.registry()})
+	a := env.App(t, app.Overrides{JobTypes: log.registry()})
 	base := testenv.Serve(t, a)
 
 	// About 8 s of work: longer than two invocations.
@@ -228,7 +228,7 @@ func (countArgs) Kind() string { return "test:count" }
 
 type counter struct{ runs atomic.Int32 }
 
-func (c *counter) Run(ctx context.Context, rt handler.Runtime, _ countArgs) (any, error) {
+func (c *counter) Run(ctx context.Context, rt jobtype.Runtime, _ countArgs) (any, error) {
 	c.runs.Add(1)
 	time.Sleep(300 * time.Millisecond)
 	return nil, nil
@@ -239,9 +239,9 @@ func TestDuplicateMessagesDeliveredConcurrentlyRunTheJobOnce(t *testing.T) {
 	env := testenv.New(t)
 	env.Config.Lease = 5 * time.Second // hidden duplicates come back sooner
 	c := &counter{}
-	handlers := handler.NewRegistry()
-	handler.Register[countArgs](handlers, c)
-	a := env.App(t, app.Overrides{Handlers: handlers})
+	handlers := jobtype.NewRegistry()
+	jobtype.Register[countArgs](handlers, c)
+	a := env.App(t, app.Overrides{JobTypes: handlers})
 	ctx := withTimeout(t, time.Minute)
 
 	j, _, err := a.Dispatcher.Create(ctx, dispatch.Request{StoreID: "dup-msg", Type: "test:count"})
@@ -266,7 +266,7 @@ func TestDuplicateMessagesDeliveredConcurrentlyRunTheJobOnce(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	got, err := a.Store.Get(ctx, j.ID)
+	got, err := a.Jobs.Get(ctx, j.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +295,7 @@ func TestEnqueueFailureAfterSaveIsSweptAndCompletes(t *testing.T) {
 	rule := faults.FailNth(faultinject.SQS, "SendMessage", 1, faultinject.ServerError(faultinject.SQS))
 	a := env.App(t, app.Overrides{
 		SQSOptions:   []func(*sqs.Options){faults.SQSOption()},
-		StoreOptions: store.Options{EnqueueGrace: time.Second},
+		TableOptions: jobtable.Options{EnqueueGrace: time.Second},
 	})
 	base := testenv.Serve(t, a)
 
@@ -307,7 +307,7 @@ func TestEnqueueFailureAfterSaveIsSweptAndCompletes(t *testing.T) {
 	if done["attempts"] != 1.0 {
 		t.Errorf("attempts = %v", done["attempts"])
 	}
-	counts, _ := a.Store.Counts(context.Background(), "")
+	counts, _ := a.Jobs.Counts(context.Background(), "")
 	if counts.Total != 1 || counts.Completed != 1 {
 		t.Errorf("counts = %+v", counts)
 	}
@@ -338,7 +338,7 @@ func TestStoreFaultsOnProgressAndCheckpointWrites(t *testing.T) {
 	if writes.Load() < 3 || throttled.Hits() != 2 {
 		t.Errorf("%d progress writes seen, %d throttles: the faults were not exercised", writes.Load(), throttled.Hits())
 	}
-	counts, _ := a.Store.Counts(context.Background(), "")
+	counts, _ := a.Jobs.Counts(context.Background(), "")
 	if counts.Completed != 1 || counts.Total != 1 || counts.Running != 0 || counts.Retrying != 0 {
 		t.Errorf("counts = %+v", counts)
 	}
@@ -386,12 +386,12 @@ func TestStarvationGuardStartsALowJobUnderAStreamOfUrgentOnes(t *testing.T) {
 	env.Config.MaxConcurrency = 1
 	env.Config.StarvationWait = 2 * time.Second
 	rec := &recorder{}
-	handlers := handler.NewRegistry()
-	handler.Register[gateArgs](handlers, handler.Func[gateArgs](func(ctx context.Context, rt handler.Runtime, args gateArgs) (any, error) {
+	handlers := jobtype.NewRegistry()
+	jobtype.Register[gateArgs](handlers, jobtype.Func[gateArgs](func(ctx context.Context, rt jobtype.Runtime, args gateArgs) (any, error) {
 		time.Sleep(100 * time.Millisecond)
 		return rec.Run(ctx, rt, args)
 	}))
-	a := env.App(t, app.Overrides{Handlers: handlers})
+	a := env.App(t, app.Overrides{JobTypes: handlers})
 	base := testenv.Serve(t, a)
 
 	low := createJob(t, base, map[string]any{"type": "test:gate", "store_id": "low", "priority": "low", "payload": map[string]any{"name": "low"}})
@@ -444,11 +444,11 @@ func TestExpiredLeaseWithLostMessageIsRequeuedBySweep(t *testing.T) {
 	if err := a.Queues.Delete(ctx, msg); err != nil {
 		t.Fatal(err)
 	}
-	read, err := a.Store.Get(ctx, j.ID)
+	read, err := a.Jobs.Get(ctx, j.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Store.Claim(ctx, read, store.Lease{Token: "vanished", ExpiresAt: time.Now().Add(time.Second)}, 0, store.LogEntry{}); err != nil {
+	if _, err := a.Jobs.Claim(ctx, read, jobtable.Lease{Token: "vanished", ExpiresAt: time.Now().Add(time.Second)}, 0, jobtable.LogEntry{}); err != nil {
 		t.Fatal(err)
 	}
 

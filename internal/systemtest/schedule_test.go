@@ -12,9 +12,9 @@ import (
 	"github.com/dainostore/jobs/internal/app"
 	"github.com/dainostore/jobs/internal/dispatch"
 	"github.com/dainostore/jobs/internal/faultinject"
-	"github.com/dainostore/jobs/internal/handler"
 	"github.com/dainostore/jobs/internal/job"
-	"github.com/dainostore/jobs/internal/store"
+	"github.com/dainostore/jobs/internal/jobtable"
+	"github.com/dainostore/jobs/internal/jobtype"
 	"github.com/dainostore/jobs/internal/testenv"
 	"github.com/dainostore/jobs/internal/worker"
 )
@@ -86,14 +86,14 @@ func TestRetryScheduleWithInjectedTime(t *testing.T) {
 	clock := &fakeClock{now: time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)}
 	travel := newSQSTimeTravel(env.URLs.Wake)
 	var attempts []time.Time
-	handlers := handler.NewRegistry()
-	handler.Register[alwaysFailArgs](handlers, handler.Func[alwaysFailArgs](func(ctx context.Context, rt handler.Runtime, _ alwaysFailArgs) (any, error) {
+	handlers := jobtype.NewRegistry()
+	jobtype.Register[alwaysFailArgs](handlers, jobtype.Func[alwaysFailArgs](func(ctx context.Context, rt jobtype.Runtime, _ alwaysFailArgs) (any, error) {
 		attempts = append(attempts, clock.Now())
 		return nil, errors.New("marketplace timed out")
 	}))
 	a := env.App(t, app.Overrides{
-		Handlers:     handlers,
-		StoreOptions: store.Options{Now: clock.Now},
+		JobTypes:     handlers,
+		TableOptions: jobtable.Options{Now: clock.Now},
 		WorkerConfig: worker.Config{Now: clock.Now},
 		SQSOptions:   []func(*sqs.Options){travel.faults.SQSOption()},
 	})
@@ -116,7 +116,7 @@ func TestRetryScheduleWithInjectedTime(t *testing.T) {
 	start := clock.Now()
 	runWorker()
 	for i, delay := range []time.Duration{5 * time.Second, 30 * time.Second, 5 * time.Minute} {
-		j, err := a.Store.Get(ctx, created.ID)
+		j, err := a.Jobs.Get(ctx, created.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -132,7 +132,7 @@ func TestRetryScheduleWithInjectedTime(t *testing.T) {
 		clock.Advance(time.Second)
 		runWorker()
 	}
-	j, err := a.Store.Get(ctx, created.ID)
+	j, err := a.Jobs.Get(ctx, created.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,11 +173,11 @@ func (selfCancelArgs) Kind() string { return "test:self-cancel" }
 func TestHandlerCancelledErrorEndsTheJobCancelled(t *testing.T) {
 	t.Parallel()
 	env := testenv.New(t)
-	handlers := handler.NewRegistry()
-	handler.Register[selfCancelArgs](handlers, handler.Func[selfCancelArgs](func(ctx context.Context, rt handler.Runtime, _ selfCancelArgs) (any, error) {
-		return nil, handler.Cancelled(errors.New("the store disconnected its Amazon account"))
+	handlers := jobtype.NewRegistry()
+	jobtype.Register[selfCancelArgs](handlers, jobtype.Func[selfCancelArgs](func(ctx context.Context, rt jobtype.Runtime, _ selfCancelArgs) (any, error) {
+		return nil, jobtype.Cancelled(errors.New("the store disconnected its Amazon account"))
 	}))
-	a := env.App(t, app.Overrides{Handlers: handlers})
+	a := env.App(t, app.Overrides{JobTypes: handlers})
 	base := testenv.Serve(t, a)
 	id := createJob(t, base, map[string]any{"type": "test:self-cancel", "store_id": "s"})
 	final := waitForStatus(t, base, id, "cancelled")

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/dainostore/jobs/internal/app"
-	"github.com/dainostore/jobs/internal/handler"
+	"github.com/dainostore/jobs/internal/jobtype"
 	"github.com/dainostore/jobs/internal/testenv"
 )
 
@@ -39,7 +39,7 @@ func (exportArgs) Kind() string { return "test:marketplace-export" }
 // A careless handler: it logs, reports and fails with its credentials.
 type carelessExporter struct{}
 
-func (carelessExporter) Run(ctx context.Context, rt handler.Runtime, args exportArgs) (any, error) {
+func (carelessExporter) Run(ctx context.Context, rt jobtype.Runtime, args exportArgs) (any, error) {
 	rt.Log(slog.LevelInfo, "calling the marketplace with key "+args.APIKey, slog.String("password", args.Credentials.Password), slog.String("seller", args.SellerID))
 	rt.Progress(50, "Exporting as "+args.SellerID+" with "+args.APIKey)
 	if rt.Attempt() == 1 {
@@ -75,9 +75,9 @@ func TestCredentialsNeverLeakIntoResponsesOrLogs(t *testing.T) {
 	env.Config.RetryDelays = []time.Duration{time.Second, time.Second}
 	logs := &safeBuffer{}
 	env.LogCopy = logs
-	handlers := handler.NewRegistry()
-	handler.Register[exportArgs](handlers, carelessExporter{}, handler.SecretFields("seller_id"))
-	a := env.App(t, app.Overrides{Handlers: handlers})
+	handlers := jobtype.NewRegistry()
+	jobtype.Register[exportArgs](handlers, carelessExporter{}, jobtype.SecretFields("seller_id"))
+	a := env.App(t, app.Overrides{JobTypes: handlers})
 	base := testenv.Serve(t, a)
 
 	var responses []string
@@ -107,7 +107,7 @@ func TestCredentialsNeverLeakIntoResponsesOrLogs(t *testing.T) {
 	}
 
 	// The job really ran with its credentials, and its shape survived.
-	stored, err := a.Store.Get(context.Background(), id)
+	stored, err := a.Jobs.Get(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/dainostore/jobs/internal/app"
-	"github.com/dainostore/jobs/internal/handler"
+	"github.com/dainostore/jobs/internal/jobtype"
 	"github.com/dainostore/jobs/internal/jobtype/simulate"
 	"github.com/dainostore/jobs/internal/testenv"
 )
@@ -24,10 +24,10 @@ type cleanupArgs struct{}
 func (cleanupArgs) Kind() string { return "system:cleanup" }
 
 // securityRegistry has dev:simulate and a system job type.
-func securityRegistry() *handler.Registry {
-	r := handler.NewRegistry()
-	handler.Register[simulate.Args](r, simulate.Handler{})
-	handler.Register[cleanupArgs](r, handler.Func[cleanupArgs](func(context.Context, handler.Runtime, cleanupArgs) (any, error) { return nil, nil }), handler.AsSystem())
+func securityRegistry() *jobtype.Registry {
+	r := jobtype.NewRegistry()
+	jobtype.Register[simulate.Args](r, simulate.Handler{})
+	jobtype.Register[cleanupArgs](r, jobtype.Func[cleanupArgs](func(context.Context, jobtype.Runtime, cleanupArgs) (any, error) { return nil, nil }), jobtype.AsSystem())
 	return r
 }
 
@@ -36,7 +36,7 @@ func bearer(token string) []string { return []string{"Authorization", "Bearer " 
 func TestAStoreSeesAndTouchesOnlyItsOwnJobs(t *testing.T) {
 	t.Parallel()
 	env := testenv.New(t)
-	a := env.App(t, app.Overrides{Handlers: securityRegistry()})
+	a := env.App(t, app.Overrides{JobTypes: securityRegistry()})
 	base := testenv.Serve(t, a)
 	alice, bob := bearer(testenv.StoreToken(t, "alice")), bearer(testenv.StoreToken(t, "bob"))
 
@@ -112,7 +112,7 @@ func TestAStoreSeesAndTouchesOnlyItsOwnJobs(t *testing.T) {
 func TestInvalidTokensAre401(t *testing.T) {
 	t.Parallel()
 	env := testenv.New(t)
-	a := env.App(t, app.Overrides{Handlers: securityRegistry()})
+	a := env.App(t, app.Overrides{JobTypes: securityRegistry()})
 	base := testenv.Serve(t, a)
 
 	sign := func(secret string, claims jwt.MapClaims, method jwt.SigningMethod) string {
@@ -172,7 +172,7 @@ func TestInvalidTokensAre401(t *testing.T) {
 func TestHostileInputsAreRejectedAndWriteNothing(t *testing.T) {
 	t.Parallel()
 	env := testenv.New(t)
-	a := env.App(t, app.Overrides{Handlers: securityRegistry()})
+	a := env.App(t, app.Overrides{JobTypes: securityRegistry()})
 	base := testenv.Serve(t, a)
 
 	tests := []struct {
@@ -247,7 +247,7 @@ func TestCreationIsRateLimitedPerStore(t *testing.T) {
 	env := testenv.New(t)
 	env.Config.CreateRateLimit = 3
 	env.Config.MaxConcurrency = 1
-	a := env.App(t, app.Overrides{Handlers: securityRegistry()})
+	a := env.App(t, app.Overrides{JobTypes: securityRegistry()})
 	base := testenv.Serve(t, a)
 	// Paused, created jobs stay pending: each is cancelled to free its slot.
 	if status, _ := call(t, http.MethodPost, base+"/api/background-jobs/pause", nil); status != http.StatusOK {
@@ -292,7 +292,7 @@ func TestCreationIsRateLimitedPerStore(t *testing.T) {
 	if status, _ := create("quiet-store", 0); status != http.StatusCreated {
 		t.Errorf("another store's create: %d, want 201", status)
 	}
-	counts, _ := a.Store.Counts(context.Background(), "busy-store")
+	counts, _ := a.Jobs.Counts(context.Background(), "busy-store")
 	if counts.Total != int64(accepted) {
 		t.Errorf("store counts %d jobs, want %d: a limited create wrote something", counts.Total, accepted)
 	}

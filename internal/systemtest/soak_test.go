@@ -108,7 +108,7 @@ func TestSoakRandomFailuresAndWorkerKills(t *testing.T) {
 	eventually(t, 3*time.Minute, func() error {
 		unfinished = unfinished[:0]
 		for _, sj := range jobs {
-			j, err := a.Store.Get(ctx, sj.id)
+			j, err := a.Jobs.Get(ctx, sj.id)
 			if err != nil {
 				return err
 			}
@@ -138,7 +138,7 @@ func TestSoakRandomFailuresAndWorkerKills(t *testing.T) {
 		}
 	}
 	t.Logf("%d completed jobs were taken over from a killed worker", takenOver)
-	counts, err := a.Store.Counts(context.Background(), "")
+	counts, err := a.Jobs.Counts(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)
 	}

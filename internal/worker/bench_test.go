@@ -14,11 +14,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/dainostore/jobs/internal/awsconfig"
-	"github.com/dainostore/jobs/internal/handler"
 	"github.com/dainostore/jobs/internal/job"
+	"github.com/dainostore/jobs/internal/jobtable"
+	"github.com/dainostore/jobs/internal/jobtype"
 	"github.com/dainostore/jobs/internal/queue"
 	"github.com/dainostore/jobs/internal/schema"
-	"github.com/dainostore/jobs/internal/store"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -26,7 +26,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 // A handler reporting progress in a tight loop: each call only records in
 // memory, and the keeper writes at most once per ProgressInterval.
 func BenchmarkProgressCoalescing(b *testing.B) {
-	w := New(nil, nil, handler.NewRegistry(), Config{Logger: quiet})
+	w := New(nil, nil, jobtype.NewRegistry(), Config{Logger: quiet})
 	rt := newRuntime(w, quiet, &job.Job{ID: "job"}, nil, func(error) {})
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
@@ -37,7 +37,7 @@ func BenchmarkProgressCoalescing(b *testing.B) {
 // benchStack is a table and queues of the benchmark's own on the emulators.
 // It cannot use testenv, which builds the whole app and so imports this
 // package; without the emulators the benchmark is skipped.
-func benchStack(b *testing.B) (*store.Store, *queue.Queues) {
+func benchStack(b *testing.B) (*jobtable.Table, *queue.Queues) {
 	b.Helper()
 	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" || os.Getenv("AWS_ENDPOINT_URL_SQS") == "" {
 		b.Skip("needs the local emulators: localstack/with-emulators.sh --fresh go test -bench . ./internal/worker")
@@ -59,10 +59,10 @@ func benchStack(b *testing.B) (*store.Store, *queue.Queues) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return store.New(db, name, store.Options{}), queue.New(client, queue.FromSchema(urls))
+	return jobtable.New(db, name, jobtable.Options{}), queue.New(client, queue.FromSchema(urls))
 }
 
-func pendingJob(b *testing.B, s *store.Store, p job.Priority) *job.Job {
+func pendingJob(b *testing.B, s *jobtable.Table, p job.Priority) *job.Job {
 	b.Helper()
 	id := make([]byte, 8)
 	_, _ = rand.Read(id)
@@ -70,7 +70,7 @@ func pendingJob(b *testing.B, s *store.Store, p job.Priority) *job.Job {
 		ID: hex.EncodeToString(id), StoreID: "store-" + hex.EncodeToString(id), Type: "bench:noop",
 		Status: job.StatusPending, Priority: p, Payload: []byte("{}"), MaxAttempts: 4, CreatedAt: job.NewTime(time.Now()),
 	}
-	created, _, err := s.Create(context.Background(), store.CreateRequest{Job: j})
+	created, _, err := s.Create(context.Background(), jobtable.CreateRequest{Job: j})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func pendingJob(b *testing.B, s *store.Store, p job.Priority) *job.Job {
 // queue: the worker looks at every more urgent queue first.
 func BenchmarkPriorityPick(b *testing.B) {
 	s, q := benchStack(b)
-	w := New(s, q, handler.NewRegistry(), Config{Logger: quiet})
+	w := New(s, q, jobtype.NewRegistry(), Config{Logger: quiet})
 	ctx := context.Background()
 	j := pendingJob(b, s, job.PriorityLow)
 	inv := &invocation{lastStarvationCheck: time.Now()}
@@ -116,8 +116,8 @@ func BenchmarkClaim(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		lease := store.Lease{Token: newToken(), ExpiresAt: time.Now().Add(time.Minute)}
-		if _, err := s.Claim(ctx, read, lease, time.Minute, store.LogEntry{}); err != nil {
+		lease := jobtable.Lease{Token: newToken(), ExpiresAt: time.Now().Add(time.Minute)}
+		if _, err := s.Claim(ctx, read, lease, time.Minute, jobtable.LogEntry{}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"github.com/dainostore/jobs/internal/emf"
-	"github.com/dainostore/jobs/internal/handler"
 	"github.com/dainostore/jobs/internal/job"
+	"github.com/dainostore/jobs/internal/jobtable"
+	"github.com/dainostore/jobs/internal/jobtype"
 	"github.com/dainostore/jobs/internal/queue"
-	"github.com/dainostore/jobs/internal/store"
 )
 
 // Why a handler's context ended.
@@ -34,7 +34,7 @@ func newToken() string {
 }
 
 // run executes a claimed job's handler and records how it ended.
-func (w *Worker) run(ctx context.Context, log *slog.Logger, j *job.Job, entry *handler.Entry, msg *queue.Message) {
+func (w *Worker) run(ctx context.Context, log *slog.Logger, j *job.Job, entry *jobtype.Entry, msg *queue.Message) {
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	if deadline, ok := ctx.Deadline(); ok {
@@ -58,19 +58,19 @@ func (w *Worker) run(ctx context.Context, log *slog.Logger, j *job.Job, entry *h
 	progress := rt.snapshot()
 	cause := context.Cause(runCtx)
 	switch {
-	case errors.Is(cause, errLeaseLost) || errors.Is(err, store.ErrStale):
+	case errors.Is(cause, errLeaseLost) || errors.Is(err, jobtable.ErrStale):
 		// Another worker owns the job now; anything written would be fenced off.
 		log.Warn("stopped a job whose lease was lost")
 	case err == nil:
 		progress.Percent = 100
-		w.finish(ctx, log, j, msg, store.Outcome{Status: job.StatusCompleted, Progress: progress, Result: result,
+		w.finish(ctx, log, j, msg, jobtable.Outcome{Status: job.StatusCompleted, Progress: progress, Result: result,
 			Event: w.event("completed", j.Attempts, "completed on attempt %d", j.Attempts)})
 	case errors.Is(cause, errCancelRequested) || isCancelled(err):
 		reason := rt.scrub(cancelReason(err))
-		w.finish(ctx, log, j, msg, store.Outcome{Status: job.StatusCancelled, Progress: progress, Error: reason,
+		w.finish(ctx, log, j, msg, jobtable.Outcome{Status: job.StatusCancelled, Progress: progress, Error: reason,
 			Event: w.event("cancelled", j.Attempts, "%s at %d%%", reason, progress.Percent)})
-	case handler.IsContextEnd(err) && (errors.Is(cause, errDeadline) || errors.Is(cause, context.Canceled)),
-		errors.Is(err, handler.ErrContinueLater):
+	case jobtype.IsContextEnd(err) && (errors.Is(cause, errDeadline) || errors.Is(cause, context.Canceled)),
+		errors.Is(err, jobtype.ErrContinueLater):
 		// The invocation is ending (its deadline is near, or the process is
 		// shutting down): hand the job on without using up an attempt.
 		w.continueLater(ctx, log, j, msg, progress)
@@ -80,15 +80,15 @@ func (w *Worker) run(ctx context.Context, log *slog.Logger, j *job.Job, entry *h
 		decision := w.cfg.Retry.Decide(j.Attempts, err)
 		if !decision.Retry {
 			log.Warn("job failed", "error", message)
-			w.finish(ctx, log, j, msg, store.Outcome{Status: job.StatusFailed, Progress: progress, Error: message,
-				Failure: &store.Failure{Kind: failureKind(err), Message: message},
+			w.finish(ctx, log, j, msg, jobtable.Outcome{Status: job.StatusFailed, Progress: progress, Error: message,
+				Failure: &jobtable.Failure{Kind: failureKind(err), Message: message},
 				Event:   w.failEvent("failed", j.Attempts, "attempt %d of %d failed for good: %s", j.Attempts, w.cfg.Retry.MaxAttempts(), message)})
 			return
 		}
 		next := w.cfg.Now().Add(decision.Delay)
 		log.Warn("job attempt failed, retry scheduled", "error", message, "delay", decision.Delay.String())
-		if !w.record(ctx, log, j, store.Outcome{Status: job.StatusRetrying, Progress: progress, Error: message, NextAttemptAt: next, SweepGrace: w.cfg.SweepGrace,
-			Failure: &store.Failure{Kind: failureKind(err), Message: message},
+		if !w.record(ctx, log, j, jobtable.Outcome{Status: job.StatusRetrying, Progress: progress, Error: message, NextAttemptAt: next, SweepGrace: w.cfg.SweepGrace,
+			Failure: &jobtable.Failure{Kind: failureKind(err), Message: message},
 			Event:   w.failEvent("retry_scheduled", j.Attempts, "attempt %d failed: %s; retry in %s, at %s", j.Attempts, message, decision.Delay, job.NewTime(next))}) {
 			return
 		}
@@ -102,7 +102,7 @@ func (w *Worker) run(ctx context.Context, log *slog.Logger, j *job.Job, entry *h
 }
 
 // callHandler runs the handler, turning a panic into a failed attempt.
-func callHandler(ctx context.Context, entry *handler.Entry, rt *runtime) (result []byte, err error) {
+func callHandler(ctx context.Context, entry *jobtype.Entry, rt *jobRuntime) (result []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			rt.log.Error("handler panicked", "panic", rt.scrub(fmt.Sprint(r)), "stack", string(debug.Stack()))
@@ -119,8 +119,8 @@ func (e panicError) Error() string { return "handler panicked: " + e.value }
 
 // failureKind names the kind of a failed attempt, for failure groups.
 func failureKind(err error) string {
-	var permanent *handler.PermanentError
-	var limited *handler.RateLimitedError
+	var permanent *jobtype.PermanentError
+	var limited *jobtype.RateLimitedError
 	var panicked panicError
 	switch {
 	case errors.As(err, &permanent):
@@ -134,7 +134,7 @@ func failureKind(err error) string {
 }
 
 func isCancelled(err error) bool {
-	var c *handler.CancelledError
+	var c *jobtype.CancelledError
 	return errors.As(err, &c)
 }
 
@@ -146,7 +146,7 @@ func cancelReason(err error) string {
 }
 
 // finish records a final outcome and deletes the job's message.
-func (w *Worker) finish(ctx context.Context, log *slog.Logger, j *job.Job, msg *queue.Message, o store.Outcome) {
+func (w *Worker) finish(ctx context.Context, log *slog.Logger, j *job.Job, msg *queue.Message, o jobtable.Outcome) {
 	if !w.record(ctx, log, j, o) {
 		return
 	}
@@ -158,17 +158,17 @@ func (w *Worker) finish(ctx context.Context, log *slog.Logger, j *job.Job, msg *
 // record writes an outcome, retrying briefly: the outcome is worth more than
 // the few seconds. If it still fails, the message stays and the job is run
 // again from its checkpoint once the lease expires.
-func (w *Worker) record(ctx context.Context, log *slog.Logger, j *job.Job, o store.Outcome) bool {
+func (w *Worker) record(ctx context.Context, log *slog.Logger, j *job.Job, o jobtable.Outcome) bool {
 	var err error
 	for try := 0; try < 3; try++ {
 		if try > 0 {
 			time.Sleep(time.Duration(try) * 200 * time.Millisecond)
 		}
-		err = w.store.Finish(ctx, j, o)
+		err = w.jobs.Finish(ctx, j, o)
 		if err == nil {
 			return true
 		}
-		if errors.Is(err, store.ErrStale) {
+		if errors.Is(err, jobtable.ErrStale) {
 			log.Warn("outcome not recorded: the job changed meanwhile", "status", string(o.Status))
 			return false
 		}
@@ -180,9 +180,9 @@ func (w *Worker) record(ctx context.Context, log *slog.Logger, j *job.Job, o sto
 // continueLater hands the job to a fresh invocation: same attempt, from its
 // last checkpoint. The new message is sent before the old one is deleted, so
 // a crash in between leaves a duplicate (harmless), never no message.
-func (w *Worker) continueLater(ctx context.Context, log *slog.Logger, j *job.Job, msg *queue.Message, p store.Progress) {
+func (w *Worker) continueLater(ctx context.Context, log *slog.Logger, j *job.Job, msg *queue.Message, p jobtable.Progress) {
 	event := w.event("handed_on", j.Attempts, "handed on to a fresh invocation at %d%% (the invocation is ending)", p.Percent)
-	if err := w.store.Release(ctx, j, p, w.cfg.SweepGrace, event); err != nil {
+	if err := w.jobs.Release(ctx, j, p, w.cfg.SweepGrace, event); err != nil {
 		log.Error("release job for continuation", "error", err)
 		return
 	}

@@ -11,12 +11,12 @@ import (
 	"time"
 
 	"github.com/dainostore/jobs/internal/emf"
-	"github.com/dainostore/jobs/internal/handler"
 	"github.com/dainostore/jobs/internal/job"
+	"github.com/dainostore/jobs/internal/jobtable"
+	"github.com/dainostore/jobs/internal/jobtype"
 	"github.com/dainostore/jobs/internal/queue"
 	"github.com/dainostore/jobs/internal/retry"
 	"github.com/dainostore/jobs/internal/schema"
-	"github.com/dainostore/jobs/internal/store"
 )
 
 // Config tunes a worker. Zero values take the defaults.
@@ -92,15 +92,15 @@ func (c Config) withDefaults() Config {
 
 // Worker runs jobs from the queues.
 type Worker struct {
-	store    *store.Store
+	jobs     *jobtable.Table
 	queues   *queue.Queues
-	handlers *handler.Registry
+	jobTypes *jobtype.Registry
 	cfg      Config
 }
 
 // New returns a worker.
-func New(s *store.Store, q *queue.Queues, handlers *handler.Registry, cfg Config) *Worker {
-	return &Worker{store: s, queues: q, handlers: handlers, cfg: cfg.withDefaults()}
+func New(s *jobtable.Table, q *queue.Queues, jobTypes *jobtype.Registry, cfg Config) *Worker {
+	return &Worker{jobs: s, queues: q, jobTypes: jobTypes, cfg: cfg.withDefaults()}
 }
 
 // Run is one invocation: it runs jobs until no queue holds a job it can run
@@ -143,7 +143,7 @@ func (w *Worker) Run(ctx context.Context) error {
 // invocation is what one Run remembers between jobs.
 type invocation struct {
 	pausesReadAt        time.Time
-	cachedPauses        store.Pauses
+	cachedPauses        jobtable.Pauses
 	lastStarvationCheck time.Time
 	// lookedSince is when next began its last look at the queues (wall
 	// clock, as the wakes' due times are).
@@ -155,14 +155,14 @@ type invocation struct {
 // pausesTTL is how long an invocation trusts the pause switches it read.
 const pausesTTL = 2 * time.Second
 
-func (inv *invocation) pauses(ctx context.Context, w *Worker) (store.Pauses, error) {
+func (inv *invocation) pauses(ctx context.Context, w *Worker) (jobtable.Pauses, error) {
 	now := w.cfg.Now()
 	if !inv.pausesReadAt.IsZero() && now.Sub(inv.pausesReadAt) < pausesTTL {
 		return inv.cachedPauses, nil
 	}
-	p, err := w.store.Pauses(ctx)
+	p, err := w.jobs.Pauses(ctx)
 	if err != nil {
-		return store.Pauses{}, err
+		return jobtable.Pauses{}, err
 	}
 	inv.cachedPauses, inv.pausesReadAt = p, now
 	return p, nil
@@ -289,15 +289,15 @@ func (w *Worker) starving(ctx context.Context, inv *invocation) (*queue.Message,
 // handle decides what a received message means for its job and acts on it.
 // Whatever fails here leaves the message in its queue: it comes back after
 // its visibility timeout, so a fault can delay a job but never lose it.
-func (w *Worker) handle(ctx context.Context, msg *queue.Message, pauses store.Pauses) {
+func (w *Worker) handle(ctx context.Context, msg *queue.Message, pauses jobtable.Pauses) {
 	log := w.cfg.Logger.With("worker", w.cfg.ID, "job_id", msg.JobID, "priority", msg.Priority.String())
 	if msg.JobID == "" {
 		log.Warn("dead-lettering a message that is not a job message", "body", msg.Body)
 		w.deadLetter(ctx, log, msg, "unparseable message")
 		return
 	}
-	j, err := w.store.Get(ctx, msg.JobID)
-	if errors.Is(err, store.ErrNotFound) {
+	j, err := w.jobs.Get(ctx, msg.JobID)
+	if errors.Is(err, jobtable.ErrNotFound) {
 		log.Warn("dead-lettering a message of an unknown job")
 		w.deadLetter(ctx, log, msg, "unknown job")
 		return
@@ -307,7 +307,7 @@ func (w *Worker) handle(ctx context.Context, msg *queue.Message, pauses store.Pa
 		return
 	}
 	log = log.With("store_id", j.StoreID, "type", j.Type)
-	entry, ok := w.handlers.Lookup(j.Type)
+	entry, ok := w.jobTypes.Lookup(j.Type)
 	if !ok {
 		log.Error("dead-lettering a message of a job type with no handler")
 		w.deadLetter(ctx, log, msg, "no handler for job type "+j.Type)
@@ -330,9 +330,9 @@ func (w *Worker) handle(ctx context.Context, msg *queue.Message, pauses store.Pa
 		return
 	case j.Status == job.StatusRunning && j.LeaseToken != "" && j.CancelRequested:
 		// Its worker died after a user asked to cancel it.
-		w.finish(ctx, log, j, msg, store.Outcome{
+		w.finish(ctx, log, j, msg, jobtable.Outcome{
 			Status:   job.StatusCancelled,
-			Progress: store.Progress{Percent: j.Progress, Message: j.ProgressMessage},
+			Progress: jobtable.Progress{Percent: j.Progress, Message: j.ProgressMessage},
 			Error:    "cancelled by request",
 			Event:    w.event("cancelled", j.Attempts, "cancelled by request; its worker had stopped responding"),
 		})
@@ -340,11 +340,11 @@ func (w *Worker) handle(ctx context.Context, msg *queue.Message, pauses store.Pa
 	case j.Status == job.StatusRunning && j.LeaseToken != "" && j.Attempts >= w.cfg.Retry.MaxAttempts():
 		// Its worker died during the last attempt.
 		const lost = "the worker running this job stopped responding (lease expired) on the last attempt"
-		w.finish(ctx, log, j, msg, store.Outcome{
+		w.finish(ctx, log, j, msg, jobtable.Outcome{
 			Status:   job.StatusFailed,
-			Progress: store.Progress{Percent: j.Progress, Message: j.ProgressMessage},
+			Progress: jobtable.Progress{Percent: j.Progress, Message: j.ProgressMessage},
 			Error:    lost,
-			Failure:  &store.Failure{Kind: "lost_worker", Message: lost},
+			Failure:  &jobtable.Failure{Kind: "lost_worker", Message: lost},
 			Event:    w.failEvent("failed", j.Attempts, "failed: %s", lost),
 		})
 		return
@@ -356,9 +356,9 @@ func (w *Worker) handle(ctx context.Context, msg *queue.Message, pauses store.Pa
 	if j.Status == job.StatusRunning && j.LeaseToken != "" {
 		log.Warn("taking over a job whose worker stopped responding", "attempt", j.Attempts)
 	}
-	lease := store.Lease{Token: newToken(), ExpiresAt: now.Add(w.cfg.Lease)}
-	claimed, err := w.store.Claim(ctx, j, lease, w.cfg.SweepGrace, w.claimEvent(j))
-	if errors.Is(err, store.ErrStale) {
+	lease := jobtable.Lease{Token: newToken(), ExpiresAt: now.Add(w.cfg.Lease)}
+	claimed, err := w.jobs.Claim(ctx, j, lease, w.cfg.SweepGrace, w.claimEvent(j))
+	if errors.Is(err, jobtable.ErrStale) {
 		// Another worker claimed it from a duplicate message in between.
 		w.setVisibility(ctx, log, msg, w.cfg.Lease)
 		return
@@ -389,21 +389,21 @@ func (w *Worker) setVisibility(ctx context.Context, log *slog.Logger, msg *queue
 }
 
 // event is a lifecycle log line written by this worker.
-func (w *Worker) event(name string, attempt int, format string, args ...any) store.LogEntry {
-	e := store.Event(w.cfg.Now(), name, attempt, format, args...)
+func (w *Worker) event(name string, attempt int, format string, args ...any) jobtable.LogEntry {
+	e := jobtable.Event(w.cfg.Now(), name, attempt, format, args...)
 	e.Worker = w.cfg.ID
 	return e
 }
 
 // failEvent is a lifecycle line at warning level: something went wrong.
-func (w *Worker) failEvent(name string, attempt int, format string, args ...any) store.LogEntry {
+func (w *Worker) failEvent(name string, attempt int, format string, args ...any) jobtable.LogEntry {
 	e := w.event(name, attempt, format, args...)
 	e.Level = "warn"
 	return e
 }
 
 // claimEvent tells how a claim continues the job's story.
-func (w *Worker) claimEvent(j *job.Job) store.LogEntry {
+func (w *Worker) claimEvent(j *job.Job) jobtable.LogEntry {
 	attempt := j.Attempts + 1
 	var how string
 	switch {

@@ -10,7 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/dainostore/jobs/internal/job"
-	"github.com/dainostore/jobs/internal/store"
+	"github.com/dainostore/jobs/internal/jobtable"
 	"github.com/dainostore/jobs/internal/testenv"
 )
 
@@ -102,7 +102,7 @@ func TestJobDashboardPagesThroughJobsNewestFirst(t *testing.T) {
 			Status: job.StatusPending, Priority: job.PriorityNormal, PriorityLevel: int(job.PriorityNormal),
 			Payload: []byte("{}"), MaxAttempts: 4, CreatedAt: job.NewTime(t0.Add(time.Duration(i) * time.Second)),
 		}
-		if _, _, err := b.app.Store.Create(t.Context(), store.CreateRequest{Job: j}); err != nil {
+		if _, _, err := b.app.Jobs.Create(t.Context(), jobtable.CreateRequest{Job: j}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -47,7 +47,7 @@ type testBundle struct {
 func setup(t *testing.T) *testBundle {
 	t.Helper()
 	env := testenv.New(t)
-	a := env.App(t, app.Overrides{Handlers: storeJobTypes()})
+	a := env.App(t, app.Overrides{JobTypes: storeJobTypes()})
 	sw := &apiSwitch{next: a.HTTP}
 	a.HTTP = sw
 	b := &testBundle{t: t, app: a, api: sw}

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/dainostore/jobs/internal/handler"
+	"github.com/dainostore/jobs/internal/jobtype"
 	"github.com/dainostore/jobs/internal/jobtype/simulate"
 )
 
@@ -37,31 +37,31 @@ var products = []string{"Blue Widget", "Red Gadget", "Oak Shelf", "Linen Shirt",
 
 // storeJobTypes registers dev:simulate, two store job types and a stand-in
 // system:cleanup (the real one needs the app's store).
-func storeJobTypes() *handler.Registry {
-	r := handler.NewRegistry()
-	handler.Register[simulate.Args](r, simulate.Handler{})
-	handler.Register[amazonExport](r, handler.Func[amazonExport](func(ctx context.Context, rt handler.Runtime, a amazonExport) (any, error) {
+func storeJobTypes() *jobtype.Registry {
+	r := jobtype.NewRegistry()
+	jobtype.Register[simulate.Args](r, simulate.Handler{})
+	jobtype.Register[amazonExport](r, jobtype.Func[amazonExport](func(ctx context.Context, rt jobtype.Runtime, a amazonExport) (any, error) {
 		return runCatalog(ctx, rt, a.catalogArgs, func(i int) string {
 			return fmt.Sprintf("AI optimizing: %s (%d/%d)", products[i%len(products)], i, a.Items)
 		})
 	}))
-	handler.Register[shopifyImport](r, handler.Func[shopifyImport](func(ctx context.Context, rt handler.Runtime, a shopifyImport) (any, error) {
+	jobtype.Register[shopifyImport](r, jobtype.Func[shopifyImport](func(ctx context.Context, rt jobtype.Runtime, a shopifyImport) (any, error) {
 		return runCatalog(ctx, rt, a.catalogArgs, func(i int) string { return fmt.Sprintf("Importing products: %d/%d", i, a.Items) })
 	}))
-	handler.Register[cleanupStub](r, handler.Func[cleanupStub](func(context.Context, handler.Runtime, cleanupStub) (any, error) {
+	jobtype.Register[cleanupStub](r, jobtype.Func[cleanupStub](func(context.Context, jobtype.Runtime, cleanupStub) (any, error) {
 		return map[string]int{"jobs_deleted": 0}, nil
-	}), handler.AsSystem())
+	}), jobtype.AsSystem())
 	return r
 }
 
-func runCatalog(ctx context.Context, rt handler.Runtime, a catalogArgs, message func(i int) string) (any, error) {
+func runCatalog(ctx context.Context, rt jobtype.Runtime, a catalogArgs, message func(i int) string) (any, error) {
 	var next int
 	if _, err := rt.Resume(&next); err != nil {
-		return nil, handler.Permanent(err)
+		return nil, jobtype.Permanent(err)
 	}
 	for i := next; i < a.Items; i++ {
 		if a.RateLimitFirstMS > 0 && rt.Attempt() == 1 && i == a.Items/2 {
-			return nil, handler.RateLimited(time.Duration(a.RateLimitFirstMS)*time.Millisecond, errors.New("marketplace rate limit exceeded (429 Too Many Requests)"))
+			return nil, jobtype.RateLimited(time.Duration(a.RateLimitFirstMS)*time.Millisecond, errors.New("marketplace rate limit exceeded (429 Too Many Requests)"))
 		}
 		select {
 		case <-ctx.Done():

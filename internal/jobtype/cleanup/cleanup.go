@@ -7,8 +7,8 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/dainostore/jobs/internal/handler"
-	"github.com/dainostore/jobs/internal/store"
+	"github.com/dainostore/jobs/internal/jobtable"
+	"github.com/dainostore/jobs/internal/jobtype"
 )
 
 // Args is the payload of system:cleanup.
@@ -22,16 +22,16 @@ type Args struct {
 func (Args) Kind() string { return "system:cleanup" }
 
 // Handler runs system:cleanup.
-type Handler struct{ Store *store.Store }
+type Handler struct{ Jobs *jobtable.Table }
 
 // Run cleans up once.
-func (h Handler) Run(ctx context.Context, rt handler.Runtime, args Args) (any, error) {
+func (h Handler) Run(ctx context.Context, rt jobtype.Runtime, args Args) (any, error) {
 	days := args.LookBackDays
 	if days <= 0 {
 		days = 7
 	}
 	rt.Progress(10, "Removing expired jobs, logs and keys")
-	report, err := h.Store.Cleanup(ctx, days)
+	report, err := h.Jobs.Cleanup(ctx, days)
 	if err != nil {
 		return nil, err
 	}

@@ -35,7 +35,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dainostore/jobs/internal/handler"
+	"github.com/dainostore/jobs/internal/jobtype"
 )
 
 // Kind is the job type's name.
@@ -90,7 +90,7 @@ type pageResponse struct {
 }
 
 // Run deducts the day's charges from where the last checkpoint left off.
-func (h Handler) Run(ctx context.Context, rt handler.Runtime, args Args) (any, error) {
+func (h Handler) Run(ctx context.Context, rt jobtype.Runtime, args Args) (any, error) {
 	state := Result{Date: args.Date}
 	if resumed, err := rt.Resume(&state); err != nil {
 		return nil, err
@@ -128,11 +128,11 @@ func (h Handler) deductPage(ctx context.Context, date, cursor string) (pageRespo
 	var page pageResponse
 	body, err := json.Marshal(pageRequest{Date: date, Cursor: cursor})
 	if err != nil {
-		return page, handler.Permanent(err)
+		return page, jobtype.Permanent(err)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.Ledger.URL, bytes.NewReader(body))
 	if err != nil {
-		return page, handler.Permanent(fmt.Errorf("credits ledger request: %w", err))
+		return page, jobtype.Permanent(fmt.Errorf("credits ledger request: %w", err))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+h.Ledger.Token)
@@ -167,11 +167,11 @@ func statusError(resp *http.Response, body []byte) error {
 	err := fmt.Errorf("credits ledger answered %s: %s", resp.Status, strings.TrimSpace(string(body)))
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable:
-		return handler.RateLimited(retryAfter(resp.Header.Get("Retry-After")), err)
+		return jobtype.RateLimited(retryAfter(resp.Header.Get("Retry-After")), err)
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return handler.Permanent(errors.Join(errors.New("invalid credentials for the credits ledger"), err))
+		return jobtype.Permanent(errors.Join(errors.New("invalid credentials for the credits ledger"), err))
 	case resp.StatusCode >= 400 && resp.StatusCode < 500:
-		return handler.Permanent(err)
+		return jobtype.Permanent(err)
 	}
 	return err
 }

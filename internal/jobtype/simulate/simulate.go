@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/dainostore/jobs/internal/handler"
+	"github.com/dainostore/jobs/internal/jobtype"
 )
 
 // Failure modes of fail_with.
@@ -76,14 +76,14 @@ type Handler struct {
 }
 
 // Run walks the steps from the last checkpoint.
-func (h Handler) Run(ctx context.Context, rt handler.Runtime, args Args) (any, error) {
+func (h Handler) Run(ctx context.Context, rt jobtype.Runtime, args Args) (any, error) {
 	sleep := h.Sleep
 	if sleep == nil {
 		sleep = sleepContext
 	}
 	var state State
 	if _, err := rt.Resume(&state); err != nil {
-		return nil, handler.Permanent(err)
+		return nil, jobtype.Permanent(err)
 	}
 	failThisAttempt := rt.Attempt() <= args.FailAttempts
 	failAt := args.Steps / 2
@@ -110,9 +110,9 @@ func failure(args Args) error {
 	err := errors.New("simulated failure")
 	switch args.FailWith {
 	case FailPermanent:
-		return handler.Permanent(errors.New("simulated permanent failure: validation failed"))
+		return jobtype.Permanent(errors.New("simulated permanent failure: validation failed"))
 	case FailRateLimit:
-		return handler.RateLimited(time.Duration(args.RetryAfterMS)*time.Millisecond, errors.New("simulated rate limit exceeded"))
+		return jobtype.RateLimited(time.Duration(args.RetryAfterMS)*time.Millisecond, errors.New("simulated rate limit exceeded"))
 	case FailPanic:
 		panic("simulated panic")
 	}

@@ -1,4 +1,4 @@
-package store
+package jobtable
 
 import (
 	"context"
@@ -47,13 +47,13 @@ func fingerprint(message string) string {
 
 // failureWrite counts a failure in its day's group, in the transition's
 // transaction.
-func (s *Store) failureWrite(jobType string, f Failure, at time.Time) types.TransactWriteItem {
+func (t *Table) failureWrite(jobType string, f Failure, at time.Time) types.TransactWriteItem {
 	message := f.Message
 	if len(message) > 1000 {
 		message = message[:1000]
 	}
 	return types.TransactWriteItem{Update: &types.Update{
-		TableName: &s.table,
+		TableName: &t.name,
 		Key: map[string]types.AttributeValue{
 			schema.PartitionKey: str("FAILURES#" + day(at)),
 			schema.SortKey:      str(jobType + "|" + f.Kind + "|" + fingerprint(f.Message)),
@@ -69,17 +69,17 @@ func (s *Store) failureWrite(jobType string, f Failure, at time.Time) types.Tran
 
 // FailureGroups lists the failures of the last `days` days grouped by job
 // type, kind and message, most frequent first.
-func (s *Store) FailureGroups(ctx context.Context, days int) ([]FailureGroup, error) {
-	today := s.opts.Now().UTC()
+func (t *Table) FailureGroups(ctx context.Context, days int) ([]FailureGroup, error) {
+	today := t.opts.Now().UTC()
 	var groups []FailureGroup
 	for i := 0; i < days; i++ {
 		date := day(today.AddDate(0, 0, -i))
 		in := &dynamodb.QueryInput{
-			TableName:                 &s.table,
+			TableName:                 &t.name,
 			KeyConditionExpression:    aws.String("pk = :pk"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("FAILURES#" + date)},
 		}
-		err := s.queryEach(ctx, in, func(item map[string]types.AttributeValue) error {
+		err := t.queryEach(ctx, in, func(item map[string]types.AttributeValue) error {
 			parts := strings.SplitN(stringAttr(item, schema.SortKey), "|", 3)
 			if len(parts) != 3 {
 				return nil

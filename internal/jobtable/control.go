@@ -1,4 +1,4 @@
-package store
+package jobtable
 
 import (
 	"context"
@@ -24,9 +24,9 @@ var ErrNotRetryable = errors.New("only failed or cancelled jobs can be retried")
 // message is dropped when a worker next sees it); a running job is asked to
 // stop, and its worker ends it cancelled at its next progress write. It
 // returns the job as it is after the call.
-func (s *Store) Cancel(ctx context.Context, id, by string) (*job.Job, error) {
+func (t *Table) Cancel(ctx context.Context, id, by string) (*job.Job, error) {
 	for {
-		j, err := s.Get(ctx, id)
+		j, err := t.Get(ctx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -34,15 +34,15 @@ func (s *Store) Cancel(ctx context.Context, id, by string) (*job.Job, error) {
 		case j.Status.Terminal():
 			return j, ErrFinished
 		case j.Status == job.StatusRunning:
-			err = s.requestCancel(ctx, j)
+			err = t.requestCancel(ctx, j)
 			if err == nil {
-				err = s.AppendLogs(ctx, id, []LogEntry{Event(s.opts.Now(), "cancel_requested", j.Attempts, "%s asked to cancel the job; it stops at its next progress write", by)})
+				err = t.AppendLogs(ctx, id, []LogEntry{Event(t.opts.Now(), "cancel_requested", j.Attempts, "%s asked to cancel the job; it stops at its next progress write", by)})
 			}
 		default:
-			err = s.apply(ctx, j, fence{version: j.Version}, change{
+			err = t.apply(ctx, j, fence{version: j.Version}, change{
 				to:    job.StatusCancelled,
 				set:   map[string]types.AttributeValue{"error": str("cancelled by request")},
-				event: Event(s.opts.Now(), "cancelled", j.Attempts, "cancelled by %s while %s", by, j.Status),
+				event: Event(t.opts.Now(), "cancelled", j.Attempts, "cancelled by %s while %s", by, j.Status),
 			})
 		}
 		if errors.Is(err, ErrStale) {
@@ -51,13 +51,13 @@ func (s *Store) Cancel(ctx context.Context, id, by string) (*job.Job, error) {
 		if err != nil {
 			return nil, err
 		}
-		return s.Get(ctx, id)
+		return t.Get(ctx, id)
 	}
 }
 
-func (s *Store) requestCancel(ctx context.Context, j *job.Job) error {
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 &s.table,
+func (t *Table) requestCancel(ctx context.Context, j *job.Job) error {
+	_, err := t.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &t.name,
 		Key:                       jobKey(j.ID),
 		UpdateExpression:          aws.String("SET cancel_requested = :true"),
 		ConditionExpression:       aws.String("version = :version"),
@@ -76,19 +76,19 @@ func (s *Store) requestCancel(ctx context.Context, j *job.Job) error {
 // Retry puts a failed or cancelled job back to pending with a fresh set of
 // attempts. It resumes from its checkpoint unless fromStart, which also
 // resets its progress. The caller enqueues it (dispatch.Dispatch).
-func (s *Store) Retry(ctx context.Context, id string, fromStart bool, by string) (*job.Job, error) {
-	j, err := s.Get(ctx, id)
+func (t *Table) Retry(ctx context.Context, id string, fromStart bool, by string) (*job.Job, error) {
+	j, err := t.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	if j.Status != job.StatusFailed && j.Status != job.StatusCancelled {
 		return j, ErrNotRetryable
 	}
-	now := s.opts.Now()
+	now := t.opts.Now()
 	set := map[string]types.AttributeValue{
 		"attempts": number(0),
 		"due_pk":   str(dueShard(j.ID)),
-		"due_at":   number(now.Add(s.opts.EnqueueGrace).UnixMilli()),
+		"due_at":   number(now.Add(t.opts.EnqueueGrace).UnixMilli()),
 	}
 	remove := []string{"error", "finished_at", "result", "next_attempt_at", "continuation", "cancel_requested"}
 	if fromStart {
@@ -101,10 +101,10 @@ func (s *Store) Retry(ctx context.Context, id string, fromStart bool, by string)
 		how = "from the start"
 	}
 	event := Event(now, "retried", 0, "%s retried the %s job %s, with fresh attempts", by, j.Status, how)
-	if err := s.apply(ctx, j, fence{version: j.Version}, change{to: job.StatusPending, set: set, remove: remove, event: event}); err != nil {
+	if err := t.apply(ctx, j, fence{version: j.Version}, change{to: job.StatusPending, set: set, remove: remove, event: event}); err != nil {
 		return nil, err
 	}
-	return s.Get(ctx, id)
+	return t.Get(ctx, id)
 }
 
 // Pause is a paused scope: the whole queue (Type empty) or one job type.
@@ -121,14 +121,14 @@ func pauseKey(jobType string) map[string]types.AttributeValue {
 }
 
 // SetPaused pauses or resumes the whole queue (jobType empty) or one type.
-func (s *Store) SetPaused(ctx context.Context, jobType string, paused bool) error {
+func (t *Table) SetPaused(ctx context.Context, jobType string, paused bool) error {
 	var err error
 	if paused {
 		item := pauseKey(jobType)
-		item["paused_at"] = str(formatTime(s.opts.Now()))
-		_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item})
+		item["paused_at"] = str(formatTime(t.opts.Now()))
+		_, err = t.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &t.name, Item: item})
 	} else {
-		_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: pauseKey(jobType)})
+		_, err = t.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &t.name, Key: pauseKey(jobType)})
 	}
 	if err != nil {
 		return fmt.Errorf("set paused %q: %w", jobType, err)
@@ -146,9 +146,9 @@ type Pauses struct {
 func (p Pauses) Paused(jobType string) bool { return p.All || p.Types[jobType] }
 
 // Pauses reads the pause switches.
-func (s *Store) Pauses(ctx context.Context) (Pauses, error) {
-	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
-		TableName:                 &s.table,
+func (t *Table) Pauses(ctx context.Context) (Pauses, error) {
+	out, err := t.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 &t.name,
 		KeyConditionExpression:    aws.String("pk = :pk AND begins_with(sk, :pause)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("CONTROL"), ":pause": str("PAUSE#")},
 		ConsistentRead:            aws.Bool(true),
@@ -161,8 +161,8 @@ func (s *Store) Pauses(ctx context.Context) (Pauses, error) {
 		sk := stringAttr(item, schema.SortKey)
 		if sk == "PAUSE#*" {
 			p.All = true
-		} else if t, ok := strings.CutPrefix(sk, "PAUSE#TYPE#"); ok {
-			p.Types[t] = true
+		} else if jobType, ok := strings.CutPrefix(sk, "PAUSE#TYPE#"); ok {
+			p.Types[jobType] = true
 		}
 	}
 	return p, nil

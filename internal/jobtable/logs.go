@@ -1,4 +1,4 @@
-package store
+package jobtable
 
 import (
 	"context"
@@ -63,7 +63,7 @@ func levelsFrom(min string) []string {
 // logItem stores an entry with the job (same partition, so a job's log is
 // one query, oldest first). The sort key is the time and a random suffix:
 // two lines of the same millisecond never collide.
-func (s *Store) logItem(jobID string, e LogEntry) (map[string]types.AttributeValue, error) {
+func (t *Table) logItem(jobID string, e LogEntry) (map[string]types.AttributeValue, error) {
 	item, err := attributevalue.MarshalMap(e)
 	if err != nil {
 		return nil, fmt.Errorf("encode log entry: %w", err)
@@ -74,31 +74,31 @@ func (s *Store) logItem(jobID string, e LogEntry) (map[string]types.AttributeVal
 	item[schema.SortKey] = str(fmt.Sprintf("LOG#%013d#%s", e.At.UnixMilli(), hex.EncodeToString(suffix)))
 	item["at"] = str(e.At.String())
 	// Logs outlive any job's retention, then expire on their own.
-	item[schema.TTLAttribute] = number(e.At.Add(s.opts.FailedRetention).Unix())
+	item[schema.TTLAttribute] = number(e.At.Add(t.opts.FailedRetention).Unix())
 	return item, nil
 }
 
-func (s *Store) logPut(jobID string, e LogEntry) (types.TransactWriteItem, error) {
-	item, err := s.logItem(jobID, e)
+func (t *Table) logPut(jobID string, e LogEntry) (types.TransactWriteItem, error) {
+	item, err := t.logItem(jobID, e)
 	if err != nil {
 		return types.TransactWriteItem{}, err
 	}
-	return types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: item}}, nil
+	return types.TransactWriteItem{Put: &types.Put{TableName: &t.name, Item: item}}, nil
 }
 
 // AppendLogs writes log entries in batches of 25.
-func (s *Store) AppendLogs(ctx context.Context, jobID string, entries []LogEntry) error {
+func (t *Table) AppendLogs(ctx context.Context, jobID string, entries []LogEntry) error {
 	for start := 0; start < len(entries); start += 25 {
 		batch := entries[start:min(start+25, len(entries))]
 		requests := make([]types.WriteRequest, 0, len(batch))
 		for _, e := range batch {
-			item, err := s.logItem(jobID, e)
+			item, err := t.logItem(jobID, e)
 			if err != nil {
 				return err
 			}
 			requests = append(requests, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
 		}
-		if err := s.batchWrite(ctx, requests); err != nil {
+		if err := t.batchWrite(ctx, requests); err != nil {
 			return fmt.Errorf("write logs of job %s: %w", jobID, err)
 		}
 	}
@@ -107,8 +107,8 @@ func (s *Store) AppendLogs(ctx context.Context, jobID string, entries []LogEntry
 
 // batchWrite writes up to 25 requests, retrying what DynamoDB leaves
 // unprocessed.
-func (s *Store) batchWrite(ctx context.Context, requests []types.WriteRequest) error {
-	pending := map[string][]types.WriteRequest{s.table: requests}
+func (t *Table) batchWrite(ctx context.Context, requests []types.WriteRequest) error {
+	pending := map[string][]types.WriteRequest{t.name: requests}
 	for try := 0; len(pending) > 0; try++ {
 		if try > 0 {
 			select {
@@ -118,9 +118,9 @@ func (s *Store) batchWrite(ctx context.Context, requests []types.WriteRequest) e
 			}
 		}
 		if try == 5 {
-			return fmt.Errorf("DynamoDB left %d writes unprocessed", len(pending[s.table]))
+			return fmt.Errorf("DynamoDB left %d writes unprocessed", len(pending[t.name]))
 		}
-		out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+		out, err := t.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
 		if err != nil {
 			return err
 		}
@@ -136,9 +136,9 @@ type LogPage struct {
 }
 
 // Logs reads a job's log, oldest first, at or above a minimum level.
-func (s *Store) Logs(ctx context.Context, jobID, minLevel string, limit int, cursor string) (LogPage, error) {
+func (t *Table) Logs(ctx context.Context, jobID, minLevel string, limit int, cursor string) (LogPage, error) {
 	in := &dynamodb.QueryInput{
-		TableName:              &s.table,
+		TableName:              &t.name,
 		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :log)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pk": str("JOB#" + jobID), ":log": str("LOG#"),
@@ -163,7 +163,7 @@ func (s *Store) Logs(ctx context.Context, jobID, minLevel string, limit int, cur
 		}
 		in.ExclusiveStartKey = start
 	}
-	out, err := s.db.Query(ctx, in)
+	out, err := t.db.Query(ctx, in)
 	if err != nil {
 		return LogPage{}, fmt.Errorf("read logs of job %s: %w", jobID, err)
 	}

@@ -1,4 +1,4 @@
-package store_test
+package jobtable_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 
 	"github.com/dainostore/jobs/internal/app"
 	"github.com/dainostore/jobs/internal/job"
-	"github.com/dainostore/jobs/internal/store"
+	"github.com/dainostore/jobs/internal/jobtable"
 	"github.com/dainostore/jobs/internal/testenv"
 )
 
@@ -35,7 +35,7 @@ func setupListing(t *testing.T) listingBundle {
 			Status: job.StatusPending, Priority: job.PriorityNormal, PriorityLevel: 3,
 			Payload: []byte("{}"), MaxAttempts: 4, CreatedAt: job.NewTime(t0.Add(time.Duration(i) * time.Second)),
 		}
-		if _, _, err := a.Store.Create(context.Background(), store.CreateRequest{Job: j}); err != nil {
+		if _, _, err := a.Jobs.Create(context.Background(), jobtable.CreateRequest{Job: j}); err != nil {
 			t.Fatal(err)
 		}
 		b.jobs = append(b.jobs, j)
@@ -55,7 +55,7 @@ func (b listingBundle) newestFirst(keep func(j *job.Job) bool) []string {
 }
 
 // listAll follows the cursor to the end and returns the ids and page count.
-func listAll(t *testing.T, s *store.Store, f store.JobFilter, limit int) ([]string, int) {
+func listAll(t *testing.T, s *jobtable.Table, f jobtable.JobFilter, limit int) ([]string, int) {
 	t.Helper()
 	var ids []string
 	cursor := ""
@@ -82,26 +82,26 @@ func listAll(t *testing.T, s *store.Store, f store.JobFilter, limit int) ([]stri
 func TestListingMergesEveryShardNewestFirstAndFilters(t *testing.T) {
 	t.Parallel()
 	b := setupListing(t)
-	s := b.app.Store
+	s := b.app.Jobs
 	tests := []struct {
 		name   string
-		filter store.JobFilter
+		filter jobtable.JobFilter
 		keep   func(j *job.Job) bool
 	}{
-		{"every store", store.JobFilter{}, func(*job.Job) bool { return true }},
-		{"one store", store.JobFilter{StoreID: "store-1"}, func(j *job.Job) bool { return j.StoreID == "store-1" }},
-		{"one type", store.JobFilter{Type: "dev:simulate"}, func(j *job.Job) bool { return j.Type == "dev:simulate" }},
-		{"store and type", store.JobFilter{StoreID: "store-2", Type: "amazon:export:products"}, func(j *job.Job) bool {
+		{"every store", jobtable.JobFilter{}, func(*job.Job) bool { return true }},
+		{"one store", jobtable.JobFilter{StoreID: "store-1"}, func(j *job.Job) bool { return j.StoreID == "store-1" }},
+		{"one type", jobtable.JobFilter{Type: "dev:simulate"}, func(j *job.Job) bool { return j.Type == "dev:simulate" }},
+		{"store and type", jobtable.JobFilter{StoreID: "store-2", Type: "amazon:export:products"}, func(j *job.Job) bool {
 			return j.StoreID == "store-2" && j.Type == "amazon:export:products"
 		}},
-		{"from (inclusive) to (exclusive)", store.JobFilter{From: b.t0.Add(5 * time.Second), To: b.t0.Add(17 * time.Second)}, func(j *job.Job) bool {
+		{"from (inclusive) to (exclusive)", jobtable.JobFilter{From: b.t0.Add(5 * time.Second), To: b.t0.Add(17 * time.Second)}, func(j *job.Job) bool {
 			return !j.CreatedAt.Before(b.t0.Add(5*time.Second)) && j.CreatedAt.Before(b.t0.Add(17*time.Second))
 		}},
-		{"store and from", store.JobFilter{StoreID: "store-3", From: b.t0.Add(10 * time.Second)}, func(j *job.Job) bool {
+		{"store and from", jobtable.JobFilter{StoreID: "store-3", From: b.t0.Add(10 * time.Second)}, func(j *job.Job) bool {
 			return j.StoreID == "store-3" && !j.CreatedAt.Before(b.t0.Add(10*time.Second))
 		}},
-		{"to only", store.JobFilter{To: b.t0.Add(3 * time.Second)}, func(j *job.Job) bool { return j.CreatedAt.Before(b.t0.Add(3 * time.Second)) }},
-		{"no match", store.JobFilter{Type: "nothing:of:this"}, func(*job.Job) bool { return false }},
+		{"to only", jobtable.JobFilter{To: b.t0.Add(3 * time.Second)}, func(j *job.Job) bool { return j.CreatedAt.Before(b.t0.Add(3 * time.Second)) }},
+		{"no match", jobtable.JobFilter{Type: "nothing:of:this"}, func(*job.Job) bool { return false }},
 	}
 	for _, tt := range tests {
 		for _, limit := range []int{1, 5, 100} {
@@ -113,7 +113,7 @@ func TestListingMergesEveryShardNewestFirstAndFilters(t *testing.T) {
 		}
 	}
 	// The jobs went to more than one shard: the merge was exercised.
-	first, err := s.ListJobs(context.Background(), store.JobFilter{}, 24, "")
+	first, err := s.ListJobs(context.Background(), jobtable.JobFilter{}, 24, "")
 	if err != nil || len(first.Jobs) != 24 || first.Cursor != "" {
 		t.Fatalf("one page of everything: %d jobs, cursor %q, %v", len(first.Jobs), first.Cursor, err)
 	}
@@ -125,8 +125,8 @@ func TestListingMergesEveryShardNewestFirstAndFilters(t *testing.T) {
 func TestListingWithAScanBudgetAnswersShortPagesButMissesNothing(t *testing.T) {
 	t.Parallel()
 	b := setupListing(t)
-	budgeted := store.New(b.app.DB, b.app.Config.TableName, store.Options{ListScanBudget: 2})
-	filter := store.JobFilter{Type: "shopify:import:products", Statuses: []job.Status{job.StatusPending}}
+	budgeted := jobtable.New(b.app.DB, b.app.Config.TableName, jobtable.Options{ListScanBudget: 2})
+	filter := jobtable.JobFilter{Type: "shopify:import:products", Statuses: []job.Status{job.StatusPending}}
 	got, pages := listAll(t, budgeted, filter, 3)
 	want := b.newestFirst(func(j *job.Job) bool { return j.Type == "shopify:import:products" })
 	if fmt.Sprint(got) != fmt.Sprint(want) {
@@ -142,30 +142,30 @@ func TestListingWithAScanBudgetAnswersShortPagesButMissesNothing(t *testing.T) {
 func TestListingFollowsTransitions(t *testing.T) {
 	t.Parallel()
 	b := setupListing(t)
-	s := b.app.Store
+	s := b.app.Jobs
 	ctx := context.Background()
 	read, err := s.Get(ctx, "job-07")
 	if err != nil {
 		t.Fatal(err)
 	}
-	lease := store.Lease{Token: "lease", ExpiresAt: time.Now().Add(time.Minute)}
-	claimed, err := s.Claim(ctx, read, lease, time.Minute, store.LogEntry{})
+	lease := jobtable.Lease{Token: "lease", ExpiresAt: time.Now().Add(time.Minute)}
+	claimed, err := s.Claim(ctx, read, lease, time.Minute, jobtable.LogEntry{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Every store's listing shows whole jobs as they are now, though its
 	// index copies only what it filters on.
-	if _, err := s.SaveProgress(ctx, claimed.ID, lease, store.Progress{Percent: 40, Message: "halfway", Changed: true}, time.Minute); err != nil {
+	if _, err := s.SaveProgress(ctx, claimed.ID, lease, jobtable.Progress{Percent: 40, Message: "halfway", Changed: true}, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	running, err := s.ListJobs(ctx, store.JobFilter{Statuses: []job.Status{job.StatusRunning}}, 10, "")
+	running, err := s.ListJobs(ctx, jobtable.JobFilter{Statuses: []job.Status{job.StatusRunning}}, 10, "")
 	if err != nil || len(running.Jobs) != 1 {
 		t.Fatalf("running jobs: %v %v", running.Jobs, err)
 	}
 	if listed := running.Jobs[0]; listed.ID != "job-07" || listed.Progress != 40 || listed.ProgressMessage != "halfway" || string(listed.Payload) != string(read.Payload) || listed.Attempts != 1 {
 		t.Errorf("listed running job = %+v, want job-07 at 40%% \"halfway\" with its payload and attempt", listed)
 	}
-	retrying := store.Outcome{Status: job.StatusRetrying, Error: "boom", NextAttemptAt: time.Now().Add(time.Second), SweepGrace: time.Minute}
+	retrying := jobtable.Outcome{Status: job.StatusRetrying, Error: "boom", NextAttemptAt: time.Now().Add(time.Second), SweepGrace: time.Minute}
 	if err := s.Finish(ctx, claimed, retrying); err != nil {
 		t.Fatal(err)
 	}
@@ -177,16 +177,16 @@ func TestListingFollowsTransitions(t *testing.T) {
 		{[]job.Status{job.StatusRunning, job.StatusRetrying}, []string{"job-07"}},
 		{[]job.Status{job.StatusCompleted}, nil},
 	} {
-		got, _ := listAll(t, s, store.JobFilter{Statuses: tt.statuses}, 10)
+		got, _ := listAll(t, s, jobtable.JobFilter{Statuses: tt.statuses}, 10)
 		if fmt.Sprint(got) != fmt.Sprint(tt.want) {
 			t.Errorf("status %v: %v, want %v", tt.statuses, got, tt.want)
 		}
 	}
-	page, err := s.ListJobs(ctx, store.JobFilter{StoreID: "store-3", Type: "amazon:export:products"}, 1, "")
+	page, err := s.ListJobs(ctx, jobtable.JobFilter{StoreID: "store-3", Type: "amazon:export:products"}, 1, "")
 	if err != nil || len(page.Jobs) != 1 || page.Jobs[0].ID != "job-03" {
 		t.Fatalf("store-3 listing: %v %v", page.Jobs, err)
 	}
-	if _, err := s.ListJobs(ctx, store.JobFilter{}, 10, "bm90IGEgY3Vyc29y"); !errors.Is(err, store.ErrBadCursor) {
+	if _, err := s.ListJobs(ctx, jobtable.JobFilter{}, 10, "bm90IGEgY3Vyc29y"); !errors.Is(err, jobtable.ErrBadCursor) {
 		t.Errorf("a cursor the store never issued: %v, want ErrBadCursor", err)
 	}
 }
@@ -199,8 +199,8 @@ func TestFinishedListingIsByWhenJobsFinished(t *testing.T) {
 	t.Parallel()
 	env := testenv.New(t)
 	c := &clock{now: time.Now().Truncate(time.Second)}
-	a := env.App(t, app.Overrides{StoreOptions: store.Options{Now: c.Now}})
-	s := a.Store
+	a := env.App(t, app.Overrides{TableOptions: jobtable.Options{Now: c.Now}})
+	s := a.Jobs
 	ctx := context.Background()
 	t0 := c.now
 	// Each job has its own type, so none waits for another's active-job slot.
@@ -211,7 +211,7 @@ func TestFinishedListingIsByWhenJobsFinished(t *testing.T) {
 			ID: id, StoreID: storeID, Type: "test:" + id, Status: job.StatusPending, Priority: job.PriorityNormal, PriorityLevel: 3,
 			Payload: []byte("{}"), MaxAttempts: 4, CreatedAt: job.NewTime(c.now),
 		}
-		if _, _, err := s.Create(ctx, store.CreateRequest{Job: j}); err != nil {
+		if _, _, err := s.Create(ctx, jobtable.CreateRequest{Job: j}); err != nil {
 			t.Fatal(err)
 		}
 		return j
@@ -229,11 +229,11 @@ func TestFinishedListingIsByWhenJobsFinished(t *testing.T) {
 			}
 			return
 		}
-		claimed, err := s.Claim(ctx, read, store.Lease{Token: "lease-" + id, ExpiresAt: c.now.Add(time.Minute)}, time.Minute, store.LogEntry{})
+		claimed, err := s.Claim(ctx, read, jobtable.Lease{Token: "lease-" + id, ExpiresAt: c.now.Add(time.Minute)}, time.Minute, jobtable.LogEntry{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		outcome := store.Outcome{Status: status}
+		outcome := jobtable.Outcome{Status: status}
 		if status == job.StatusFailed {
 			outcome.Error = "boom"
 		}
@@ -241,8 +241,8 @@ func TestFinishedListingIsByWhenJobsFinished(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	shop := store.JobFilter{StoreID: "shop", ByFinished: true}
-	expect := func(step string, f store.JobFilter, want ...string) {
+	shop := jobtable.JobFilter{StoreID: "shop", ByFinished: true}
+	expect := func(step string, f jobtable.JobFilter, want ...string) {
 		t.Helper()
 		for _, limit := range []int{1, 2, 100} {
 			if got, _ := listAll(t, s, f, limit); fmt.Sprint(got) != fmt.Sprint(want) {
@@ -265,8 +265,8 @@ func TestFinishedListingIsByWhenJobsFinished(t *testing.T) {
 	finish("e", job.StatusCancelled)
 	finish("long", job.StatusFailed)
 	expect("finished jobs", shop, "long", "e", "d", "c", "b", "a")
-	expect("failed jobs", store.JobFilter{StoreID: "shop", ByFinished: true, Statuses: []job.Status{job.StatusFailed}}, "long", "c")
-	expect("one type", store.JobFilter{StoreID: "shop", ByFinished: true, Type: long.Type}, "long")
+	expect("failed jobs", jobtable.JobFilter{StoreID: "shop", ByFinished: true, Statuses: []job.Status{job.StatusFailed}}, "long", "c")
+	expect("one type", jobtable.JobFilter{StoreID: "shop", ByFinished: true, Type: long.Type}, "long")
 	page, err := s.ListJobs(ctx, shop, 1, "")
 	if err != nil || len(page.Jobs) != 1 || page.Jobs[0].FinishedAt == nil || page.Jobs[0].Error != "boom" {
 		t.Fatalf("first finished job: %+v %v, want the whole failed job", page.Jobs, err)

@@ -1,4 +1,4 @@
-package store
+package jobtable
 
 import (
 	"context"
@@ -19,7 +19,7 @@ const maxBatchWrite = 25
 // every other write: for bringing in jobs from elsewhere and for filling a
 // table in load tests. It writes neither counters, metrics, locks nor logs,
 // and overwrites a job of the same id.
-func (s *Store) ImportJobs(ctx context.Context, jobs []*job.Job) error {
+func (t *Table) ImportJobs(ctx context.Context, jobs []*job.Job) error {
 	for start := 0; start < len(jobs); start += maxBatchWrite {
 		batch := make([]types.WriteRequest, 0, maxBatchWrite)
 		for _, j := range jobs[start:min(start+maxBatchWrite, len(jobs))] {
@@ -33,7 +33,7 @@ func (s *Store) ImportJobs(ctx context.Context, jobs []*job.Job) error {
 			}
 			batch = append(batch, types.WriteRequest{PutRequest: &types.PutRequest{Item: av}})
 		}
-		pending := map[string][]types.WriteRequest{s.table: batch}
+		pending := map[string][]types.WriteRequest{t.name: batch}
 		for try := 0; len(pending) > 0; try++ {
 			if try > 0 {
 				// Unprocessed items mean the table is busy: give it a moment.
@@ -43,7 +43,7 @@ func (s *Store) ImportJobs(ctx context.Context, jobs []*job.Job) error {
 					return ctx.Err()
 				}
 			}
-			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+			out, err := t.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
 			if err != nil {
 				return fmt.Errorf("import jobs: %w", err)
 			}

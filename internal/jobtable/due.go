@@ -1,4 +1,4 @@
-package store
+package jobtable
 
 import (
 	"context"
@@ -17,14 +17,14 @@ import (
 // DueJobIDs lists jobs whose due time has passed: saved but never enqueued,
 // held by a worker whose lease ran out, or waiting on a retry whose message
 // may be lost. It queries the sparse due index, shard by shard, never the table.
-func (s *Store) DueJobIDs(ctx context.Context, limit int) ([]string, error) {
-	now := s.opts.Now().UnixMilli()
+func (t *Table) DueJobIDs(ctx context.Context, limit int) ([]string, error) {
+	now := t.opts.Now().UnixMilli()
 	var ids []string
 	for shard := 0; shard < schema.DueShards && len(ids) < limit; shard++ {
 		var start map[string]types.AttributeValue
 		for len(ids) < limit {
-			out, err := s.db.Query(ctx, &dynamodb.QueryInput{
-				TableName:                 &s.table,
+			out, err := t.db.Query(ctx, &dynamodb.QueryInput{
+				TableName:                 &t.name,
 				IndexName:                 aws.String(schema.DueIndex),
 				KeyConditionExpression:    aws.String("due_pk = :shard AND due_at <= :now"),
 				ExpressionAttributeValues: map[string]types.AttributeValue{":shard": str(fmt.Sprintf("DUE#%d", shard)), ":now": number(now)},
@@ -48,9 +48,9 @@ func (s *Store) DueJobIDs(ctx context.Context, limit int) ([]string, error) {
 
 // PostponeDue moves a job's due time to until, if the job has not changed
 // since it was read at version; it returns ErrStale otherwise.
-func (s *Store) PostponeDue(ctx context.Context, id string, version int64, until time.Time) error {
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 &s.table,
+func (t *Table) PostponeDue(ctx context.Context, id string, version int64, until time.Time) error {
+	_, err := t.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &t.name,
 		Key:                       jobKey(id),
 		UpdateExpression:          aws.String("SET due_pk = :shard, due_at = :until"),
 		ConditionExpression:       aws.String("version = :version"),
@@ -67,9 +67,9 @@ func (s *Store) PostponeDue(ctx context.Context, id string, version int64, until
 }
 
 // ClearDue removes a job's due entry if the job has not changed since read.
-func (s *Store) ClearDue(ctx context.Context, id string, version int64) error {
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 &s.table,
+func (t *Table) ClearDue(ctx context.Context, id string, version int64) error {
+	_, err := t.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &t.name,
 		Key:                       jobKey(id),
 		UpdateExpression:          aws.String("REMOVE due_pk, due_at"),
 		ConditionExpression:       aws.String("version = :version"),

@@ -1,4 +1,4 @@
-package store
+package jobtable
 
 import (
 	"context"
@@ -82,7 +82,7 @@ func counterKey(scope string, shard int) map[string]types.AttributeValue {
 
 // counterWrites moves one job from one status to another in the global and
 // the store's counters. An empty from means the job is new.
-func (s *Store) counterWrites(storeID string, from, to job.Status) []types.TransactWriteItem {
+func (t *Table) counterWrites(storeID string, from, to job.Status) []types.TransactWriteItem {
 	if from == to {
 		return nil
 	}
@@ -96,7 +96,7 @@ func (s *Store) counterWrites(storeID string, from, to job.Status) []types.Trans
 	writes := make([]types.TransactWriteItem, 0, 2)
 	for _, scope := range []string{globalScope, storeScope(storeID)} {
 		writes = append(writes, types.TransactWriteItem{Update: &types.Update{
-			TableName:                 &s.table,
+			TableName:                 &t.name,
 			Key:                       counterKey(scope, shard),
 			UpdateExpression:          aws.String("ADD #to :plus, #from :from"),
 			ExpressionAttributeNames:  names,
@@ -107,7 +107,7 @@ func (s *Store) counterWrites(storeID string, from, to job.Status) []types.Trans
 }
 
 // Counts reads the counters of every job (storeID empty) or of one store.
-func (s *Store) Counts(ctx context.Context, storeID string) (Counts, error) {
+func (t *Table) Counts(ctx context.Context, storeID string) (Counts, error) {
 	scope := globalScope
 	if storeID != "" {
 		scope = storeScope(storeID)
@@ -117,13 +117,13 @@ func (s *Store) Counts(ctx context.Context, storeID string) (Counts, error) {
 		keys[shard] = counterKey(scope, shard)
 	}
 	var counts Counts
-	request := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+	request := map[string]types.KeysAndAttributes{t.name: {Keys: keys, ConsistentRead: aws.Bool(true)}}
 	for len(request) > 0 {
-		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: request})
+		out, err := t.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: request})
 		if err != nil {
 			return Counts{}, fmt.Errorf("read counters: %w", err)
 		}
-		for _, item := range out.Responses[s.table] {
+		for _, item := range out.Responses[t.name] {
 			for name, value := range item {
 				if n, ok := value.(*types.AttributeValueMemberN); ok {
 					v, err := strconv.ParseInt(n.Value, 10, 64)

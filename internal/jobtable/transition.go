@@ -1,4 +1,4 @@
-package store
+package jobtable
 
 import (
 	"context"
@@ -52,13 +52,13 @@ type change struct {
 // apply writes a transition in one transaction: the job (conditional on its
 // status and fence), the counters, and the (store, type) lock when the job
 // ends or comes back.
-func (s *Store) apply(ctx context.Context, j *job.Job, f fence, c change) error {
+func (t *Table) apply(ctx context.Context, j *job.Job, f fence, c change) error {
 	if !job.CanTransition(j.Status, c.to) {
 		return fmt.Errorf("job %s cannot go from %s to %s", j.ID, j.Status, c.to)
 	}
 	now := c.at
 	if now.IsZero() {
-		now = s.opts.Now()
+		now = t.opts.Now()
 	}
 	// Metrics count in the milliseconds the job's times are written in.
 	now = now.Truncate(time.Millisecond)
@@ -67,9 +67,9 @@ func (s *Store) apply(ctx context.Context, j *job.Job, f fence, c change) error 
 	}
 	c.set["status"] = str(string(c.to))
 	if c.to.Terminal() {
-		retention := s.opts.Retention
+		retention := t.opts.Retention
 		if c.to != job.StatusCompleted {
-			retention = s.opts.FailedRetention
+			retention = t.opts.FailedRetention
 		}
 		c.set[schema.TTLAttribute] = number(now.Add(retention).Unix())
 		for k, v := range expiryEntry(now.Add(retention)) {
@@ -111,7 +111,7 @@ func (s *Store) apply(ctx context.Context, j *job.Job, f fence, c change) error 
 		}
 	}
 	writes := []types.TransactWriteItem{{Update: &types.Update{
-		TableName:                 &s.table,
+		TableName:                 &t.name,
 		Key:                       jobKey(j.ID),
 		UpdateExpression:          aws.String(expression),
 		ConditionExpression:       aws.String(condition),
@@ -122,7 +122,7 @@ func (s *Store) apply(ctx context.Context, j *job.Job, f fence, c change) error 
 	switch {
 	case c.to.Terminal() && !j.Status.Terminal():
 		writes = append(writes, types.TransactWriteItem{Delete: &types.Delete{
-			TableName: &s.table, Key: lockKey(j.StoreID, j.Type),
+			TableName: &t.name, Key: lockKey(j.StoreID, j.Type),
 			ConditionExpression:       aws.String("attribute_not_exists(pk) OR job_id = :id"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(j.ID)},
 		}})
@@ -130,30 +130,30 @@ func (s *Store) apply(ctx context.Context, j *job.Job, f fence, c change) error 
 		lock := lockItem(j, now)
 		lockIndex = len(writes)
 		writes = append(writes, types.TransactWriteItem{Put: &types.Put{
-			TableName: &s.table, Item: lock, ConditionExpression: aws.String("attribute_not_exists(pk)"),
+			TableName: &t.name, Item: lock, ConditionExpression: aws.String("attribute_not_exists(pk)"),
 		}})
 	}
-	writes = append(writes, s.counterWrites(j.StoreID, j.Status, c.to)...)
-	writes = append(writes, s.metricWrites(j, transitionMetrics(j, c.to, now))...)
+	writes = append(writes, t.counterWrites(j.StoreID, j.Status, c.to)...)
+	writes = append(writes, t.metricWrites(j, transitionMetrics(j, c.to, now))...)
 	if c.failure != nil {
-		writes = append(writes, s.failureWrite(j.Type, *c.failure, now))
+		writes = append(writes, t.failureWrite(j.Type, *c.failure, now))
 	}
 	if c.event.Message != "" {
-		put, err := s.logPut(j.ID, c.event)
+		put, err := t.logPut(j.ID, c.event)
 		if err != nil {
 			return err
 		}
 		writes = append(writes, put)
 	}
 
-	reasons, err := s.transact(ctx, writes)
+	reasons, err := t.transact(ctx, writes)
 	switch {
 	case err == nil:
 		return nil
 	case failed(reasons, 0):
 		return ErrStale
 	case lockIndex >= 0 && failed(reasons, lockIndex):
-		existing, readErr := s.activeJobID(ctx, j.StoreID, j.Type)
+		existing, readErr := t.activeJobID(ctx, j.StoreID, j.Type)
 		if readErr != nil {
 			return readErr
 		}
@@ -203,8 +203,8 @@ type Lease struct {
 // lease. A continuation keeps its attempt number; anything else starts a new
 // attempt. The claim is fenced on the version read, so of two workers that
 // read the same job only one wins; the other gets ErrStale.
-func (s *Store) Claim(ctx context.Context, j *job.Job, lease Lease, sweepGrace time.Duration, event LogEntry) (*job.Job, error) {
-	now := s.opts.Now()
+func (t *Table) Claim(ctx context.Context, j *job.Job, lease Lease, sweepGrace time.Duration, event LogEntry) (*job.Job, error) {
+	now := t.opts.Now()
 	claimed := *j
 	claimed.Status = job.StatusRunning
 	claimed.LeaseToken = lease.Token
@@ -226,7 +226,7 @@ func (s *Store) Claim(ctx context.Context, j *job.Job, lease Lease, sweepGrace t
 		"due_pk":              str(dueShard(j.ID)),
 		"due_at":              number(lease.ExpiresAt.Add(sweepGrace).UnixMilli()),
 	}
-	err := s.apply(ctx, j, fence{version: j.Version}, change{to: job.StatusRunning, set: set, remove: []string{"continuation", "next_attempt_at"}, event: event, at: now})
+	err := t.apply(ctx, j, fence{version: j.Version}, change{to: job.StatusRunning, set: set, remove: []string{"continuation", "next_attempt_at"}, event: event, at: now})
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +248,7 @@ type Progress struct {
 // lease, and extends the lease to lease.ExpiresAt (moving the job's due
 // entry with it) unless that is zero. It reports whether a user asked to
 // cancel the job; ErrStale means the lease was lost and the caller must stop.
-func (s *Store) SaveProgress(ctx context.Context, id string, lease Lease, p Progress, sweepGrace time.Duration) (cancelRequested bool, err error) {
+func (t *Table) SaveProgress(ctx context.Context, id string, lease Lease, p Progress, sweepGrace time.Duration) (cancelRequested bool, err error) {
 	set := map[string]types.AttributeValue{
 		"progress":         number(p.Percent),
 		"progress_message": str(p.Message),
@@ -261,12 +261,12 @@ func (s *Store) SaveProgress(ctx context.Context, id string, lease Lease, p Prog
 		set["checkpoint"] = str(string(p.Checkpoint))
 	}
 	if p.Changed {
-		set["progress_changed_at"] = str(formatTime(s.opts.Now()))
+		set["progress_changed_at"] = str(formatTime(t.opts.Now()))
 	}
-	return s.updateRunning(ctx, id, lease.Token, set)
+	return t.updateRunning(ctx, id, lease.Token, set)
 }
 
-func (s *Store) updateRunning(ctx context.Context, id, leaseToken string, set map[string]types.AttributeValue) (bool, error) {
+func (t *Table) updateRunning(ctx context.Context, id, leaseToken string, set map[string]types.AttributeValue) (bool, error) {
 	names := map[string]string{"#status": "status"}
 	values := map[string]types.AttributeValue{":token": str(leaseToken), ":running": str(string(job.StatusRunning))}
 	var sets []string
@@ -275,8 +275,8 @@ func (s *Store) updateRunning(ctx context.Context, id, leaseToken string, set ma
 		values[":"+attr] = set[attr]
 		sets = append(sets, "#"+attr+" = :"+attr)
 	}
-	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 &s.table,
+	out, err := t.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &t.name,
 		Key:                       jobKey(id),
 		UpdateExpression:          aws.String("SET " + strings.Join(sets, ", ")),
 		ConditionExpression:       aws.String("#status = :running AND lease_token = :token"),
@@ -312,8 +312,8 @@ type Outcome struct {
 }
 
 // Finish records how a worker's run of a job ended, under its lease.
-func (s *Store) Finish(ctx context.Context, j *job.Job, o Outcome) error {
-	now := s.opts.Now()
+func (t *Table) Finish(ctx context.Context, j *job.Job, o Outcome) error {
+	now := t.opts.Now()
 	set := map[string]types.AttributeValue{
 		"progress":         number(o.Progress.Percent),
 		"progress_message": str(o.Progress.Message),
@@ -336,22 +336,22 @@ func (s *Store) Finish(ctx context.Context, j *job.Job, o Outcome) error {
 		set["due_at"] = number(o.NextAttemptAt.Add(o.SweepGrace).UnixMilli())
 		remove = append(remove, "lease_token", "lease_expires_at")
 	}
-	return s.apply(ctx, j, fence{leaseToken: j.LeaseToken}, change{to: o.Status, set: set, remove: remove, event: o.Event, at: now, failure: o.Failure})
+	return t.apply(ctx, j, fence{leaseToken: j.LeaseToken}, change{to: o.Status, set: set, remove: remove, event: o.Event, at: now, failure: o.Failure})
 }
 
 // Release hands a running job on without ending its attempt: the lease is
 // dropped and the next claim continues the same attempt from its checkpoint.
 // It is how a job outlives one invocation's deadline.
-func (s *Store) Release(ctx context.Context, j *job.Job, p Progress, sweepGrace time.Duration, event LogEntry) error {
+func (t *Table) Release(ctx context.Context, j *job.Job, p Progress, sweepGrace time.Duration, event LogEntry) error {
 	set := map[string]types.AttributeValue{
 		"progress":         number(p.Percent),
 		"progress_message": str(p.Message),
 		"continuation":     &types.AttributeValueMemberBOOL{Value: true},
 		"due_pk":           str(dueShard(j.ID)),
-		"due_at":           number(s.opts.Now().Add(sweepGrace).UnixMilli()),
+		"due_at":           number(t.opts.Now().Add(sweepGrace).UnixMilli()),
 	}
 	if p.Checkpoint != nil {
 		set["checkpoint"] = str(string(p.Checkpoint))
 	}
-	return s.apply(ctx, j, fence{leaseToken: j.LeaseToken}, change{to: job.StatusRunning, set: set, remove: []string{"lease_token", "lease_expires_at"}, event: event})
+	return t.apply(ctx, j, fence{leaseToken: j.LeaseToken}, change{to: job.StatusRunning, set: set, remove: []string{"lease_token", "lease_expires_at"}, event: event})
 }

@@ -1,4 +1,4 @@
-package store
+package jobtable
 
 import (
 	"context"
@@ -38,8 +38,8 @@ func alertKey(sk string) map[string]types.AttributeValue {
 
 // OpenAlert records an alert as open. It reports whether it was newly
 // opened; an alert already open only has its message and value refreshed.
-func (s *Store) OpenAlert(ctx context.Context, a Alert) (bool, error) {
-	now := s.opts.Now().UTC()
+func (t *Table) OpenAlert(ctx context.Context, a Alert) (bool, error) {
+	now := t.opts.Now().UTC()
 	a.Status, a.OpenedAt, a.LastSeenAt = "open", now, now
 	item, err := attributevalue.MarshalMap(a)
 	if err != nil {
@@ -48,11 +48,11 @@ func (s *Store) OpenAlert(ctx context.Context, a Alert) (bool, error) {
 	for k, v := range alertKey("OPEN#" + a.Key) {
 		item[k] = v
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")})
+	_, err = t.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &t.name, Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")})
 	var exists *types.ConditionalCheckFailedException
 	if errors.As(err, &exists) {
-		_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName: &s.table, Key: alertKey("OPEN#" + a.Key),
+		_, err = t.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: &t.name, Key: alertKey("OPEN#" + a.Key),
 			UpdateExpression:          aws.String("SET message = :m, #value = :v, last_seen_at = :now"),
 			ExpressionAttributeNames:  map[string]string{"#value": "value"},
 			ExpressionAttributeValues: map[string]types.AttributeValue{":m": str(a.Message), ":v": &types.AttributeValueMemberN{Value: fmt.Sprint(a.Value)}, ":now": str(now.Format(time.RFC3339Nano))},
@@ -70,8 +70,8 @@ func (s *Store) OpenAlert(ctx context.Context, a Alert) (bool, error) {
 
 // ResolveAlert moves an open alert to the history as resolved, in one
 // transaction. It returns the resolved alert, or nil if it was not open.
-func (s *Store) ResolveAlert(ctx context.Context, key string) (*Alert, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: alertKey("OPEN#" + key), ConsistentRead: aws.Bool(true)})
+func (t *Table) ResolveAlert(ctx context.Context, key string) (*Alert, error) {
+	out, err := t.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &t.name, Key: alertKey("OPEN#" + key), ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return nil, fmt.Errorf("read alert %s: %w", key, err)
 	}
@@ -82,7 +82,7 @@ func (s *Store) ResolveAlert(ctx context.Context, key string) (*Alert, error) {
 	if err := attributevalue.UnmarshalMap(out.Item, &a); err != nil {
 		return nil, err
 	}
-	now := s.opts.Now().UTC()
+	now := t.opts.Now().UTC()
 	a.Status, a.ResolvedAt = "resolved", now
 	item, err := attributevalue.MarshalMap(a)
 	if err != nil {
@@ -92,9 +92,9 @@ func (s *Store) ResolveAlert(ctx context.Context, key string) (*Alert, error) {
 		item[k] = v
 	}
 	item[schema.TTLAttribute] = number(now.Add(alertHistory).Unix())
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Delete: &types.Delete{TableName: &s.table, Key: alertKey("OPEN#" + key), ConditionExpression: aws.String("attribute_exists(pk)")}},
-		{Put: &types.Put{TableName: &s.table, Item: item}},
+	_, err = t.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Delete: &types.Delete{TableName: &t.name, Key: alertKey("OPEN#" + key), ConditionExpression: aws.String("attribute_exists(pk)")}},
+		{Put: &types.Put{TableName: &t.name, Item: item}},
 	}})
 	var cancelled *types.TransactionCanceledException
 	if errors.As(err, &cancelled) {
@@ -107,10 +107,10 @@ func (s *Store) ResolveAlert(ctx context.Context, key string) (*Alert, error) {
 }
 
 // Alerts lists the open alerts and the most recently resolved ones.
-func (s *Store) Alerts(ctx context.Context, resolvedLimit int) (open, resolved []Alert, err error) {
+func (t *Table) Alerts(ctx context.Context, resolvedLimit int) (open, resolved []Alert, err error) {
 	read := func(prefix string, forward bool, limit int32) ([]Alert, error) {
 		in := &dynamodb.QueryInput{
-			TableName:                 &s.table,
+			TableName:                 &t.name,
 			KeyConditionExpression:    aws.String("pk = :pk AND begins_with(sk, :prefix)"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("ALERT"), ":prefix": str(prefix)},
 			ScanIndexForward:          aws.Bool(forward),
@@ -119,7 +119,7 @@ func (s *Store) Alerts(ctx context.Context, resolvedLimit int) (open, resolved [
 		if limit > 0 {
 			in.Limit = aws.Int32(limit)
 		}
-		out, err := s.db.Query(ctx, in)
+		out, err := t.db.Query(ctx, in)
 		if err != nil {
 			return nil, fmt.Errorf("read alerts: %w", err)
 		}
@@ -143,11 +143,11 @@ func (s *Store) Alerts(ctx context.Context, resolvedLimit int) (open, resolved [
 // Watch records since when a condition holds (the first call wins) and
 // returns that time; Unwatch forgets it. The sweep uses them for conditions
 // that must last a while before they alert.
-func (s *Store) Watch(ctx context.Context, key string) (time.Time, error) {
-	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: alertKey("WATCH#" + key),
+func (t *Table) Watch(ctx context.Context, key string) (time.Time, error) {
+	out, err := t.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &t.name, Key: alertKey("WATCH#" + key),
 		UpdateExpression:          aws.String("SET since = if_not_exists(since, :now)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":now": str(s.opts.Now().UTC().Format(time.RFC3339Nano))},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": str(t.opts.Now().UTC().Format(time.RFC3339Nano))},
 		ReturnValues:              types.ReturnValueAllNew,
 	})
 	if err != nil {
@@ -157,8 +157,8 @@ func (s *Store) Watch(ctx context.Context, key string) (time.Time, error) {
 }
 
 // Unwatch forgets a watched condition.
-func (s *Store) Unwatch(ctx context.Context, key string) error {
-	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: alertKey("WATCH#" + key)})
+func (t *Table) Unwatch(ctx context.Context, key string) error {
+	_, err := t.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &t.name, Key: alertKey("WATCH#" + key)})
 	if err != nil {
 		return fmt.Errorf("unwatch %s: %w", key, err)
 	}
@@ -168,20 +168,20 @@ func (s *Store) Unwatch(ctx context.Context, key string) error {
 // StuckJobs returns running jobs whose progress has not changed since
 // before. It reads the due index, where every running job has an entry
 // (its lease expiry), never the table.
-func (s *Store) StuckJobs(ctx context.Context, before time.Time) ([]*job.Job, error) {
-	now := s.opts.Now()
+func (t *Table) StuckJobs(ctx context.Context, before time.Time) ([]*job.Job, error) {
+	now := t.opts.Now()
 	var stuck []*job.Job
 	for shard := 0; shard < schema.DueShards; shard++ {
 		in := &dynamodb.QueryInput{
-			TableName:              &s.table,
+			TableName:              &t.name,
 			IndexName:              aws.String(schema.DueIndex),
 			KeyConditionExpression: aws.String("due_pk = :shard AND due_at <= :horizon"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":shard": str(fmt.Sprintf("DUE#%d", shard)), ":horizon": number(now.Add(24 * time.Hour).UnixMilli()),
 			},
 		}
-		err := s.queryEach(ctx, in, func(item map[string]types.AttributeValue) error {
-			j, err := s.Get(ctx, strings.TrimPrefix(stringAttr(item, schema.PartitionKey), "JOB#"))
+		err := t.queryEach(ctx, in, func(item map[string]types.AttributeValue) error {
+			j, err := t.Get(ctx, strings.TrimPrefix(stringAttr(item, schema.PartitionKey), "JOB#"))
 			if errors.Is(err, ErrNotFound) {
 				return nil
 			}

@@ -10,15 +10,15 @@ import (
 	"time"
 
 	"github.com/dainostore/jobs/internal/job"
+	"github.com/dainostore/jobs/internal/jobtable"
 	"github.com/dainostore/jobs/internal/queue"
 	"github.com/dainostore/jobs/internal/secret"
-	"github.com/dainostore/jobs/internal/store"
 )
 
-// runtime is the handler.Runtime of one claimed job. It coalesces progress,
+// jobRuntime is the jobtype.Runtime of one claimed job. It coalesces progress,
 // keeps the lease and the message alive, and stops the handler (through its
 // context) when the job is cancelled or the lease is lost.
-type runtime struct {
+type jobRuntime struct {
 	w      *Worker
 	log    *slog.Logger
 	job    *job.Job
@@ -36,7 +36,7 @@ type runtime struct {
 	// the job's due entry with it); the claim set the first lease.
 	leaseExtendedAt time.Time
 	// logs wait for the next flush; written in batches with the progress.
-	logs             []store.LogEntry
+	logs             []jobtable.LogEntry
 	lastCheckpointAt time.Time
 	// written is the progress as last written, to tell a move from a heartbeat.
 	writtenPercent int
@@ -49,8 +49,8 @@ const maxPendingLogs = 1000
 // checkpointLogInterval keeps frequent checkpoints from flooding the log.
 const checkpointLogInterval = 10 * time.Second
 
-func newRuntime(w *Worker, log *slog.Logger, j *job.Job, secrets []string, cancel context.CancelCauseFunc) *runtime {
-	return &runtime{
+func newRuntime(w *Worker, log *slog.Logger, j *job.Job, secrets []string, cancel context.CancelCauseFunc) *jobRuntime {
+	return &jobRuntime{
 		w: w, log: log, job: j, cancel: cancel, secrets: secrets,
 		percent: j.Progress, message: j.ProgressMessage, checkpoint: j.Checkpoint,
 		writtenPercent: j.Progress, writtenMessage: j.ProgressMessage,
@@ -58,13 +58,13 @@ func newRuntime(w *Worker, log *slog.Logger, j *job.Job, secrets []string, cance
 	}
 }
 
-func (rt *runtime) JobID() string   { return rt.job.ID }
-func (rt *runtime) StoreID() string { return rt.job.StoreID }
-func (rt *runtime) Attempt() int    { return rt.job.Attempts }
+func (rt *jobRuntime) JobID() string   { return rt.job.ID }
+func (rt *jobRuntime) StoreID() string { return rt.job.StoreID }
+func (rt *jobRuntime) Attempt() int    { return rt.job.Attempts }
 
 // Progress never goes back: a resumed job starts from the progress of its
 // checkpoint, and the bar only moves forward.
-func (rt *runtime) Progress(percent int, message string) {
+func (rt *jobRuntime) Progress(percent int, message string) {
 	percent = min(max(percent, 0), 100)
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
@@ -79,7 +79,7 @@ func (rt *runtime) Progress(percent int, message string) {
 }
 
 // addLog queues a log line; the caller holds mu.
-func (rt *runtime) addLog(e store.LogEntry) {
+func (rt *jobRuntime) addLog(e jobtable.LogEntry) {
 	if len(rt.logs) >= maxPendingLogs {
 		rt.logs = rt.logs[1:]
 	}
@@ -88,7 +88,7 @@ func (rt *runtime) addLog(e store.LogEntry) {
 
 // flushLogs writes the queued log lines. Lines that fail are kept for the
 // next flush (up to maxPendingLogs).
-func (rt *runtime) flushLogs(ctx context.Context) {
+func (rt *jobRuntime) flushLogs(ctx context.Context) {
 	rt.mu.Lock()
 	pending := rt.logs
 	rt.logs = nil
@@ -96,7 +96,7 @@ func (rt *runtime) flushLogs(ctx context.Context) {
 	if len(pending) == 0 {
 		return
 	}
-	if err := rt.w.store.AppendLogs(ctx, rt.job.ID, pending); err != nil {
+	if err := rt.w.jobs.AppendLogs(ctx, rt.job.ID, pending); err != nil {
 		rt.log.Warn("write job log", "error", err, "lines", len(pending))
 		rt.mu.Lock()
 		rt.logs = append(pending, rt.logs...)
@@ -107,14 +107,14 @@ func (rt *runtime) flushLogs(ctx context.Context) {
 	}
 }
 
-func (rt *runtime) Checkpoint(state any) error {
+func (rt *jobRuntime) Checkpoint(state any) error {
 	data, err := json.Marshal(state)
 	if err != nil {
 		return fmt.Errorf("encode checkpoint: %w", err)
 	}
 	rt.mu.Lock()
 	rt.checkpoint = data
-	p := store.Progress{Percent: rt.percent, Message: rt.message, Checkpoint: data}
+	p := jobtable.Progress{Percent: rt.percent, Message: rt.message, Checkpoint: data}
 	if now := rt.w.cfg.Now(); now.Sub(rt.lastCheckpointAt) >= checkpointLogInterval {
 		rt.lastCheckpointAt = now
 		e := rt.w.event("checkpoint", rt.job.Attempts, "checkpoint saved at %d%%", rt.percent)
@@ -145,7 +145,7 @@ func (rt *runtime) Checkpoint(state any) error {
 // attempt fails.
 const checkpointTries = 3
 
-func (rt *runtime) Resume(state any) (bool, error) {
+func (rt *jobRuntime) Resume(state any) (bool, error) {
 	rt.mu.Lock()
 	data := rt.checkpoint
 	rt.mu.Unlock()
@@ -158,7 +158,7 @@ func (rt *runtime) Resume(state any) (bool, error) {
 	return true, nil
 }
 
-func (rt *runtime) Log(level slog.Level, message string, attrs ...slog.Attr) {
+func (rt *jobRuntime) Log(level slog.Level, message string, attrs ...slog.Attr) {
 	for i, a := range attrs {
 		if k := a.Value.Kind(); k == slog.KindString || k == slog.KindAny || k == slog.KindGroup {
 			attrs[i].Value = slog.StringValue(rt.scrub(a.Value.String()))
@@ -166,7 +166,7 @@ func (rt *runtime) Log(level slog.Level, message string, attrs ...slog.Attr) {
 	}
 	message = rt.scrub(message)
 	rt.log.LogAttrs(context.Background(), level, message, attrs...)
-	e := store.LogEntry{At: job.NewTime(rt.w.cfg.Now()), Level: store.LevelName(level), Message: message, Attempt: rt.job.Attempts, Worker: rt.w.cfg.ID}
+	e := jobtable.LogEntry{At: job.NewTime(rt.w.cfg.Now()), Level: jobtable.LevelName(level), Message: message, Attempt: rt.job.Attempts, Worker: rt.w.cfg.ID}
 	if len(attrs) > 0 {
 		e.Attrs = make(map[string]string, len(attrs))
 		for _, a := range attrs {
@@ -179,13 +179,13 @@ func (rt *runtime) Log(level slog.Level, message string, attrs ...slog.Attr) {
 }
 
 // scrub replaces the payload's credentials in text.
-func (rt *runtime) scrub(text string) string { return secret.Scrub(text, rt.secrets) }
+func (rt *jobRuntime) scrub(text string) string { return secret.Scrub(text, rt.secrets) }
 
 // snapshot is the progress to write with the job's outcome.
-func (rt *runtime) snapshot() store.Progress {
+func (rt *jobRuntime) snapshot() jobtable.Progress {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
-	return store.Progress{Percent: rt.percent, Message: rt.message, Checkpoint: rt.checkpoint}
+	return jobtable.Progress{Percent: rt.percent, Message: rt.message, Checkpoint: rt.checkpoint}
 }
 
 // save writes progress (and a checkpoint) under the lease. A write extends
@@ -194,18 +194,18 @@ func (rt *runtime) snapshot() store.Progress {
 // that checkpoints many times a second does not move the job's due entry
 // (an index write on AWS) with every checkpoint. It stops the handler if
 // the job was cancelled or the lease lost.
-func (rt *runtime) save(ctx context.Context, p store.Progress) error {
+func (rt *jobRuntime) save(ctx context.Context, p jobtable.Progress) error {
 	now := rt.w.cfg.Now()
 	rt.mu.Lock()
 	p.Changed = p.Percent != rt.writtenPercent || p.Message != rt.writtenMessage
 	extend := now.Sub(rt.leaseExtendedAt) >= rt.w.cfg.Heartbeat
 	rt.mu.Unlock()
-	lease := store.Lease{Token: rt.job.LeaseToken}
+	lease := jobtable.Lease{Token: rt.job.LeaseToken}
 	if extend {
 		lease.ExpiresAt = now.Add(rt.w.cfg.Lease)
 	}
-	cancelRequested, err := rt.w.store.SaveProgress(ctx, rt.job.ID, lease, p, rt.w.cfg.SweepGrace)
-	if errors.Is(err, store.ErrStale) {
+	cancelRequested, err := rt.w.jobs.SaveProgress(ctx, rt.job.ID, lease, p, rt.w.cfg.SweepGrace)
+	if errors.Is(err, jobtable.ErrStale) {
 		rt.cancel(errLeaseLost)
 		return fmt.Errorf("job %s: %w", rt.job.ID, errLeaseLost)
 	}
@@ -233,7 +233,7 @@ func (rt *runtime) save(ctx context.Context, p store.Progress) error {
 // another lease. If the lease cannot be renewed before it runs out, the
 // handler is stopped: another worker may take the job over then, and two
 // must never run it at once.
-func (rt *runtime) keepAlive(ctx context.Context, msg *queue.Message) (stop func()) {
+func (rt *jobRuntime) keepAlive(ctx context.Context, msg *queue.Message) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -254,7 +254,7 @@ func (rt *runtime) keepAlive(ctx context.Context, msg *queue.Message) (stop func
 			rt.flushLogs(ctx)
 			now := rt.w.cfg.Now()
 			rt.mu.Lock()
-			p := store.Progress{Percent: rt.percent, Message: rt.message}
+			p := jobtable.Progress{Percent: rt.percent, Message: rt.message}
 			sinceExtended := now.Sub(rt.leaseExtendedAt)
 			due := rt.dirty || sinceExtended >= rt.w.cfg.Heartbeat
 			rt.mu.Unlock()

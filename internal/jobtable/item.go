@@ -1,4 +1,4 @@
-package store
+package jobtable
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package store
+package jobtable
 
 import (
 	"context"
@@ -44,8 +44,8 @@ type JobFilter struct {
 const defaultListScanBudget = 1000
 
 // ListByStore returns a store's jobs, newest first.
-func (s *Store) ListByStore(ctx context.Context, storeID string, limit int, cursor string) (Page, error) {
-	return s.ListJobs(ctx, JobFilter{StoreID: storeID}, limit, cursor)
+func (t *Table) ListByStore(ctx context.Context, storeID string, limit int, cursor string) (Page, error) {
+	return t.ListJobs(ctx, JobFilter{StoreID: storeID}, limit, cursor)
 }
 
 // ListJobs returns the jobs the filter keeps, newest first: by creation, or
@@ -57,7 +57,7 @@ func (s *Store) ListByStore(ctx context.Context, storeID string, limit int, curs
 // merged by sort key. A page may hold fewer than limit jobs while more
 // exist (when a shard's scan budget ran out first); Cursor is empty only
 // when nothing is left.
-func (s *Store) ListJobs(ctx context.Context, f JobFilter, limit int, cursor string) (Page, error) {
+func (t *Table) ListJobs(ctx context.Context, f JobFilter, limit int, cursor string) (Page, error) {
 	if f.ByFinished && (f.StoreID == "" || !f.From.IsZero() || !f.To.IsZero()) {
 		return Page{}, errors.New("list jobs by finish: needs a store and takes no creation-time bounds")
 	}
@@ -82,7 +82,7 @@ func (s *Store) ListJobs(ctx context.Context, f JobFilter, limit int, cursor str
 	results := make([]partitionResult, len(partitions))
 	var wg sync.WaitGroup
 	for i, p := range partitions {
-		wg.Go(func() { results[i] = s.readNewest(ctx, p, f, before, limit+1) })
+		wg.Go(func() { results[i] = t.readNewest(ctx, p, f, before, limit+1) })
 	}
 	wg.Wait()
 
@@ -110,7 +110,7 @@ func (s *Store) ListJobs(ctx context.Context, f JobFilter, limit int, cursor str
 	if partitions[0].index != schema.StoreIndex {
 		// The other listing indexes copy only what they filter on.
 		var err error
-		if items, err = s.getJobItems(ctx, items); err != nil {
+		if items, err = t.getJobItems(ctx, items); err != nil {
 			return Page{}, err
 		}
 	}
@@ -152,9 +152,9 @@ type partitionResult struct {
 
 // readNewest reads up to want matching jobs of one partition, newest first,
 // strictly before the position before (when set).
-func (s *Store) readNewest(ctx context.Context, p indexPartition, f JobFilter, before string, want int) partitionResult {
+func (t *Table) readNewest(ctx context.Context, p indexPartition, f JobFilter, before string, want int) partitionResult {
 	names := map[string]string{"#pk": p.pk}
-	values := map[string]types.AttributeValue{":pk": str(p.value), ":now": number(s.opts.Now().Unix())}
+	values := map[string]types.AttributeValue{":pk": str(p.value), ":now": number(t.opts.Now().Unix())}
 	upper := before
 	if !f.To.IsZero() && (upper == "" || formatTime(f.To) < upper) {
 		// "<To>" sorts before every "<To>#<id>": jobs created at To are excluded.
@@ -197,7 +197,7 @@ func (s *Store) readNewest(ctx context.Context, p indexPartition, f JobFilter, b
 		pageSize = 100 // most items read are filtered out: read more per request
 	}
 	in := &dynamodb.QueryInput{
-		TableName:                 &s.table,
+		TableName:                 &t.name,
 		IndexName:                 aws.String(p.index),
 		KeyConditionExpression:    aws.String(condition),
 		FilterExpression:          aws.String(strings.Join(filters, " AND ")),
@@ -208,8 +208,8 @@ func (s *Store) readNewest(ctx context.Context, p indexPartition, f JobFilter, b
 	var result partitionResult
 	read := 0
 	for {
-		in.Limit = aws.Int32(int32(min(pageSize, s.opts.ListScanBudget-read)))
-		out, err := s.db.Query(ctx, in)
+		in.Limit = aws.Int32(int32(min(pageSize, t.opts.ListScanBudget-read)))
+		out, err := t.db.Query(ctx, in)
 		if err != nil {
 			return partitionResult{err: err}
 		}
@@ -224,7 +224,7 @@ func (s *Store) readNewest(ctx context.Context, p indexPartition, f JobFilter, b
 		if len(out.LastEvaluatedKey) == 0 || len(result.jobs) >= want {
 			return result
 		}
-		if read >= s.opts.ListScanBudget {
+		if read >= t.opts.ListScanBudget {
 			result.stoppedAt = stringAttr(out.LastEvaluatedKey, p.sk)
 			return result
 		}
@@ -234,20 +234,20 @@ func (s *Store) readNewest(ctx context.Context, p indexPartition, f JobFilter, b
 
 // getJobItems reads whole jobs for index items, in their order. A job
 // deleted since the index was read is left out.
-func (s *Store) getJobItems(ctx context.Context, indexItems []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+func (t *Table) getJobItems(ctx context.Context, indexItems []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
 	byKey := make(map[string]map[string]types.AttributeValue, len(indexItems))
 	var keys []map[string]types.AttributeValue
 	for _, item := range indexItems {
 		keys = append(keys, map[string]types.AttributeValue{schema.PartitionKey: item[schema.PartitionKey], schema.SortKey: item[schema.SortKey]})
 	}
 	for chunk := range slices.Chunk(keys, 100) { // BatchGetItem's limit
-		request := map[string]types.KeysAndAttributes{s.table: {Keys: chunk}}
+		request := map[string]types.KeysAndAttributes{t.name: {Keys: chunk}}
 		for len(request) > 0 {
-			out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: request})
+			out, err := t.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: request})
 			if err != nil {
 				return nil, fmt.Errorf("read listed jobs: %w", err)
 			}
-			for _, item := range out.Responses[s.table] {
+			for _, item := range out.Responses[t.name] {
 				byKey[stringAttr(item, schema.PartitionKey)] = item
 			}
 			request = out.UnprocessedKeys

@@ -1,4 +1,4 @@
-package store_test
+package jobtable_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"github.com/dainostore/jobs/internal/app"
 	"github.com/dainostore/jobs/internal/dispatch"
 	"github.com/dainostore/jobs/internal/job"
-	"github.com/dainostore/jobs/internal/store"
+	"github.com/dainostore/jobs/internal/jobtable"
 	"github.com/dainostore/jobs/internal/testenv"
 )
 
@@ -22,36 +22,36 @@ func TestStaleWorkersCannotOverwriteANewerOne(t *testing.T) {
 	t.Parallel()
 	env := testenv.New(t)
 	c := &clock{now: time.Now()}
-	a := env.App(t, app.Overrides{StoreOptions: store.Options{Now: c.Now}})
+	a := env.App(t, app.Overrides{TableOptions: jobtable.Options{Now: c.Now}})
 	ctx := context.Background()
 	created, _, err := a.Dispatcher.Create(ctx, dispatch.Request{StoreID: "fence", Type: "dev:simulate"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	read, err := a.Store.Get(ctx, created.ID)
+	read, err := a.Jobs.Get(ctx, created.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	// Two workers read the same pending job; only one claim wins.
-	first, err := a.Store.Claim(ctx, read, store.Lease{Token: "worker-a", ExpiresAt: c.now.Add(time.Minute)}, time.Minute, store.LogEntry{})
+	first, err := a.Jobs.Claim(ctx, read, jobtable.Lease{Token: "worker-a", ExpiresAt: c.now.Add(time.Minute)}, time.Minute, jobtable.LogEntry{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Store.Claim(ctx, read, store.Lease{Token: "worker-b", ExpiresAt: c.now.Add(time.Minute)}, time.Minute, store.LogEntry{}); !errors.Is(err, store.ErrStale) {
+	if _, err := a.Jobs.Claim(ctx, read, jobtable.Lease{Token: "worker-b", ExpiresAt: c.now.Add(time.Minute)}, time.Minute, jobtable.LogEntry{}); !errors.Is(err, jobtable.ErrStale) {
 		t.Fatalf("second claim of the same read: %v, want ErrStale", err)
 	}
-	if _, err := a.Store.SaveProgress(ctx, created.ID, store.Lease{Token: "worker-b", ExpiresAt: c.now.Add(time.Minute)}, store.Progress{Percent: 90}, time.Minute); !errors.Is(err, store.ErrStale) {
+	if _, err := a.Jobs.SaveProgress(ctx, created.ID, jobtable.Lease{Token: "worker-b", ExpiresAt: c.now.Add(time.Minute)}, jobtable.Progress{Percent: 90}, time.Minute); !errors.Is(err, jobtable.ErrStale) {
 		t.Fatalf("progress under a lease never granted: %v, want ErrStale", err)
 	}
-	if _, err := a.Store.SaveProgress(ctx, created.ID, store.Lease{Token: "worker-a", ExpiresAt: c.now.Add(time.Minute)}, store.Progress{Percent: 40, Checkpoint: []byte(`{"next":4}`)}, time.Minute); err != nil {
+	if _, err := a.Jobs.SaveProgress(ctx, created.ID, jobtable.Lease{Token: "worker-a", ExpiresAt: c.now.Add(time.Minute)}, jobtable.Progress{Percent: 40, Checkpoint: []byte(`{"next":4}`)}, time.Minute); err != nil {
 		t.Fatal(err)
 	}
 
 	// Worker A goes silent; after its lease B takes the job over.
 	c.now = c.now.Add(2 * time.Minute)
-	expired, _ := a.Store.Get(ctx, created.ID)
-	second, err := a.Store.Claim(ctx, expired, store.Lease{Token: "worker-b", ExpiresAt: c.now.Add(time.Minute)}, time.Minute, store.LogEntry{})
+	expired, _ := a.Jobs.Get(ctx, created.ID)
+	second, err := a.Jobs.Claim(ctx, expired, jobtable.Lease{Token: "worker-b", ExpiresAt: c.now.Add(time.Minute)}, time.Minute, jobtable.LogEntry{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,21 +60,21 @@ func TestStaleWorkersCannotOverwriteANewerOne(t *testing.T) {
 	}
 
 	// A wakes up: every write it tries is fenced off.
-	if _, err := a.Store.SaveProgress(ctx, created.ID, store.Lease{Token: "worker-a", ExpiresAt: c.now.Add(time.Minute)}, store.Progress{Percent: 99}, time.Minute); !errors.Is(err, store.ErrStale) {
+	if _, err := a.Jobs.SaveProgress(ctx, created.ID, jobtable.Lease{Token: "worker-a", ExpiresAt: c.now.Add(time.Minute)}, jobtable.Progress{Percent: 99}, time.Minute); !errors.Is(err, jobtable.ErrStale) {
 		t.Errorf("stale progress: %v, want ErrStale", err)
 	}
-	if err := a.Store.Finish(ctx, first, store.Outcome{Status: job.StatusCompleted, Progress: store.Progress{Percent: 100}}); !errors.Is(err, store.ErrStale) {
+	if err := a.Jobs.Finish(ctx, first, jobtable.Outcome{Status: job.StatusCompleted, Progress: jobtable.Progress{Percent: 100}}); !errors.Is(err, jobtable.ErrStale) {
 		t.Errorf("stale completion: %v, want ErrStale", err)
 	}
-	if err := a.Store.Finish(ctx, second, store.Outcome{Status: job.StatusFailed, Progress: store.Progress{Percent: 40}, Error: "boom"}); err != nil {
+	if err := a.Jobs.Finish(ctx, second, jobtable.Outcome{Status: job.StatusFailed, Progress: jobtable.Progress{Percent: 40}, Error: "boom"}); err != nil {
 		t.Fatal(err)
 	}
-	final, _ := a.Store.Get(ctx, created.ID)
+	final, _ := a.Jobs.Get(ctx, created.ID)
 	if final.Status != job.StatusFailed || final.Error != "boom" || final.Progress != 40 {
 		t.Errorf("final = %s %q %d, want B's outcome", final.Status, final.Error, final.Progress)
 	}
-	counts, _ := a.Store.Counts(ctx, "fence")
-	if counts != (store.Counts{Total: 1, Failed: 1}) {
+	counts, _ := a.Jobs.Counts(ctx, "fence")
+	if counts != (jobtable.Counts{Total: 1, Failed: 1}) {
 		t.Errorf("counts = %+v, want one failed job", counts)
 	}
 }
@@ -93,7 +93,7 @@ func TestCountersStayExactUnderConcurrentTransitions(t *testing.T) {
 				errs <- err
 				return
 			}
-			claimed, err := a.Store.Claim(ctx, j, store.Lease{Token: j.ID, ExpiresAt: time.Now().Add(time.Minute)}, time.Minute, store.LogEntry{})
+			claimed, err := a.Jobs.Claim(ctx, j, jobtable.Lease{Token: j.ID, ExpiresAt: time.Now().Add(time.Minute)}, time.Minute, jobtable.LogEntry{})
 			if err != nil {
 				errs <- err
 				return
@@ -102,7 +102,7 @@ func TestCountersStayExactUnderConcurrentTransitions(t *testing.T) {
 			if i%4 == 0 {
 				status = job.StatusFailed
 			}
-			errs <- a.Store.Finish(ctx, claimed, store.Outcome{Status: status})
+			errs <- a.Jobs.Finish(ctx, claimed, jobtable.Outcome{Status: status})
 		}()
 	}
 	for range jobs {
@@ -111,11 +111,11 @@ func TestCountersStayExactUnderConcurrentTransitions(t *testing.T) {
 		}
 	}
 	for _, scope := range []string{"", "busy"} {
-		counts, err := a.Store.Counts(ctx, scope)
+		counts, err := a.Jobs.Counts(ctx, scope)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if counts != (store.Counts{Total: jobs, Completed: 30, Failed: 10}) {
+		if counts != (jobtable.Counts{Total: jobs, Completed: 30, Failed: 10}) {
 			t.Errorf("counts of %q = %+v, want 40 total, 30 completed, 10 failed", scope, counts)
 		}
 	}

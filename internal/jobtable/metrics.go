@@ -1,4 +1,4 @@
-package store
+package jobtable
 
 import (
 	"context"
@@ -50,7 +50,7 @@ func day(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 // metricWrites adds a delta to the all-stores and the store's item of its
 // day. The all-stores item also counts completions and failures per hour,
 // for the alerts' recent failure rate.
-func (s *Store) metricWrites(j *job.Job, d metricDelta) []types.TransactWriteItem {
+func (t *Table) metricWrites(j *job.Job, d metricDelta) []types.TransactWriteItem {
 	var attrs []string
 	if d.counter != "" {
 		attrs = append(attrs, d.counter)
@@ -70,13 +70,13 @@ func (s *Store) metricWrites(j *job.Job, d metricDelta) []types.TransactWriteIte
 	}
 	shard := strconv.Itoa(rand.IntN(metricShards))
 	return []types.TransactWriteItem{
-		s.metricUpdate(d.at, "ALL|"+j.Type+"|"+shard, allStores),
-		s.metricUpdate(d.at, "STORE#"+j.StoreID+"|"+j.Type+"|"+shard, attrs),
+		t.metricUpdate(d.at, "ALL|"+j.Type+"|"+shard, allStores),
+		t.metricUpdate(d.at, "STORE#"+j.StoreID+"|"+j.Type+"|"+shard, attrs),
 	}
 }
 
 // metricUpdate adds one to each attribute of a day's metric item.
-func (s *Store) metricUpdate(at time.Time, sortKey string, attrs []string) types.TransactWriteItem {
+func (t *Table) metricUpdate(at time.Time, sortKey string, attrs []string) types.TransactWriteItem {
 	names := map[string]string{}
 	adds := make([]string, len(attrs))
 	for i, attr := range attrs {
@@ -85,7 +85,7 @@ func (s *Store) metricUpdate(at time.Time, sortKey string, attrs []string) types
 		adds[i] = placeholder + " :one"
 	}
 	return types.TransactWriteItem{Update: &types.Update{
-		TableName: &s.table,
+		TableName: &t.name,
 		Key: map[string]types.AttributeValue{
 			schema.PartitionKey: str("METRICS#" + day(at)),
 			schema.SortKey:      str(sortKey),
@@ -103,18 +103,18 @@ func hourKey(at time.Time, counter string) string {
 
 // RecentOutcomes counts completions and failures per job type over the
 // current and the previous hour (all stores): the alerts' window.
-func (s *Store) RecentOutcomes(ctx context.Context) (map[string][2]int64, error) {
-	now := s.opts.Now().UTC()
+func (t *Table) RecentOutcomes(ctx context.Context) (map[string][2]int64, error) {
+	now := t.opts.Now().UTC()
 	out := map[string][2]int64{}
 	for _, hour := range []time.Time{now.Add(-time.Hour), now} {
 		in := &dynamodb.QueryInput{
-			TableName:              &s.table,
+			TableName:              &t.name,
 			KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :all)"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":pk": str("METRICS#" + day(hour)), ":all": str("ALL|"),
 			},
 		}
-		err := s.queryEach(ctx, in, func(item map[string]types.AttributeValue) error {
+		err := t.queryEach(ctx, in, func(item map[string]types.AttributeValue) error {
 			parts := strings.Split(stringAttr(item, schema.SortKey), "|")
 			if len(parts) != 3 {
 				return nil
@@ -157,7 +157,7 @@ type DayMetrics struct {
 // Metrics reads the figures of the last `days` days (today included), per
 // day and job type, for all stores (storeID empty) or one store, and for
 // every type (jobType empty) or one.
-func (s *Store) Metrics(ctx context.Context, days int, storeID, jobType string) ([]DayMetrics, error) {
+func (t *Table) Metrics(ctx context.Context, days int, storeID, jobType string) ([]DayMetrics, error) {
 	scope := "ALL"
 	if storeID != "" {
 		scope = "STORE#" + storeID
@@ -166,19 +166,19 @@ func (s *Store) Metrics(ctx context.Context, days int, storeID, jobType string) 
 	if jobType != "" {
 		prefix += jobType + "|"
 	}
-	today := s.opts.Now().UTC()
+	today := t.opts.Now().UTC()
 	var out []DayMetrics
 	for i := days - 1; i >= 0; i-- {
 		date := day(today.AddDate(0, 0, -i))
 		byType := map[string]*DayMetrics{}
 		in := &dynamodb.QueryInput{
-			TableName:              &s.table,
+			TableName:              &t.name,
 			KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :prefix)"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":pk": str("METRICS#" + date), ":prefix": str(prefix),
 			},
 		}
-		err := s.queryEach(ctx, in, func(item map[string]types.AttributeValue) error {
+		err := t.queryEach(ctx, in, func(item map[string]types.AttributeValue) error {
 			parts := strings.Split(stringAttr(item, schema.SortKey), "|")
 			if len(parts) != 3 {
 				return nil
@@ -195,12 +195,12 @@ func (s *Store) Metrics(ctx context.Context, days int, storeID, jobType string) 
 			return nil, fmt.Errorf("read metrics of %s: %w", date, err)
 		}
 		types := make([]string, 0, len(byType))
-		for t := range byType {
-			types = append(types, t)
+		for jobType := range byType {
+			types = append(types, jobType)
 		}
 		sort.Strings(types)
-		for _, t := range types {
-			out = append(out, *byType[t])
+		for _, jobType := range types {
+			out = append(out, *byType[jobType])
 		}
 	}
 	return out, nil

@@ -1,4 +1,4 @@
-package store
+package jobtable
 
 import (
 	"context"
@@ -26,11 +26,11 @@ type CleanupReport struct {
 // their expiry that DynamoDB's TTL has not deleted yet (it may take up to
 // two days), looking back lookBackDays, and releases locks whose job is
 // gone or finished. It reads only the sparse cleanup index.
-func (s *Store) Cleanup(ctx context.Context, lookBackDays int) (CleanupReport, error) {
+func (t *Table) Cleanup(ctx context.Context, lookBackDays int) (CleanupReport, error) {
 	var report CleanupReport
-	now := s.opts.Now()
+	now := t.opts.Now()
 	for d := lookBackDays; d >= 0; d-- {
-		keys, err := s.cleanupEntries(ctx, "EXPIRES#"+day(now.AddDate(0, 0, -d)), aws.String(formatTime(now)))
+		keys, err := t.cleanupEntries(ctx, "EXPIRES#"+day(now.AddDate(0, 0, -d)), aws.String(formatTime(now)))
 		if err != nil {
 			return report, err
 		}
@@ -38,26 +38,26 @@ func (s *Store) Cleanup(ctx context.Context, lookBackDays int) (CleanupReport, e
 			pk := stringAttr(key, schema.PartitionKey)
 			switch {
 			case strings.HasPrefix(pk, "JOB#"):
-				lines, err := s.deleteJob(ctx, strings.TrimPrefix(pk, "JOB#"), now)
+				lines, err := t.deleteJob(ctx, strings.TrimPrefix(pk, "JOB#"), now)
 				if err != nil {
 					return report, err
 				}
 				report.JobsDeleted++
 				report.LogLinesDeleted += lines
 			case strings.HasPrefix(pk, "IDEMPOTENCY#"):
-				if err := s.deleteExpired(ctx, key, now); err != nil {
+				if err := t.deleteExpired(ctx, key, now); err != nil {
 					return report, err
 				}
 				report.IdempotencyKeysDeleted++
 			}
 		}
 	}
-	locks, err := s.cleanupEntries(ctx, "LOCKS", nil)
+	locks, err := t.cleanupEntries(ctx, "LOCKS", nil)
 	if err != nil {
 		return report, err
 	}
 	for _, key := range locks {
-		released, err := s.releaseOrphanedLock(ctx, key)
+		released, err := t.releaseOrphanedLock(ctx, key)
 		if err != nil {
 			return report, err
 		}
@@ -70,9 +70,9 @@ func (s *Store) Cleanup(ctx context.Context, lookBackDays int) (CleanupReport, e
 
 // cleanupEntries lists the keys of one partition of the cleanup index, up
 // to a sort key when given.
-func (s *Store) cleanupEntries(ctx context.Context, partition string, upTo *string) ([]map[string]types.AttributeValue, error) {
+func (t *Table) cleanupEntries(ctx context.Context, partition string, upTo *string) ([]map[string]types.AttributeValue, error) {
 	in := &dynamodb.QueryInput{
-		TableName:                 &s.table,
+		TableName:                 &t.name,
 		IndexName:                 aws.String(schema.CleanupIndex),
 		KeyConditionExpression:    aws.String("cleanup_pk = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(partition)},
@@ -82,7 +82,7 @@ func (s *Store) cleanupEntries(ctx context.Context, partition string, upTo *stri
 		in.ExpressionAttributeValues[":upto"] = str(*upTo)
 	}
 	var keys []map[string]types.AttributeValue
-	err := s.queryEach(ctx, in, func(item map[string]types.AttributeValue) error {
+	err := t.queryEach(ctx, in, func(item map[string]types.AttributeValue) error {
 		keys = append(keys, map[string]types.AttributeValue{
 			schema.PartitionKey: item[schema.PartitionKey], schema.SortKey: item[schema.SortKey],
 		})
@@ -96,16 +96,16 @@ func (s *Store) cleanupEntries(ctx context.Context, partition string, upTo *stri
 
 // deleteJob deletes an expired job's log lines, then the job itself (only if
 // it is still expired: a retried job is not).
-func (s *Store) deleteJob(ctx context.Context, id string, now time.Time) (int, error) {
+func (t *Table) deleteJob(ctx context.Context, id string, now time.Time) (int, error) {
 	in := &dynamodb.QueryInput{
-		TableName:                 &s.table,
+		TableName:                 &t.name,
 		KeyConditionExpression:    aws.String("pk = :pk AND begins_with(sk, :log)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("JOB#" + id), ":log": str("LOG#")},
 		ProjectionExpression:      aws.String("pk, sk"),
 	}
 	lines := 0
 	for {
-		out, err := s.db.Query(ctx, in)
+		out, err := t.db.Query(ctx, in)
 		if err != nil {
 			return lines, fmt.Errorf("read log of expired job %s: %w", id, err)
 		}
@@ -115,7 +115,7 @@ func (s *Store) deleteJob(ctx context.Context, id string, now time.Time) (int, e
 			for i, key := range batch {
 				requests[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key}}
 			}
-			if err := s.batchWrite(ctx, requests); err != nil {
+			if err := t.batchWrite(ctx, requests); err != nil {
 				return lines, err
 			}
 			lines += len(batch)
@@ -125,13 +125,13 @@ func (s *Store) deleteJob(ctx context.Context, id string, now time.Time) (int, e
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
-	return lines, s.deleteExpired(ctx, jobKey(id), now)
+	return lines, t.deleteExpired(ctx, jobKey(id), now)
 }
 
 // deleteExpired deletes an item if its expiry has passed.
-func (s *Store) deleteExpired(ctx context.Context, key map[string]types.AttributeValue, now time.Time) error {
-	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:                 &s.table,
+func (t *Table) deleteExpired(ctx context.Context, key map[string]types.AttributeValue, now time.Time) error {
+	_, err := t.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                 &t.name,
 		Key:                       key,
 		ConditionExpression:       aws.String("expires_at <= :now"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":now": number(now.Unix())},
@@ -146,8 +146,8 @@ func (s *Store) deleteExpired(ctx context.Context, key map[string]types.Attribut
 // releaseOrphanedLock deletes a lock whose job is missing or finished:
 // every transition keeps locks right, so one only appears if something
 // outside the system changed the table.
-func (s *Store) releaseOrphanedLock(ctx context.Context, key map[string]types.AttributeValue) (bool, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key, ConsistentRead: aws.Bool(true)})
+func (t *Table) releaseOrphanedLock(ctx context.Context, key map[string]types.AttributeValue) (bool, error) {
+	out, err := t.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &t.name, Key: key, ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return false, fmt.Errorf("read lock: %w", err)
 	}
@@ -155,15 +155,15 @@ func (s *Store) releaseOrphanedLock(ctx context.Context, key map[string]types.At
 		return false, nil
 	}
 	jobID := stringAttr(out.Item, "job_id")
-	j, err := s.Get(ctx, jobID)
+	j, err := t.Get(ctx, jobID)
 	if err == nil && !j.Status.Terminal() {
 		return false, nil
 	}
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return false, err
 	}
-	_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: &s.table, Key: key,
+	_, err = t.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: &t.name, Key: key,
 		ConditionExpression:       aws.String("job_id = :id"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(jobID)},
 	})

@@ -1,10 +1,10 @@
-// Package store keeps jobs in DynamoDB's single table: job items, the
+// Package jobtable keeps jobs in DynamoDB's single table: job items, the
 // (store, type) locks that prevent duplicate active jobs, idempotency keys,
 // and sharded status counters. Every status change is one transaction that
 // updates the job (conditionally on the status and fence it read), the
 // counters and the lock together, so a crash between two writes cannot skew
 // the statistics or leave a lock behind.
-package store
+package jobtable
 
 import (
 	"context"
@@ -41,7 +41,7 @@ func (e *DuplicateError) Error() string {
 	return "an active job of this type already exists for this store: " + e.ExistingJobID
 }
 
-// Options tune a Store.
+// Options tune a Table.
 type Options struct {
 	// Now is the clock; tests inject one.
 	Now func() time.Time
@@ -70,15 +70,15 @@ func (e *RateLimitedError) Error() string {
 	return fmt.Sprintf("too many jobs created for this store; try again in %s", e.RetryAfter.Round(time.Second))
 }
 
-// Store reads and writes jobs.
-type Store struct {
-	db    *dynamodb.Client
-	table string
-	opts  Options
+// Table reads and writes jobs.
+type Table struct {
+	db   *dynamodb.Client
+	name string
+	opts Options
 }
 
-// New returns a Store on the given table.
-func New(db *dynamodb.Client, table string, opts Options) *Store {
+// New returns the job table of the given name.
+func New(db *dynamodb.Client, name string, opts Options) *Table {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -97,11 +97,11 @@ func New(db *dynamodb.Client, table string, opts Options) *Store {
 	if opts.IdempotencyWindow == 0 {
 		opts.IdempotencyWindow = 24 * time.Hour
 	}
-	return &Store{db: db, table: table, opts: opts}
+	return &Table{db: db, name: name, opts: opts}
 }
 
 // Now is the store's clock.
-func (s *Store) Now() time.Time { return s.opts.Now() }
+func (t *Table) Now() time.Time { return t.opts.Now() }
 
 // CreateRequest is a validated request to create a job.
 type CreateRequest struct {
@@ -117,33 +117,33 @@ type CreateRequest struct {
 // Create saves a new pending job, takes its (store, type) slot and counts it,
 // in one transaction. It returns the job and whether it was an idempotent
 // replay of an earlier create (then nothing was written).
-func (s *Store) Create(ctx context.Context, req CreateRequest) (*job.Job, bool, error) {
+func (t *Table) Create(ctx context.Context, req CreateRequest) (*job.Job, bool, error) {
 	j := req.Job
-	now := s.opts.Now()
+	now := t.opts.Now()
 	item := itemFromJob(j)
 	item.DuePK = dueShard(j.ID)
-	item.DueAt = now.Add(s.opts.EnqueueGrace).UnixMilli()
+	item.DueAt = now.Add(t.opts.EnqueueGrace).UnixMilli()
 	av, err := attributevalue.MarshalMap(item)
 	if err != nil {
 		return nil, false, fmt.Errorf("encode job: %w", err)
 	}
 	lock := lockItem(j, now)
 	writes := []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
-		{Put: &types.Put{TableName: &s.table, Item: lock, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		{Put: &types.Put{TableName: &t.name, Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		{Put: &types.Put{TableName: &t.name, Item: lock, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
 	}
 	idempotencyIndex := -1
 	if req.IdempotencyKey != "" {
 		idem := idempotencyKey(j.StoreID, req.IdempotencyKey)
 		idem["job_id"] = &types.AttributeValueMemberS{Value: j.ID}
 		idem["request_hash"] = &types.AttributeValueMemberS{Value: req.RequestHash}
-		idem[schema.TTLAttribute] = number(now.Add(s.opts.IdempotencyWindow).Unix())
-		for k, v := range expiryEntry(now.Add(s.opts.IdempotencyWindow)) {
+		idem[schema.TTLAttribute] = number(now.Add(t.opts.IdempotencyWindow).Unix())
+		for k, v := range expiryEntry(now.Add(t.opts.IdempotencyWindow)) {
 			idem[k] = v
 		}
 		idempotencyIndex = len(writes)
 		writes = append(writes, types.TransactWriteItem{Put: &types.Put{
-			TableName: &s.table, Item: idem,
+			TableName: &t.name, Item: idem,
 			// A key past its window counts as free even before TTL removes it.
 			ConditionExpression:       aws.String("attribute_not_exists(pk) OR expires_at < :now"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":now": number(now.Unix())},
@@ -151,23 +151,23 @@ func (s *Store) Create(ctx context.Context, req CreateRequest) (*job.Job, bool, 
 	}
 	rateIndex := -1
 	var windowEnd time.Time
-	if s.opts.CreateRateLimit > 0 {
+	if t.opts.CreateRateLimit > 0 {
 		var write types.TransactWriteItem
-		write, windowEnd = s.rateLimitWrite(j.StoreID, now)
+		write, windowEnd = t.rateLimitWrite(j.StoreID, now)
 		rateIndex = len(writes)
 		writes = append(writes, write)
 	}
-	writes = append(writes, s.counterWrites(j.StoreID, "", j.Status)...)
-	writes = append(writes, s.metricWrites(j, metricDelta{at: now, counter: "created"})...)
+	writes = append(writes, t.counterWrites(j.StoreID, "", j.Status)...)
+	writes = append(writes, t.metricWrites(j, metricDelta{at: now, counter: "created"})...)
 	if req.Event.Message != "" {
-		put, err := s.logPut(j.ID, req.Event)
+		put, err := t.logPut(j.ID, req.Event)
 		if err != nil {
 			return nil, false, err
 		}
 		writes = append(writes, put)
 	}
 
-	reasons, err := s.transact(ctx, writes)
+	reasons, err := t.transact(ctx, writes)
 	if err == nil {
 		return j, false, nil
 	}
@@ -175,13 +175,13 @@ func (s *Store) Create(ctx context.Context, req CreateRequest) (*job.Job, bool, 
 		return nil, false, fmt.Errorf("create job: %w", err)
 	}
 	if idempotencyIndex >= 0 && failed(reasons, idempotencyIndex) {
-		return s.replayIdempotent(ctx, j.StoreID, req)
+		return t.replayIdempotent(ctx, j.StoreID, req)
 	}
 	if rateIndex >= 0 && failed(reasons, rateIndex) {
 		return nil, false, &RateLimitedError{RetryAfter: windowEnd.Sub(now)}
 	}
 	if failed(reasons, 1) {
-		existing, err := s.activeJobID(ctx, j.StoreID, j.Type)
+		existing, err := t.activeJobID(ctx, j.StoreID, j.Type)
 		if err != nil {
 			return nil, false, err
 		}
@@ -192,24 +192,24 @@ func (s *Store) Create(ctx context.Context, req CreateRequest) (*job.Job, bool, 
 
 // rateLimitWrite counts one creation in the store's current one-minute
 // window, on condition that the window is not full yet.
-func (s *Store) rateLimitWrite(storeID string, now time.Time) (types.TransactWriteItem, time.Time) {
+func (t *Table) rateLimitWrite(storeID string, now time.Time) (types.TransactWriteItem, time.Time) {
 	window := now.Truncate(time.Minute)
 	end := window.Add(time.Minute)
 	return types.TransactWriteItem{Update: &types.Update{
-		TableName: &s.table,
+		TableName: &t.name,
 		Key: map[string]types.AttributeValue{
 			schema.PartitionKey: str("RATE#" + storeID),
 			schema.SortKey:      str(window.UTC().Format(time.RFC3339)),
 		},
 		UpdateExpression:          aws.String("ADD created :one SET expires_at = :expires"),
 		ConditionExpression:       aws.String("attribute_not_exists(created) OR created < :limit"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":one": number(1), ":limit": number(s.opts.CreateRateLimit), ":expires": number(end.Add(time.Hour).Unix())},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":one": number(1), ":limit": number(t.opts.CreateRateLimit), ":expires": number(end.Add(time.Hour).Unix())},
 	}}, end
 }
 
-func (s *Store) replayIdempotent(ctx context.Context, storeID string, req CreateRequest) (*job.Job, bool, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &s.table, Key: idempotencyKey(storeID, req.IdempotencyKey), ConsistentRead: aws.Bool(true),
+func (t *Table) replayIdempotent(ctx context.Context, storeID string, req CreateRequest) (*job.Job, bool, error) {
+	out, err := t.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &t.name, Key: idempotencyKey(storeID, req.IdempotencyKey), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return nil, false, fmt.Errorf("read idempotency key: %w", err)
@@ -217,16 +217,16 @@ func (s *Store) replayIdempotent(ctx context.Context, storeID string, req Create
 	if stringAttr(out.Item, "request_hash") != req.RequestHash {
 		return nil, false, ErrIdempotencyMismatch
 	}
-	existing, err := s.Get(ctx, stringAttr(out.Item, "job_id"))
+	existing, err := t.Get(ctx, stringAttr(out.Item, "job_id"))
 	if err != nil {
 		return nil, false, err
 	}
 	return existing, true, nil
 }
 
-func (s *Store) activeJobID(ctx context.Context, storeID, jobType string) (string, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &s.table, Key: lockKey(storeID, jobType), ConsistentRead: aws.Bool(true),
+func (t *Table) activeJobID(ctx context.Context, storeID, jobType string) (string, error) {
+	out, err := t.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &t.name, Key: lockKey(storeID, jobType), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return "", fmt.Errorf("read active job lock: %w", err)
@@ -237,9 +237,9 @@ func (s *Store) activeJobID(ctx context.Context, storeID, jobType string) (strin
 // MarkEnqueued records that the job's message reached its queue, so the sweep
 // need not enqueue it again. It only clears the entry Create wrote: if a
 // worker has already claimed the job, its lease entry stays.
-func (s *Store) MarkEnqueued(ctx context.Context, j *job.Job) error {
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 &s.table,
+func (t *Table) MarkEnqueued(ctx context.Context, j *job.Job) error {
+	_, err := t.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &t.name,
 		Key:                       jobKey(j.ID),
 		UpdateExpression:          aws.String("REMOVE due_pk, due_at"),
 		ConditionExpression:       aws.String("#status = :pending AND version = :version"),
@@ -257,8 +257,8 @@ func (s *Store) MarkEnqueued(ctx context.Context, j *job.Job) error {
 }
 
 // Get reads a job with a strongly consistent read.
-func (s *Store) Get(ctx context.Context, id string) (*job.Job, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: jobKey(id), ConsistentRead: aws.Bool(true)})
+func (t *Table) Get(ctx context.Context, id string) (*job.Job, error) {
+	out, err := t.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &t.name, Key: jobKey(id), ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return nil, fmt.Errorf("get job %s: %w", id, err)
 	}
@@ -281,8 +281,8 @@ var ErrBadCursor = errors.New("cursor is not valid")
 func encodeCursor(key map[string]types.AttributeValue) string {
 	plain := map[string]string{}
 	for k, v := range key {
-		if s, ok := v.(*types.AttributeValueMemberS); ok {
-			plain[k] = s.Value
+		if value, ok := v.(*types.AttributeValueMemberS); ok {
+			plain[k] = value.Value
 		}
 	}
 	data, _ := json.Marshal(plain)
@@ -314,9 +314,9 @@ func decodeKeys(cursor string, names ...string) (map[string]types.AttributeValue
 }
 
 // queryEach runs a query page by page and calls fn for each item.
-func (s *Store) queryEach(ctx context.Context, in *dynamodb.QueryInput, fn func(item map[string]types.AttributeValue) error) error {
+func (t *Table) queryEach(ctx context.Context, in *dynamodb.QueryInput, fn func(item map[string]types.AttributeValue) error) error {
 	for {
-		out, err := s.db.Query(ctx, in)
+		out, err := t.db.Query(ctx, in)
 		if err != nil {
 			return err
 		}
@@ -336,10 +336,10 @@ func (s *Store) queryEach(ctx context.Context, in *dynamodb.QueryInput, fn func(
 // transactions on the same counter shard at once), which heal by trying
 // again. When the transaction was cancelled by a condition it returns the
 // cancellation reasons, one per write.
-func (s *Store) transact(ctx context.Context, writes []types.TransactWriteItem) ([]types.CancellationReason, error) {
+func (t *Table) transact(ctx context.Context, writes []types.TransactWriteItem) ([]types.CancellationReason, error) {
 	const maxConflictRetries = 8
 	for try := 0; ; try++ {
-		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+		_, err := t.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 		if err == nil {
 			return nil, nil
 		}

@@ -1,0 +1,116 @@
+// Package sweep is the queue's recovery path, run every minute: it finds
+// jobs that fell between two writes (saved but never enqueued, held by a
+// worker that vanished, waiting on a retry whose message is gone) through
+// the sparse due index and enqueues them again, and wakes workers for
+// messages nobody is receiving.
+package sweep
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/dainostore/jobs/internal/dispatch"
+	"github.com/dainostore/jobs/internal/job"
+	"github.com/dainostore/jobs/internal/jobtable"
+	"github.com/dainostore/jobs/internal/queue"
+)
+
+// Sweeper sweeps.
+type Sweeper struct {
+	jobs           *jobtable.Table
+	queues         *queue.Queues
+	dispatcher     *dispatch.Dispatcher
+	maxConcurrency int
+	// resendAfter is how long the sweep waits before looking at a job it
+	// re-enqueued again, so a long backlog does not fill with duplicates.
+	resendAfter time.Duration
+	log         *slog.Logger
+}
+
+// New returns a Sweeper.
+func New(jobs *jobtable.Table, q *queue.Queues, d *dispatch.Dispatcher, maxConcurrency int, resendAfter time.Duration, log *slog.Logger) *Sweeper {
+	return &Sweeper{jobs: jobs, queues: q, dispatcher: d, maxConcurrency: maxConcurrency, resendAfter: resendAfter, log: log}
+}
+
+// Report says what a sweep did.
+type Report struct {
+	Enqueued     int // jobs whose message was sent again
+	WorkersWoken int
+}
+
+// maxDuePerSweep bounds one sweep's work; the next sweep takes the rest.
+const maxDuePerSweep = 500
+
+// Sweep re-enqueues due jobs and wakes workers while queues hold messages.
+func (s *Sweeper) Sweep(ctx context.Context) (Report, error) {
+	var report Report
+	ids, err := s.jobs.DueJobIDs(ctx, maxDuePerSweep)
+	if err != nil {
+		return report, err
+	}
+	var errs []error
+	for _, id := range ids {
+		enqueued, err := s.sweepJob(ctx, id)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if enqueued {
+			report.Enqueued++
+		}
+	}
+	depths, err := s.queues.Depths(ctx)
+	if err != nil {
+		return report, errors.Join(append(errs, err)...)
+	}
+	visible := 0
+	for _, d := range depths {
+		visible += d.Visible
+	}
+	for i := 0; i < min(visible+report.Enqueued, s.maxConcurrency); i++ {
+		if err := s.queues.Wake(ctx, 0); err != nil {
+			errs = append(errs, err)
+			break
+		}
+		report.WorkersWoken++
+	}
+	if report.Enqueued > 0 || report.WorkersWoken > 0 {
+		s.log.Info("sweep", "re_enqueued", report.Enqueued, "workers_woken", report.WorkersWoken)
+	}
+	return report, errors.Join(errs...)
+}
+
+// sweepJob looks at one due job. Its message may be lost, or merely late
+// (a long backlog): sending another is safe either way, because workers
+// drop messages of jobs they cannot run.
+func (s *Sweeper) sweepJob(ctx context.Context, id string) (bool, error) {
+	j, err := s.jobs.Get(ctx, id)
+	if errors.Is(err, jobtable.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	log := s.log.With("job_id", j.ID, "store_id", j.StoreID, "type", j.Type, "status", string(j.Status))
+	switch {
+	case j.Status.Terminal():
+		return false, ignoreStale(s.jobs.ClearDue(ctx, j.ID, j.Version))
+	case j.Status == job.StatusPending:
+		log.Warn("job was saved but never enqueued; enqueuing it")
+		s.dispatcher.Dispatch(ctx, j)
+		return true, nil
+	}
+	log.Warn("job is past its deadline with no worker on it; enqueuing it again")
+	if err := s.queues.Enqueue(ctx, j); err != nil {
+		return false, err
+	}
+	return true, ignoreStale(s.jobs.PostponeDue(ctx, j.ID, j.Version, s.jobs.Now().Add(s.resendAfter)))
+}
+
+func ignoreStale(err error) error {
+	if errors.Is(err, jobtable.ErrStale) {
+		return nil
+	}
+	return err
+}
