@@ -1,5 +1,6 @@
 // Package alert watches the queue's health from the sweep and raises
-// alerts: a job type failing too often, a job stuck without progress,
+// alerts: a job type failing too often, jobs failing because their type
+// has no handler in this deployment, a job stuck without progress,
 // messages in the dead-letter queue, and the queue at high load for too
 // long. An alert stays open while its condition holds and is resolved when
 // it stops; both moments are published to the alarm topic when one is
@@ -13,6 +14,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/dainostore/jobs/internal/clock"
 	"github.com/dainostore/jobs/internal/health"
 	"github.com/dainostore/jobs/internal/jobtable"
 	"github.com/dainostore/jobs/internal/queue"
@@ -45,12 +47,13 @@ type Monitor struct {
 	queues    *queue.Queues
 	rules     Rules
 	publisher Publisher // nil: alerts are only recorded
+	clock     clock.Clock
 	log       *slog.Logger
 }
 
 // NewMonitor returns a Monitor; publisher may be nil.
-func NewMonitor(s *jobtable.Table, q *queue.Queues, rules Rules, publisher Publisher, log *slog.Logger) *Monitor {
-	return &Monitor{jobs: s, queues: q, rules: rules, publisher: publisher, log: log}
+func NewMonitor(s *jobtable.Table, q *queue.Queues, rules Rules, publisher Publisher, clk clock.Clock, log *slog.Logger) *Monitor {
+	return &Monitor{jobs: s, queues: q, rules: rules, publisher: publisher, clock: clk, log: log}
 }
 
 // Check evaluates every rule once: it opens the alerts whose condition
@@ -122,14 +125,18 @@ func (m *Monitor) firing(ctx context.Context) (map[string]jobtable.Alert, error)
 		}
 	}
 
-	stuck, err := m.jobs.StuckJobs(ctx, time.Now().Add(-m.rules.StuckAfter))
+	stuck, err := m.jobs.StuckJobs(ctx, m.clock.Now().Add(-m.rules.StuckAfter))
 	if err != nil {
 		return nil, err
 	}
 	for _, j := range stuck {
-		idle := time.Since(j.ProgressChangedAt.Time).Round(time.Second)
+		idle := m.clock.Now().Sub(j.ProgressChangedAt.Time).Round(time.Second)
 		add(jobtable.Alert{Key: "stuck_job|" + j.ID, Kind: "stuck_job", Subject: j.ID, Value: idle.Seconds(),
 			Message: fmt.Sprintf("%s job %s of store %s has been running at %d%% (%q) without progress for %s", j.Type, j.ID, j.StoreID, j.Progress, j.ProgressMessage, idle)})
+	}
+
+	if err := m.unknownTypes(ctx, add); err != nil {
+		return nil, err
 	}
 
 	dead, err := m.queues.DeadLetterDepth(ctx)
@@ -150,7 +157,7 @@ func (m *Monitor) firing(ctx context.Context) (map[string]jobtable.Alert, error)
 		if err != nil {
 			return nil, err
 		}
-		if lasted := time.Since(since); lasted >= m.rules.HighLoadFor {
+		if lasted := m.clock.Now().Sub(since); lasted >= m.rules.HighLoadFor {
 			add(jobtable.Alert{Key: "high_load", Kind: "high_load", Subject: "queue depth", Value: float64(counts.Pending),
 				Message: fmt.Sprintf("%d jobs have been waiting: the queue has been at high load for %s", counts.Pending, lasted.Round(time.Second))})
 		}
@@ -158,4 +165,30 @@ func (m *Monitor) firing(ctx context.Context) (map[string]jobtable.Alert, error)
 		return nil, err
 	}
 	return firing, nil
+}
+
+// unknownTypeWindow is how long a job failed for want of a handler keeps
+// its type's alert open: as long as the failure-rate window.
+const unknownTypeWindow = 2 * time.Hour
+
+// unknownTypes alerts on every job type whose jobs failed because no
+// handler of the type runs in this deployment (a type removed, a rollback,
+// a worker older than the API): a deployment problem, however few jobs.
+func (m *Monitor) unknownTypes(ctx context.Context, add func(jobtable.Alert)) error {
+	groups, err := m.jobs.FailureGroups(ctx, 2) // today and yesterday: the window may span midnight
+	if err != nil {
+		return err
+	}
+	since := m.clock.Now().Add(-unknownTypeWindow)
+	failed := map[string]int64{}
+	for _, g := range groups {
+		if g.Kind == "unknown_type" && !g.LastAt.Before(since) {
+			failed[g.Type] += g.Count
+		}
+	}
+	for jobType, n := range failed {
+		add(jobtable.Alert{Key: "unknown_type|" + jobType, Kind: "unknown_type", Subject: jobType, Value: float64(n),
+			Message: fmt.Sprintf("%d %s jobs have failed since yesterday because no handler of the type runs in this deployment; deploy it again and retry them", n, jobType)})
+	}
+	return nil
 }

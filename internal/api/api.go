@@ -23,10 +23,17 @@ type Config struct {
 	MaxConcurrentJobs int
 }
 
+// ParkedReleaser enqueues again the jobs a pause set aside once their
+// pause has ended (sweep.Sweeper).
+type ParkedReleaser interface {
+	ReleaseParked(ctx context.Context, limit int) (int, error)
+}
+
 // Server serves the API.
 type Server struct {
 	jobs       *jobtable.Table
 	dispatcher *dispatch.Dispatcher
+	parked     ParkedReleaser
 	queues     *queue.Queues
 	jobTypes   *jobtype.Registry
 	auth       auth.Authenticator
@@ -40,8 +47,8 @@ type Server struct {
 }
 
 // New returns the API handler.
-func New(s *jobtable.Table, q *queue.Queues, d *dispatch.Dispatcher, jobTypes *jobtype.Registry, authenticator auth.Authenticator, cfg Config, log *slog.Logger) *Server {
-	srv := &Server{jobs: s, queues: q, dispatcher: d, jobTypes: jobTypes, auth: authenticator, cfg: cfg, log: log, mux: http.NewServeMux()}
+func New(jobs *jobtable.Table, q *queue.Queues, d *dispatch.Dispatcher, parked ParkedReleaser, jobTypes *jobtype.Registry, authenticator auth.Authenticator, cfg Config, log *slog.Logger) *Server {
+	srv := &Server{jobs: jobs, queues: q, dispatcher: d, parked: parked, jobTypes: jobTypes, auth: authenticator, cfg: cfg, log: log, mux: http.NewServeMux()}
 	srv.routes = srv.routeTable()
 	srv.dashboards = dashboard.New(dashboardConfig(jobTypes))
 	for _, rt := range srv.routes {

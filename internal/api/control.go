@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,6 +43,8 @@ func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "job_not_found", "no job with id "+id)
 	case errors.Is(err, jobtable.ErrFinished):
 		writeError(w, http.StatusConflict, "job_finished", fmt.Sprintf("job %s already ended %s", id, j.Status))
+	case errors.Is(err, jobtable.ErrStale):
+		writeError(w, http.StatusConflict, "job_changed", "the job kept changing while it was being cancelled; read it and try again")
 	case err != nil:
 		s.internalError(w, r, err)
 	case j.Status == job.StatusRunning:
@@ -57,11 +60,16 @@ type retryRequest struct {
 }
 
 func (s *Server) retryJob(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.loadJob(w, r); !ok {
+	current, ok := s.loadJob(w, r)
+	if !ok {
 		return
 	}
 	var req retryRequest
 	if !decodeOptional(w, r, &req) {
+		return
+	}
+	if _, ok := s.jobTypes.Lookup(current.Type); !ok {
+		writeError(w, http.StatusBadRequest, "unknown_job_type", fmt.Sprintf("job type %q is not deployed here; retry the job once it is", current.Type))
 		return
 	}
 	id := r.PathValue("id")
@@ -83,7 +91,8 @@ func (s *Server) retryJob(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.internalError(w, r, err)
 	default:
-		s.dispatcher.Dispatch(r.Context(), j)
+		// Saved: should the enqueue fail, the sweep enqueues the job.
+		_ = s.dispatcher.Dispatch(r.Context(), j)
 		writeJSON(w, http.StatusAccepted, map[string]*job.Job{"job": s.redacted(j)})
 	}
 }
@@ -95,30 +104,35 @@ type pauseRequest struct {
 func (s *Server) pauseQueue(w http.ResponseWriter, r *http.Request)  { s.setPaused(w, r, true) }
 func (s *Server) resumeQueue(w http.ResponseWriter, r *http.Request) { s.setPaused(w, r, false) }
 
+// releaseOnResume bounds how many jobs set aside by a pause a resume
+// enqueues at once; the sweep enqueues the rest.
+const releaseOnResume = 100
+
 // setPaused pauses or resumes the queue, or one job type with {"type": …}.
-// Running jobs finish; paused jobs wait in their queues.
+// Running jobs finish; a worker sets a paused job aside (it waits in the
+// job table, not in SQS), and resuming enqueues it again.
 func (s *Server) setPaused(w http.ResponseWriter, r *http.Request, paused bool) {
 	var req pauseRequest
 	if !decodeOptional(w, r, &req) {
 		return
 	}
-	if req.Type != "" {
-		if _, ok := s.jobTypes.Lookup(req.Type); !ok {
-			writeError(w, http.StatusBadRequest, "unknown_job_type", fmt.Sprintf("job type %q is not registered", req.Type))
-			return
-		}
+	before, err := s.jobs.Pauses(r.Context())
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	if _, ok := s.jobTypes.Lookup(req.Type); req.Type != "" && !ok && (paused || !before.Types[req.Type]) {
+		// A type no longer deployed can still be resumed: its parked jobs
+		// then end, failed for want of a handler, instead of waiting forever.
+		writeError(w, http.StatusBadRequest, "unknown_job_type", fmt.Sprintf("job type %q is not registered", req.Type))
+		return
 	}
 	if err := s.jobs.SetPaused(r.Context(), req.Type, paused); err != nil {
 		s.internalError(w, r, err)
 		return
 	}
 	if !paused {
-		for range s.cfg.MaxConcurrentJobs {
-			if err := s.queues.Wake(r.Context(), 0); err != nil {
-				s.log.Warn("wake workers after resume; the sweep will", "error", err)
-				break
-			}
-		}
+		s.releaseParked(r)
 	}
 	pauses, err := s.jobs.Pauses(r.Context())
 	if err != nil {
@@ -126,6 +140,21 @@ func (s *Server) setPaused(w http.ResponseWriter, r *http.Request, paused bool) 
 		return
 	}
 	writeJSON(w, http.StatusOK, pausesView(pauses))
+}
+
+// releaseParked enqueues the jobs the resumed pause had set aside and wakes
+// workers. Its failures are logged: the sweep does the same within a minute.
+func (s *Server) releaseParked(r *http.Request) {
+	ctx := context.WithoutCancel(r.Context()) // resumed is resumed, caller or not
+	if n, err := s.parked.ReleaseParked(ctx, releaseOnResume); err != nil {
+		s.log.Warn("release jobs set aside by the pause; the sweep will", "released", n, "error", err)
+	}
+	for range s.cfg.MaxConcurrentJobs {
+		if err := s.queues.Wake(ctx, 0); err != nil {
+			s.log.Warn("wake workers after resume; the sweep will", "error", err)
+			break
+		}
+	}
 }
 
 type pausedView struct {

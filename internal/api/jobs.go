@@ -202,6 +202,7 @@ type jobStatusView struct {
 	Attempts        int        `json:"attempts"`
 	Error           string     `json:"error,omitempty"`
 	NextAttemptAt   *job.Time  `json:"next_attempt_at,omitempty"`
+	PausedAt        *job.Time  `json:"paused_at,omitempty"`
 }
 
 func (s *Server) jobStatus(w http.ResponseWriter, r *http.Request) {
@@ -211,7 +212,7 @@ func (s *Server) jobStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]jobStatusView{"job": {
 		ID: j.ID, Type: j.Type, Status: j.Status, Progress: j.Progress, ProgressMessage: j.ProgressMessage,
-		Attempts: j.Attempts, Error: j.Error, NextAttemptAt: j.NextAttemptAt,
+		Attempts: j.Attempts, Error: j.Error, NextAttemptAt: j.NextAttemptAt, PausedAt: j.PausedAt,
 	}})
 }
 

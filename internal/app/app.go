@@ -18,6 +18,7 @@ import (
 	"github.com/dainostore/jobs/internal/api"
 	"github.com/dainostore/jobs/internal/auth"
 	"github.com/dainostore/jobs/internal/awsconfig"
+	"github.com/dainostore/jobs/internal/clock"
 	"github.com/dainostore/jobs/internal/config"
 	"github.com/dainostore/jobs/internal/cron"
 	"github.com/dainostore/jobs/internal/dispatch"
@@ -45,11 +46,15 @@ type App struct {
 	Sweeper *sweep.Sweeper
 	Cron    *cron.Tasks
 	Alerts  *alert.Monitor
-	Log     *slog.Logger
+	// Clock is the one clock every part reads.
+	Clock clock.Clock
+	Log   *slog.Logger
 }
 
 // Overrides let tests and the local process replace parts before wiring.
 type Overrides struct {
+	// Clock replaces the wall clock, for every part at once.
+	Clock clock.Clock
 	// JobTypes replaces the job types registered from the configuration.
 	JobTypes *jobtype.Registry
 	// TableOptions and WorkerConfig adjust the job table and the worker (ids, limits).
@@ -71,7 +76,7 @@ type Overrides struct {
 
 // New builds the app.
 func New(ctx context.Context, cfg config.Config, awsCfg aws.Config, log *slog.Logger, o Overrides) (*App, error) {
-	a := &App{Config: cfg, Log: log}
+	a := &App{Config: cfg, Log: log, Clock: cmp.Or[clock.Clock](o.Clock, clock.Real)}
 	a.DB = dynamodb.NewFromConfig(awsCfg, o.DynamoDBOptions...)
 	a.SQS = sqs.NewFromConfig(awsCfg, o.SQSOptions...)
 	urls := o.QueueURLs
@@ -87,21 +92,24 @@ func New(ctx context.Context, cfg config.Config, awsCfg aws.Config, log *slog.Lo
 	tableOptions.CreateRateLimit = cmp.Or(tableOptions.CreateRateLimit, cfg.CreateRateLimit)
 	tableOptions.Retention = cmp.Or(tableOptions.Retention, cfg.Retention)
 	tableOptions.FailedRetention = cmp.Or(tableOptions.FailedRetention, cfg.FailedRetention)
+	tableOptions.Clock = a.Clock
 	a.Jobs = jobtable.New(a.DB, cfg.TableName, tableOptions)
-	a.Queues = queue.New(a.SQS, *urls)
+	a.Queues = queue.New(a.SQS, *urls, a.Clock)
 	a.JobTypes = o.JobTypes
 	if a.JobTypes == nil {
 		a.JobTypes = jobTypes(cfg, a.Jobs)
 	}
 	policy := retry.Policy{Delays: cfg.RetryDelays}
-	a.Dispatcher = dispatch.New(a.Jobs, a.Queues, policy.MaxAttempts(), log)
+	a.Dispatcher = dispatch.New(a.Jobs, a.Queues, policy, log)
+	a.Sweeper = sweep.New(a.Jobs, a.Queues, a.Dispatcher, cfg.MaxConcurrency, 5*cfg.Lease, log)
 	authenticator := o.Authenticator
 	if authenticator == nil {
 		authenticator = auth.Gateway{}
 	}
-	a.API = api.New(a.Jobs, a.Queues, a.Dispatcher, a.JobTypes, authenticator, api.Config{MaxConcurrentJobs: cfg.MaxConcurrency}, log)
+	a.API = api.New(a.Jobs, a.Queues, a.Dispatcher, a.Sweeper, a.JobTypes, authenticator, api.Config{MaxConcurrentJobs: cfg.MaxConcurrency}, log)
 	a.HTTP = a.API
 	wc := o.WorkerConfig
+	wc.Clock = a.Clock
 	wc.Retry = policy
 	wc.Lease = cmp.Or(wc.Lease, cfg.Lease)
 	wc.DeadlineMargin = cmp.Or(wc.DeadlineMargin, cfg.DeadlineMargin)
@@ -119,8 +127,7 @@ func New(ctx context.Context, cfg config.Config, awsCfg aws.Config, log *slog.Lo
 	if cfg.AlarmTopicARN != "" {
 		publisher = alert.SNSPublisher{Client: sns.NewFromConfig(awsCfg, o.SNSOptions...), TopicARN: cfg.AlarmTopicARN}
 	}
-	a.Alerts = alert.NewMonitor(a.Jobs, a.Queues, rules, publisher, log)
-	a.Sweeper = sweep.New(a.Jobs, a.Queues, a.Dispatcher, cfg.MaxConcurrency, 5*cfg.Lease, log)
+	a.Alerts = alert.NewMonitor(a.Jobs, a.Queues, rules, publisher, a.Clock, log)
 	a.Cron = cron.New(a.Sweeper, a.Alerts, a.Dispatcher, a.JobTypes, log)
 	return a, nil
 }

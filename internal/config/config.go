@@ -61,6 +61,10 @@ type Config struct {
 	LogLevel       slog.Level // JOBS_LOG_LEVEL
 }
 
+// MaxRetries bounds the retry schedule, well below the queues' dead-letter
+// redrive (schema.Queue.MaxReceiveCount).
+const MaxRetries = 20
+
 // Defaults are the values used when a variable is not set.
 func Defaults() Config {
 	return Config{
@@ -136,9 +140,14 @@ func parse(c Config, getenv func(string) string) (Config, error) {
 	}
 	if v := getenv("JOBS_RETRY_DELAYS"); v != "" {
 		delays, err := retry.ParseDelays(v)
-		if err != nil {
+		switch {
+		case err != nil:
 			errs = append(errs, "JOBS_RETRY_DELAYS: "+err.Error())
-		} else {
+		case len(delays) > MaxRetries:
+			// Each attempt receives the job's message once more, and the
+			// queues send a message received 100 times to the dead letters.
+			errs = append(errs, fmt.Sprintf("JOBS_RETRY_DELAYS: at most %d retries, not %d", MaxRetries, len(delays)))
+		default:
 			c.RetryDelays = delays
 		}
 	}

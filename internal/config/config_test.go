@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dainostore/jobs/internal/schema"
 )
 
 func env(vars map[string]string) func(string) string {
@@ -50,6 +52,26 @@ func TestBadValuesAreNamed(t *testing.T) {
 	for _, name := range []string{"JOBS_MAX_CONCURRENCY", "JOBS_RETRY_DELAYS", "JOBS_LEASE", "JOBS_DIAGNOSTIC_JOBS", "JOBS_CREDITS_LEDGER_URL"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+}
+
+// Each attempt receives the job's message once more: a schedule longer
+// than the queues' redrive allows would send healthy jobs to the dead
+// letters.
+func TestTheRetryScheduleStaysBelowTheRedrive(t *testing.T) {
+	t.Parallel()
+	long := strings.TrimSuffix(strings.Repeat("1s,", MaxRetries+1), ",")
+	if _, err := parse(Defaults(), env(map[string]string{"JOBS_RETRY_DELAYS": long})); err == nil || !strings.Contains(err.Error(), "at most 20 retries") {
+		t.Errorf("%d retries accepted: %v", MaxRetries+1, err)
+	}
+	longest := strings.TrimSuffix(strings.Repeat("1s,", MaxRetries), ",")
+	if c, err := parse(Defaults(), env(map[string]string{"JOBS_RETRY_DELAYS": longest})); err != nil || len(c.RetryDelays) != MaxRetries {
+		t.Errorf("%d retries: %v", MaxRetries, err)
+	}
+	for _, q := range schema.Queues() {
+		if q.DeadLetter && MaxRetries+1 > q.MaxReceiveCount/4 {
+			t.Errorf("queue %s dead-letters after %d receives; %d attempts leave too little room for takeovers and looks", q.Suffix, q.MaxReceiveCount, MaxRetries+1)
 		}
 	}
 }

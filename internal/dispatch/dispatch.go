@@ -16,19 +16,21 @@ import (
 	"github.com/dainostore/jobs/internal/job"
 	"github.com/dainostore/jobs/internal/jobtable"
 	"github.com/dainostore/jobs/internal/queue"
+	"github.com/dainostore/jobs/internal/retry"
 )
 
 // Dispatcher creates and enqueues jobs.
 type Dispatcher struct {
-	jobs        *jobtable.Table
-	queues      *queue.Queues
-	maxAttempts int
-	log         *slog.Logger
+	jobs   *jobtable.Table
+	queues *queue.Queues
+	// retry is the schedule every new job is created with and keeps.
+	retry retry.Policy
+	log   *slog.Logger
 }
 
-// New returns a Dispatcher; maxAttempts is recorded on every new job.
-func New(s *jobtable.Table, q *queue.Queues, maxAttempts int, log *slog.Logger) *Dispatcher {
-	return &Dispatcher{jobs: s, queues: q, maxAttempts: maxAttempts, log: log}
+// New returns a Dispatcher.
+func New(jobs *jobtable.Table, q *queue.Queues, policy retry.Policy, log *slog.Logger) *Dispatcher {
+	return &Dispatcher{jobs: jobs, queues: q, retry: policy, log: log}
 }
 
 // Request is a new job to create.
@@ -59,7 +61,7 @@ func (d *Dispatcher) Create(ctx context.Context, req Request) (*job.Job, bool, e
 	j := &job.Job{
 		ID: id.String(), StoreID: req.StoreID, Type: req.Type,
 		Status: job.StatusPending, Priority: req.Priority, PriorityLevel: int(req.Priority),
-		Payload: req.Payload, MaxAttempts: d.maxAttempts,
+		Payload: req.Payload, MaxAttempts: d.retry.MaxAttempts(), RetryDelays: d.retry.Delays,
 		CreatedAt: job.NewTime(d.jobs.Now()),
 	}
 	if req.CreatedBy == "" {
@@ -70,17 +72,26 @@ func (d *Dispatcher) Create(ctx context.Context, req Request) (*job.Job, bool, e
 	if err != nil || replayed {
 		return created, replayed, err
 	}
-	d.Dispatch(ctx, created)
+	// The job is saved: a failed enqueue is the sweep's to repair.
+	_ = d.Dispatch(ctx, created)
 	return created, false, nil
 }
 
-// Dispatch enqueues a saved pending job and wakes a worker. A failure is
-// logged, not returned: the job is saved, and the sweep enqueues it later.
-func (d *Dispatcher) Dispatch(ctx context.Context, j *job.Job) {
+// afterCommitTimeout bounds the enqueue and wake that follow a saved job.
+const afterCommitTimeout = 10 * time.Second
+
+// Dispatch enqueues a saved job and wakes a worker. The job is saved
+// whatever happens here: until its message is sent it stays due, and the
+// sweep enqueues it; the error says the enqueue failed. The work runs
+// detached from ctx's cancellation: a caller that goes away right after the
+// commit (a client that disconnects) must not delay the job by a sweep.
+func (d *Dispatcher) Dispatch(ctx context.Context, j *job.Job) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), afterCommitTimeout)
+	defer cancel()
 	log := d.log.With("job_id", j.ID, "store_id", j.StoreID, "type", j.Type)
 	if err := d.queues.Enqueue(ctx, j); err != nil {
 		log.Error("enqueue failed; the sweep will enqueue the job again", "error", err)
-		return
+		return err
 	}
 	if err := d.jobs.MarkEnqueued(ctx, j); err != nil {
 		// Harmless: the sweep enqueues a duplicate, which workers ignore.
@@ -90,6 +101,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, j *job.Job) {
 		// The sweep wakes workers while queues hold messages.
 		log.Warn("wake workers", "error", err)
 	}
+	return nil
 }
 
 // Now is the dispatcher's clock.

@@ -45,23 +45,21 @@ func (s Status) Valid() bool {
 // every transition conditionally on the status it read, so this table and
 // the database cannot disagree.
 //
-//	pending  → running (claimed) | cancelled
+//	pending  → running (claimed) | cancelled | failed (its type cannot run here)
 //	running  → running (taken over after a lost lease, or continued after a deadline)
 //	         | completed | failed | retrying | cancelled
-//	retrying → running (next attempt) | cancelled
+//	retrying → running (next attempt) | cancelled | failed (its type cannot run here)
 //	failed, cancelled → pending (retried by a user)
 //	completed → nothing
 func CanTransition(from, to Status) bool {
 	switch from {
-	case StatusPending:
-		return to == StatusRunning || to == StatusCancelled
+	case StatusPending, StatusRetrying:
+		return to == StatusRunning || to == StatusCancelled || to == StatusFailed
 	case StatusRunning:
 		switch to {
 		case StatusRunning, StatusCompleted, StatusFailed, StatusRetrying, StatusCancelled:
 			return true
 		}
-	case StatusRetrying:
-		return to == StatusRunning || to == StatusCancelled
 	case StatusFailed, StatusCancelled:
 		return to == StatusPending
 	}
@@ -168,17 +166,28 @@ type Job struct {
 	FinishedAt      *Time           `json:"finished_at"`
 	NextAttemptAt   *Time           `json:"next_attempt_at,omitempty"`
 	// ProgressChangedAt is when the progress last moved.
-	ProgressChangedAt *Time           `json:"progress_changed_at,omitempty"`
-	Error             string          `json:"error,omitempty"`
-	Result            json.RawMessage `json:"result,omitempty"`
-	CancelRequested   bool            `json:"cancel_requested,omitempty"`
+	ProgressChangedAt *Time `json:"progress_changed_at,omitempty"`
+	// PausedAt is when a worker set the job aside because its type (or the
+	// queue) was paused; it waits, without a message, until the pause ends.
+	PausedAt        *Time           `json:"paused_at,omitempty"`
+	Error           string          `json:"error,omitempty"`
+	Result          json.RawMessage `json:"result,omitempty"`
+	CancelRequested bool            `json:"cancel_requested,omitempty"`
 
 	// Fields the worker uses and the API does not show.
-	Checkpoint     json.RawMessage `json:"-"`
-	LeaseToken     string          `json:"-"`
-	LeaseExpiresAt time.Time       `json:"-"`
-	Continuation   bool            `json:"-"`
-	Version        int64           `json:"-"`
+	Checkpoint json.RawMessage `json:"-"`
+	// RetryDelays is the retry schedule the job was created with: it keeps
+	// it whatever the configuration says later. Empty on jobs saved before
+	// jobs kept their schedule.
+	RetryDelays []time.Duration `json:"-"`
+	// ReadyAt is when the job last became ready to run (created, retried,
+	// due for its next attempt, handed on, resumed after a pause): the
+	// starvation guard measures its wait from there.
+	ReadyAt        *Time     `json:"-"`
+	LeaseToken     string    `json:"-"`
+	LeaseExpiresAt time.Time `json:"-"`
+	Continuation   bool      `json:"-"`
+	Version        int64     `json:"-"`
 	// ExpiresAt is when a finished job is deleted; zero while it is active.
 	ExpiresAt time.Time `json:"-"`
 }

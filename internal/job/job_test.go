@@ -9,9 +9,9 @@ import (
 func TestCanTransition(t *testing.T) {
 	t.Parallel()
 	allowed := map[Status][]Status{
-		StatusPending:   {StatusRunning, StatusCancelled},
+		StatusPending:   {StatusRunning, StatusCancelled, StatusFailed},
 		StatusRunning:   {StatusRunning, StatusCompleted, StatusFailed, StatusRetrying, StatusCancelled},
-		StatusRetrying:  {StatusRunning, StatusCancelled},
+		StatusRetrying:  {StatusRunning, StatusCancelled, StatusFailed},
 		StatusCompleted: {},
 		StatusFailed:    {StatusPending},
 		StatusCancelled: {StatusPending},

@@ -39,7 +39,7 @@ func alertKey(sk string) map[string]types.AttributeValue {
 // OpenAlert records an alert as open. It reports whether it was newly
 // opened; an alert already open only has its message and value refreshed.
 func (t *Table) OpenAlert(ctx context.Context, a Alert) (bool, error) {
-	now := t.opts.Now().UTC()
+	now := t.opts.Clock.Now().UTC()
 	a.Status, a.OpenedAt, a.LastSeenAt = "open", now, now
 	item, err := attributevalue.MarshalMap(a)
 	if err != nil {
@@ -82,7 +82,7 @@ func (t *Table) ResolveAlert(ctx context.Context, key string) (*Alert, error) {
 	if err := attributevalue.UnmarshalMap(out.Item, &a); err != nil {
 		return nil, err
 	}
-	now := t.opts.Now().UTC()
+	now := t.opts.Clock.Now().UTC()
 	a.Status, a.ResolvedAt = "resolved", now
 	item, err := attributevalue.MarshalMap(a)
 	if err != nil {
@@ -147,7 +147,7 @@ func (t *Table) Watch(ctx context.Context, key string) (time.Time, error) {
 	out, err := t.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &t.name, Key: alertKey("WATCH#" + key),
 		UpdateExpression:          aws.String("SET since = if_not_exists(since, :now)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":now": str(t.opts.Now().UTC().Format(time.RFC3339Nano))},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": str(t.opts.Clock.Now().UTC().Format(time.RFC3339Nano))},
 		ReturnValues:              types.ReturnValueAllNew,
 	})
 	if err != nil {
@@ -169,7 +169,7 @@ func (t *Table) Unwatch(ctx context.Context, key string) error {
 // before. It reads the due index, where every running job has an entry
 // (its lease expiry), never the table.
 func (t *Table) StuckJobs(ctx context.Context, before time.Time) ([]*job.Job, error) {
-	now := t.opts.Now()
+	now := t.opts.Clock.Now()
 	var stuck []*job.Job
 	for shard := 0; shard < schema.DueShards; shard++ {
 		in := &dynamodb.QueryInput{

@@ -3,10 +3,8 @@ package jobtable
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dainostore/jobs/internal/job"
@@ -33,21 +31,8 @@ func (t *Table) ImportJobs(ctx context.Context, jobs []*job.Job) error {
 			}
 			batch = append(batch, types.WriteRequest{PutRequest: &types.PutRequest{Item: av}})
 		}
-		pending := map[string][]types.WriteRequest{t.name: batch}
-		for try := 0; len(pending) > 0; try++ {
-			if try > 0 {
-				// Unprocessed items mean the table is busy: give it a moment.
-				select {
-				case <-time.After(time.Duration(min(try, 10)) * 50 * time.Millisecond):
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-			}
-			out, err := t.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
-			if err != nil {
-				return fmt.Errorf("import jobs: %w", err)
-			}
-			pending = out.UnprocessedItems
+		if err := t.batchWrite(ctx, batch); err != nil {
+			return fmt.Errorf("import jobs: %w", err)
 		}
 	}
 	return nil

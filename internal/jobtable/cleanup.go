@@ -28,7 +28,7 @@ type CleanupReport struct {
 // gone or finished. It reads only the sparse cleanup index.
 func (t *Table) Cleanup(ctx context.Context, lookBackDays int) (CleanupReport, error) {
 	var report CleanupReport
-	now := t.opts.Now()
+	now := t.opts.Clock.Now()
 	for d := lookBackDays; d >= 0; d-- {
 		keys, err := t.cleanupEntries(ctx, "EXPIRES#"+day(now.AddDate(0, 0, -d)), aws.String(formatTime(now)))
 		if err != nil {

@@ -20,39 +20,44 @@ var ErrFinished = errors.New("job already finished")
 // ErrNotRetryable means only failed or cancelled jobs can be retried.
 var ErrNotRetryable = errors.New("only failed or cancelled jobs can be retried")
 
-// Cancel stops a job. A job that is not running ends cancelled at once (its
-// message is dropped when a worker next sees it); a running job is asked to
-// stop, and its worker ends it cancelled at its next progress write. It
-// returns the job as it is after the call.
+// cancelTries bounds how often Cancel reads a job again that changed under
+// it (claimed, finished, set aside by a pause); then it answers ErrStale.
+const cancelTries = 5
+
+// Cancel stops a job. A job that no worker runs ends cancelled at once (its
+// message, if any, is dropped when a worker next sees it); a running job is
+// asked to stop, and its worker ends it cancelled at its next progress
+// write. It returns the job as it is after the call.
 func (t *Table) Cancel(ctx context.Context, id, by string) (*job.Job, error) {
-	for {
-		j, err := t.Get(ctx, id)
-		if err != nil {
-			return nil, err
-		}
+	var j *job.Job
+	err := again(ctx, cancelTries, func() (bool, error) {
+		var err error
+		j, err = t.Get(ctx, id)
 		switch {
+		case err != nil:
+			return true, err
 		case j.Status.Terminal():
-			return j, ErrFinished
-		case j.Status == job.StatusRunning:
+			return true, ErrFinished
+		case j.Status == job.StatusRunning && j.PausedAt == nil:
 			err = t.requestCancel(ctx, j)
 			if err == nil {
-				err = t.AppendLogs(ctx, id, []LogEntry{Event(t.opts.Now(), "cancel_requested", j.Attempts, "%s asked to cancel the job; it stops at its next progress write", by)})
+				_, err = t.AppendLogs(ctx, id, []LogEntry{Event(t.opts.Clock.Now(), "cancel_requested", j.Attempts, "%s asked to cancel the job; it stops at its next progress write", by)})
 			}
 		default:
+			// Set aside by a pause, a running job has no worker either.
 			err = t.apply(ctx, j, fence{version: j.Version}, change{
 				to:    job.StatusCancelled,
 				set:   map[string]types.AttributeValue{"error": str("cancelled by request")},
-				event: Event(t.opts.Now(), "cancelled", j.Attempts, "cancelled by %s while %s", by, j.Status),
+				event: Event(t.opts.Clock.Now(), "cancelled", j.Attempts, "cancelled by %s while %s", by, j.Status),
 			})
 		}
-		if errors.Is(err, ErrStale) {
-			continue // it moved on meanwhile (claimed, finished): look again
-		}
-		if err != nil {
-			return nil, err
-		}
-		return t.Get(ctx, id)
+		// A job that moved on meanwhile is read again.
+		return !errors.Is(err, ErrStale), err
+	})
+	if err != nil {
+		return j, err
 	}
+	return t.Get(ctx, id)
 }
 
 func (t *Table) requestCancel(ctx context.Context, j *job.Job) error {
@@ -84,9 +89,10 @@ func (t *Table) Retry(ctx context.Context, id string, fromStart bool, by string)
 	if j.Status != job.StatusFailed && j.Status != job.StatusCancelled {
 		return j, ErrNotRetryable
 	}
-	now := t.opts.Now()
+	now := t.opts.Clock.Now()
 	set := map[string]types.AttributeValue{
 		"attempts": number(0),
+		"ready_at": str(formatTime(now)),
 		"due_pk":   str(dueShard(j.ID)),
 		"due_at":   number(now.Add(t.opts.EnqueueGrace).UnixMilli()),
 	}
@@ -101,7 +107,7 @@ func (t *Table) Retry(ctx context.Context, id string, fromStart bool, by string)
 		how = "from the start"
 	}
 	event := Event(now, "retried", 0, "%s retried the %s job %s, with fresh attempts", by, j.Status, how)
-	if err := t.apply(ctx, j, fence{version: j.Version}, change{to: job.StatusPending, set: set, remove: remove, event: event}); err != nil {
+	if err := t.apply(ctx, j, fence{version: j.Version}, change{to: job.StatusPending, set: set, remove: remove, event: event, at: now}); err != nil {
 		return nil, err
 	}
 	return t.Get(ctx, id)
@@ -125,7 +131,7 @@ func (t *Table) SetPaused(ctx context.Context, jobType string, paused bool) erro
 	var err error
 	if paused {
 		item := pauseKey(jobType)
-		item["paused_at"] = str(formatTime(t.opts.Now()))
+		item["paused_at"] = str(formatTime(t.opts.Clock.Now()))
 		_, err = t.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &t.name, Item: item})
 	} else {
 		_, err = t.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &t.name, Key: pauseKey(jobType)})

@@ -18,7 +18,7 @@ import (
 // held by a worker whose lease ran out, or waiting on a retry whose message
 // may be lost. It queries the sparse due index, shard by shard, never the table.
 func (t *Table) DueJobIDs(ctx context.Context, limit int) ([]string, error) {
-	now := t.opts.Now().UnixMilli()
+	now := t.opts.Clock.Now().UnixMilli()
 	var ids []string
 	for shard := 0; shard < schema.DueShards && len(ids) < limit; shard++ {
 		var start map[string]types.AttributeValue

@@ -70,7 +70,7 @@ func (t *Table) failureWrite(jobType string, f Failure, at time.Time) types.Tran
 // FailureGroups lists the failures of the last `days` days grouped by job
 // type, kind and message, most frequent first.
 func (t *Table) FailureGroups(ctx context.Context, days int) ([]FailureGroup, error) {
-	today := t.opts.Now().UTC()
+	today := t.opts.Clock.Now().UTC()
 	var groups []FailureGroup
 	for i := 0; i < days; i++ {
 		date := day(today.AddDate(0, 0, -i))

@@ -1,6 +1,8 @@
 package jobtable
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
@@ -34,14 +36,18 @@ type jobItem struct {
 	FinishedAt        string `dynamodbav:"finished_at,omitempty"`
 	NextAttemptAt     string `dynamodbav:"next_attempt_at,omitempty"`
 	ProgressChangedAt string `dynamodbav:"progress_changed_at,omitempty"`
-	Error             string `dynamodbav:"error,omitempty"`
-	Result            string `dynamodbav:"result,omitempty"`
-	Checkpoint        string `dynamodbav:"checkpoint,omitempty"`
-	CancelRequested   bool   `dynamodbav:"cancel_requested,omitempty"`
-	LeaseToken        string `dynamodbav:"lease_token,omitempty"`
-	LeaseExpiresAt    int64  `dynamodbav:"lease_expires_at,omitempty"` // unix milliseconds
-	Continuation      bool   `dynamodbav:"continuation,omitempty"`
-	Version           int64  `dynamodbav:"version"`
+	PausedAt          string `dynamodbav:"paused_at,omitempty"`
+	ReadyAt           string `dynamodbav:"ready_at,omitempty"`
+	// RetryDelaysMS is the job's retry schedule, in milliseconds.
+	RetryDelaysMS   []int64 `dynamodbav:"retry_delays_ms,omitempty"`
+	Error           string  `dynamodbav:"error,omitempty"`
+	Result          string  `dynamodbav:"result,omitempty"`
+	Checkpoint      string  `dynamodbav:"checkpoint,omitempty"`
+	CancelRequested bool    `dynamodbav:"cancel_requested,omitempty"`
+	LeaseToken      string  `dynamodbav:"lease_token,omitempty"`
+	LeaseExpiresAt  int64   `dynamodbav:"lease_expires_at,omitempty"` // unix milliseconds
+	Continuation    bool    `dynamodbav:"continuation,omitempty"`
+	Version         int64   `dynamodbav:"version"`
 
 	StorePK string `dynamodbav:"store_pk"`
 	StoreSK string `dynamodbav:"store_sk"`
@@ -67,10 +73,13 @@ func jobKey(id string) map[string]types.AttributeValue {
 }
 
 // lockItem is the (store, type) lock held by an active job. It is listed in
-// the cleanup index, so orphaned locks can be found without a scan.
+// the cleanup index, so orphaned locks can be found without a scan. Its
+// token is new with every put: the same job takes the lock again when it is
+// retried, and whoever deletes a lock it read must not delete a newer one.
 func lockItem(j *job.Job, now time.Time) map[string]types.AttributeValue {
 	item := lockKey(j.StoreID, j.Type)
 	item["job_id"] = str(j.ID)
+	item["lock_token"] = str(randomHex(8))
 	item[schema.CleanupIndexPK] = str("LOCKS")
 	item[schema.CleanupIndexSK] = str(formatTime(now) + "#" + j.ID)
 	return item
@@ -110,6 +119,13 @@ func dueShard(id string) string {
 
 func formatTime(t time.Time) string { return job.NewTime(t).String() }
 
+// randomHex is n random bytes in hex.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
 func parseTime(s string) (*job.Time, error) {
 	if s == "" {
 		return nil, nil
@@ -148,6 +164,15 @@ func itemFromJob(j *job.Job) jobItem {
 	if j.NextAttemptAt != nil {
 		it.NextAttemptAt = j.NextAttemptAt.String()
 	}
+	if j.ReadyAt != nil {
+		it.ReadyAt = j.ReadyAt.String()
+	}
+	if j.PausedAt != nil {
+		it.PausedAt = j.PausedAt.String()
+	}
+	for _, d := range j.RetryDelays {
+		it.RetryDelaysMS = append(it.RetryDelaysMS, d.Milliseconds())
+	}
 	if !j.LeaseExpiresAt.IsZero() {
 		it.LeaseExpiresAt = j.LeaseExpiresAt.UnixMilli()
 	}
@@ -185,10 +210,16 @@ func jobFromAttributes(av map[string]types.AttributeValue) (*job.Job, error) {
 	if it.ExpiresAt != 0 {
 		j.ExpiresAt = time.Unix(it.ExpiresAt, 0).UTC()
 	}
+	for _, ms := range it.RetryDelaysMS {
+		j.RetryDelays = append(j.RetryDelays, time.Duration(ms)*time.Millisecond)
+	}
 	for _, f := range []struct {
 		src string
 		dst **job.Time
-	}{{it.StartedAt, &j.StartedAt}, {it.FinishedAt, &j.FinishedAt}, {it.NextAttemptAt, &j.NextAttemptAt}, {it.ProgressChangedAt, &j.ProgressChangedAt}} {
+	}{
+		{it.StartedAt, &j.StartedAt}, {it.FinishedAt, &j.FinishedAt}, {it.NextAttemptAt, &j.NextAttemptAt},
+		{it.ProgressChangedAt, &j.ProgressChangedAt}, {it.PausedAt, &j.PausedAt}, {it.ReadyAt, &j.ReadyAt},
+	} {
 		t, err := parseTime(f.src)
 		if err != nil {
 			return nil, fmt.Errorf("decode job %s: %w", it.ID, err)

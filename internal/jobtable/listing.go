@@ -154,7 +154,7 @@ type partitionResult struct {
 // strictly before the position before (when set).
 func (t *Table) readNewest(ctx context.Context, p indexPartition, f JobFilter, before string, want int) partitionResult {
 	names := map[string]string{"#pk": p.pk}
-	values := map[string]types.AttributeValue{":pk": str(p.value), ":now": number(t.opts.Now().Unix())}
+	values := map[string]types.AttributeValue{":pk": str(p.value), ":now": number(t.opts.Clock.Now().Unix())}
 	upper := before
 	if !f.To.IsZero() && (upper == "" || formatTime(f.To) < upper) {
 		// "<To>" sorts before every "<To>#<id>": jobs created at To are excluded.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dainostore/jobs/internal/app"
+	"github.com/dainostore/jobs/internal/clock"
 	"github.com/dainostore/jobs/internal/job"
 	"github.com/dainostore/jobs/internal/jobtable"
 	"github.com/dainostore/jobs/internal/testenv"
@@ -198,18 +199,18 @@ func TestListingFollowsTransitions(t *testing.T) {
 func TestFinishedListingIsByWhenJobsFinished(t *testing.T) {
 	t.Parallel()
 	env := testenv.New(t)
-	c := &clock{now: time.Now().Truncate(time.Second)}
-	a := env.App(t, app.Overrides{TableOptions: jobtable.Options{Now: c.Now}})
+	c := clock.NewFake(time.Now().Truncate(time.Second))
+	a := env.App(t, app.Overrides{Clock: c})
 	s := a.Jobs
 	ctx := context.Background()
-	t0 := c.now
+	t0 := c.Now()
 	// Each job has its own type, so none waits for another's active-job slot.
 	create := func(storeID, id string) *job.Job {
 		t.Helper()
-		c.now = c.now.Add(time.Second)
+		c.Advance(time.Second)
 		j := &job.Job{
 			ID: id, StoreID: storeID, Type: "test:" + id, Status: job.StatusPending, Priority: job.PriorityNormal, PriorityLevel: 3,
-			Payload: []byte("{}"), MaxAttempts: 4, CreatedAt: job.NewTime(c.now),
+			Payload: []byte("{}"), MaxAttempts: 4, CreatedAt: job.NewTime(c.Now()),
 		}
 		if _, _, err := s.Create(ctx, jobtable.CreateRequest{Job: j}); err != nil {
 			t.Fatal(err)
@@ -218,7 +219,7 @@ func TestFinishedListingIsByWhenJobsFinished(t *testing.T) {
 	}
 	finish := func(id string, status job.Status) {
 		t.Helper()
-		c.now = c.now.Add(time.Second)
+		c.Advance(time.Second)
 		read, err := s.Get(ctx, id)
 		if err != nil {
 			t.Fatal(err)
@@ -229,7 +230,7 @@ func TestFinishedListingIsByWhenJobsFinished(t *testing.T) {
 			}
 			return
 		}
-		claimed, err := s.Claim(ctx, read, jobtable.Lease{Token: "lease-" + id, ExpiresAt: c.now.Add(time.Minute)}, time.Minute, jobtable.LogEntry{})
+		claimed, err := s.Claim(ctx, read, jobtable.Lease{Token: "lease-" + id, ExpiresAt: c.Now().Add(time.Minute)}, time.Minute, jobtable.LogEntry{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,11 +1,11 @@
 package jobtable
 
 import (
+	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,7 +29,14 @@ type LogEntry struct {
 	Attempt int               `json:"attempt" dynamodbav:"attempt"`
 	Worker  string            `json:"worker,omitempty" dynamodbav:"worker,omitempty"`
 	Attrs   map[string]string `json:"attrs,omitempty" dynamodbav:"attrs,omitempty"`
+	// ID tells lines of the same millisecond apart in the log's sort key.
+	// A line keeps it across tries, so writing it again overwrites it
+	// rather than adding it twice; empty, a random one is drawn.
+	ID string `json:"-" dynamodbav:"-"`
 }
+
+// NewLogID draws a log line's ID.
+func NewLogID() string { return randomHex(4) }
 
 // Event makes a lifecycle log entry.
 func Event(at time.Time, event string, attempt int, format string, args ...any) LogEntry {
@@ -61,17 +68,15 @@ func levelsFrom(min string) []string {
 }
 
 // logItem stores an entry with the job (same partition, so a job's log is
-// one query, oldest first). The sort key is the time and a random suffix:
-// two lines of the same millisecond never collide.
+// one query, oldest first). The sort key is the time and the line's ID.
 func (t *Table) logItem(jobID string, e LogEntry) (map[string]types.AttributeValue, error) {
 	item, err := attributevalue.MarshalMap(e)
 	if err != nil {
 		return nil, fmt.Errorf("encode log entry: %w", err)
 	}
-	suffix := make([]byte, 4)
-	_, _ = rand.Read(suffix)
+	id := cmp.Or(e.ID, NewLogID())
 	item[schema.PartitionKey] = str("JOB#" + jobID)
-	item[schema.SortKey] = str(fmt.Sprintf("LOG#%013d#%s", e.At.UnixMilli(), hex.EncodeToString(suffix)))
+	item[schema.SortKey] = str(fmt.Sprintf("LOG#%013d#%s", e.At.UnixMilli(), id))
 	item["at"] = str(e.At.String())
 	// Logs outlive any job's retention, then expire on their own.
 	item[schema.TTLAttribute] = number(e.At.Add(t.opts.FailedRetention).Unix())
@@ -86,47 +91,47 @@ func (t *Table) logPut(jobID string, e LogEntry) (types.TransactWriteItem, error
 	return types.TransactWriteItem{Put: &types.Put{TableName: &t.name, Item: item}}, nil
 }
 
-// AppendLogs writes log entries in batches of 25.
-func (t *Table) AppendLogs(ctx context.Context, jobID string, entries []LogEntry) error {
-	for start := 0; start < len(entries); start += 25 {
-		batch := entries[start:min(start+25, len(entries))]
+// AppendLogs writes log entries in batches of 25 and returns how many of
+// them, from the first, were written. An entry with an ID may be written
+// again: it overwrites itself.
+func (t *Table) AppendLogs(ctx context.Context, jobID string, entries []LogEntry) (int, error) {
+	written := 0
+	for batch := range slices.Chunk(entries, maxBatchWrite) {
 		requests := make([]types.WriteRequest, 0, len(batch))
 		for _, e := range batch {
 			item, err := t.logItem(jobID, e)
 			if err != nil {
-				return err
+				return written, err
 			}
 			requests = append(requests, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
 		}
 		if err := t.batchWrite(ctx, requests); err != nil {
-			return fmt.Errorf("write logs of job %s: %w", jobID, err)
+			return written, fmt.Errorf("write logs of job %s: %w", jobID, err)
 		}
+		written += len(batch)
 	}
-	return nil
+	return written, nil
 }
 
-// batchWrite writes up to 25 requests, retrying what DynamoDB leaves
+// batchWriteTries bounds how often items DynamoDB leaves unprocessed (the
+// table is busy) are sent again.
+const batchWriteTries = 6
+
+// batchWrite writes up to 25 requests, sending again what DynamoDB leaves
 // unprocessed.
 func (t *Table) batchWrite(ctx context.Context, requests []types.WriteRequest) error {
 	pending := map[string][]types.WriteRequest{t.name: requests}
-	for try := 0; len(pending) > 0; try++ {
-		if try > 0 {
-			select {
-			case <-time.After(time.Duration(try*50) * time.Millisecond):
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-		if try == 5 {
-			return fmt.Errorf("DynamoDB left %d writes unprocessed", len(pending[t.name]))
-		}
+	return again(ctx, batchWriteTries, func() (bool, error) {
 		out, err := t.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
 		if err != nil {
-			return err
+			return true, err
 		}
 		pending = out.UnprocessedItems
-	}
-	return nil
+		if len(pending) > 0 {
+			return false, fmt.Errorf("DynamoDB left %d of %d writes unprocessed", len(pending[t.name]), len(requests))
+		}
+		return true, nil
+	})
 }
 
 // LogPage is one page of a job's log.

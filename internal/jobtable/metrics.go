@@ -104,7 +104,7 @@ func hourKey(at time.Time, counter string) string {
 // RecentOutcomes counts completions and failures per job type over the
 // current and the previous hour (all stores): the alerts' window.
 func (t *Table) RecentOutcomes(ctx context.Context) (map[string][2]int64, error) {
-	now := t.opts.Now().UTC()
+	now := t.opts.Clock.Now().UTC()
 	out := map[string][2]int64{}
 	for _, hour := range []time.Time{now.Add(-time.Hour), now} {
 		in := &dynamodb.QueryInput{
@@ -166,7 +166,7 @@ func (t *Table) Metrics(ctx context.Context, days int, storeID, jobType string) 
 	if jobType != "" {
 		prefix += jobType + "|"
 	}
-	today := t.opts.Now().UTC()
+	today := t.opts.Clock.Now().UTC()
 	var out []DayMetrics
 	for i := days - 1; i >= 0; i-- {
 		date := day(today.AddDate(0, 0, -i))

@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/dainostore/jobs/internal/clock"
 	"github.com/dainostore/jobs/internal/job"
 	"github.com/dainostore/jobs/internal/schema"
 )
@@ -43,8 +43,8 @@ func (e *DuplicateError) Error() string {
 
 // Options tune a Table.
 type Options struct {
-	// Now is the clock; tests inject one.
-	Now func() time.Time
+	// Clock is the time every write records; clock.Real if nil.
+	Clock clock.Clock
 	// Retention is how long a completed job is kept; FailedRetention how
 	// long a failed or cancelled one is (and every job's log lines).
 	Retention       time.Duration
@@ -79,8 +79,8 @@ type Table struct {
 
 // New returns the job table of the given name.
 func New(db *dynamodb.Client, name string, opts Options) *Table {
-	if opts.Now == nil {
-		opts.Now = time.Now
+	if opts.Clock == nil {
+		opts.Clock = clock.Real
 	}
 	if opts.Retention == 0 {
 		opts.Retention = 30 * 24 * time.Hour
@@ -100,8 +100,8 @@ func New(db *dynamodb.Client, name string, opts Options) *Table {
 	return &Table{db: db, name: name, opts: opts}
 }
 
-// Now is the store's clock.
-func (t *Table) Now() time.Time { return t.opts.Now() }
+// Now is the table's clock's time.
+func (t *Table) Now() time.Time { return t.opts.Clock.Now() }
 
 // CreateRequest is a validated request to create a job.
 type CreateRequest struct {
@@ -119,7 +119,7 @@ type CreateRequest struct {
 // replay of an earlier create (then nothing was written).
 func (t *Table) Create(ctx context.Context, req CreateRequest) (*job.Job, bool, error) {
 	j := req.Job
-	now := t.opts.Now()
+	now := t.opts.Clock.Now()
 	item := itemFromJob(j)
 	item.DuePK = dueShard(j.ID)
 	item.DueAt = now.Add(t.opts.EnqueueGrace).UnixMilli()
@@ -337,27 +337,19 @@ func (t *Table) queryEach(ctx context.Context, in *dynamodb.QueryInput, fn func(
 // again. When the transaction was cancelled by a condition it returns the
 // cancellation reasons, one per write.
 func (t *Table) transact(ctx context.Context, writes []types.TransactWriteItem) ([]types.CancellationReason, error) {
-	const maxConflictRetries = 8
-	for try := 0; ; try++ {
+	const conflictTries = 8
+	var reasons []types.CancellationReason
+	err := again(ctx, conflictTries, func() (bool, error) {
+		reasons = nil
 		_, err := t.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
-		if err == nil {
-			return nil, nil
-		}
 		var cancelled *types.TransactionCanceledException
-		if !errors.As(err, &cancelled) {
-			return nil, err
+		if errors.As(err, &cancelled) {
+			reasons = cancelled.CancellationReasons
+			return !hasCode(reasons, "TransactionConflict"), err
 		}
-		if hasCode(cancelled.CancellationReasons, "TransactionConflict") && try < maxConflictRetries {
-			backoff := time.Duration(5*(1<<try)+rand.IntN(10)) * time.Millisecond
-			select {
-			case <-time.After(backoff):
-				continue
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-		}
-		return cancelled.CancellationReasons, err
-	}
+		return true, err
+	})
+	return reasons, err
 }
 
 func hasCode(reasons []types.CancellationReason, code string) bool {

@@ -7,22 +7,18 @@ import (
 	"time"
 
 	"github.com/dainostore/jobs/internal/app"
+	"github.com/dainostore/jobs/internal/clock"
 	"github.com/dainostore/jobs/internal/dispatch"
 	"github.com/dainostore/jobs/internal/job"
 	"github.com/dainostore/jobs/internal/jobtable"
 	"github.com/dainostore/jobs/internal/testenv"
 )
 
-// clock is a settable time for the store.
-type clock struct{ now time.Time }
-
-func (c *clock) Now() time.Time { return c.now }
-
 func TestStaleWorkersCannotOverwriteANewerOne(t *testing.T) {
 	t.Parallel()
 	env := testenv.New(t)
-	c := &clock{now: time.Now()}
-	a := env.App(t, app.Overrides{TableOptions: jobtable.Options{Now: c.Now}})
+	c := clock.NewFake(time.Now())
+	a := env.App(t, app.Overrides{Clock: c})
 	ctx := context.Background()
 	created, _, err := a.Dispatcher.Create(ctx, dispatch.Request{StoreID: "fence", Type: "dev:simulate"})
 	if err != nil {
@@ -34,24 +30,24 @@ func TestStaleWorkersCannotOverwriteANewerOne(t *testing.T) {
 	}
 
 	// Two workers read the same pending job; only one claim wins.
-	first, err := a.Jobs.Claim(ctx, read, jobtable.Lease{Token: "worker-a", ExpiresAt: c.now.Add(time.Minute)}, time.Minute, jobtable.LogEntry{})
+	first, err := a.Jobs.Claim(ctx, read, jobtable.Lease{Token: "worker-a", ExpiresAt: c.Now().Add(time.Minute)}, time.Minute, jobtable.LogEntry{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Jobs.Claim(ctx, read, jobtable.Lease{Token: "worker-b", ExpiresAt: c.now.Add(time.Minute)}, time.Minute, jobtable.LogEntry{}); !errors.Is(err, jobtable.ErrStale) {
+	if _, err := a.Jobs.Claim(ctx, read, jobtable.Lease{Token: "worker-b", ExpiresAt: c.Now().Add(time.Minute)}, time.Minute, jobtable.LogEntry{}); !errors.Is(err, jobtable.ErrStale) {
 		t.Fatalf("second claim of the same read: %v, want ErrStale", err)
 	}
-	if _, err := a.Jobs.SaveProgress(ctx, created.ID, jobtable.Lease{Token: "worker-b", ExpiresAt: c.now.Add(time.Minute)}, jobtable.Progress{Percent: 90}, time.Minute); !errors.Is(err, jobtable.ErrStale) {
+	if _, err := a.Jobs.SaveProgress(ctx, created.ID, jobtable.Lease{Token: "worker-b", ExpiresAt: c.Now().Add(time.Minute)}, jobtable.Progress{Percent: 90}, time.Minute); !errors.Is(err, jobtable.ErrStale) {
 		t.Fatalf("progress under a lease never granted: %v, want ErrStale", err)
 	}
-	if _, err := a.Jobs.SaveProgress(ctx, created.ID, jobtable.Lease{Token: "worker-a", ExpiresAt: c.now.Add(time.Minute)}, jobtable.Progress{Percent: 40, Checkpoint: []byte(`{"next":4}`)}, time.Minute); err != nil {
+	if _, err := a.Jobs.SaveProgress(ctx, created.ID, jobtable.Lease{Token: "worker-a", ExpiresAt: c.Now().Add(time.Minute)}, jobtable.Progress{Percent: 40, Checkpoint: []byte(`{"next":4}`)}, time.Minute); err != nil {
 		t.Fatal(err)
 	}
 
 	// Worker A goes silent; after its lease B takes the job over.
-	c.now = c.now.Add(2 * time.Minute)
+	c.Advance(2 * time.Minute)
 	expired, _ := a.Jobs.Get(ctx, created.ID)
-	second, err := a.Jobs.Claim(ctx, expired, jobtable.Lease{Token: "worker-b", ExpiresAt: c.now.Add(time.Minute)}, time.Minute, jobtable.LogEntry{})
+	second, err := a.Jobs.Claim(ctx, expired, jobtable.Lease{Token: "worker-b", ExpiresAt: c.Now().Add(time.Minute)}, time.Minute, jobtable.LogEntry{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +56,7 @@ func TestStaleWorkersCannotOverwriteANewerOne(t *testing.T) {
 	}
 
 	// A wakes up: every write it tries is fenced off.
-	if _, err := a.Jobs.SaveProgress(ctx, created.ID, jobtable.Lease{Token: "worker-a", ExpiresAt: c.now.Add(time.Minute)}, jobtable.Progress{Percent: 99}, time.Minute); !errors.Is(err, jobtable.ErrStale) {
+	if _, err := a.Jobs.SaveProgress(ctx, created.ID, jobtable.Lease{Token: "worker-a", ExpiresAt: c.Now().Add(time.Minute)}, jobtable.Progress{Percent: 99}, time.Minute); !errors.Is(err, jobtable.ErrStale) {
 		t.Errorf("stale progress: %v, want ErrStale", err)
 	}
 	if err := a.Jobs.Finish(ctx, first, jobtable.Outcome{Status: job.StatusCompleted, Progress: jobtable.Progress{Percent: 100}}); !errors.Is(err, jobtable.ErrStale) {

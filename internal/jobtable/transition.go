@@ -58,7 +58,7 @@ func (t *Table) apply(ctx context.Context, j *job.Job, f fence, c change) error 
 	}
 	now := c.at
 	if now.IsZero() {
-		now = t.opts.Now()
+		now = t.opts.Clock.Now()
 	}
 	// Metrics count in the milliseconds the job's times are written in.
 	now = now.Truncate(time.Millisecond)
@@ -79,7 +79,7 @@ func (t *Table) apply(ctx context.Context, j *job.Job, f fence, c change) error 
 		// agrees with finished_at.
 		c.set["finished_at"] = str(formatTime(now))
 		c.set[schema.FinishedIndexSK] = str(finishedSortKey(now, j.ID))
-		c.remove = append(c.remove, "lease_token", "lease_expires_at", "due_pk", "due_at", "continuation", "cancel_requested", "next_attempt_at")
+		c.remove = append(c.remove, "lease_token", "lease_expires_at", "due_pk", "due_at", "continuation", "cancel_requested", "next_attempt_at", "paused_at")
 	} else {
 		c.remove = append(c.remove, schema.TTLAttribute, schema.CleanupIndexPK, schema.CleanupIndexSK, schema.FinishedIndexSK)
 	}
@@ -204,12 +204,13 @@ type Lease struct {
 // attempt. The claim is fenced on the version read, so of two workers that
 // read the same job only one wins; the other gets ErrStale.
 func (t *Table) Claim(ctx context.Context, j *job.Job, lease Lease, sweepGrace time.Duration, event LogEntry) (*job.Job, error) {
-	now := t.opts.Now()
+	now := t.opts.Clock.Now()
 	claimed := *j
 	claimed.Status = job.StatusRunning
 	claimed.LeaseToken = lease.Token
 	claimed.LeaseExpiresAt = lease.ExpiresAt
 	claimed.NextAttemptAt = nil
+	claimed.PausedAt = nil
 	claimed.Continuation = false
 	if !j.Continuation {
 		claimed.Attempts++
@@ -226,7 +227,7 @@ func (t *Table) Claim(ctx context.Context, j *job.Job, lease Lease, sweepGrace t
 		"due_pk":              str(dueShard(j.ID)),
 		"due_at":              number(lease.ExpiresAt.Add(sweepGrace).UnixMilli()),
 	}
-	err := t.apply(ctx, j, fence{version: j.Version}, change{to: job.StatusRunning, set: set, remove: []string{"continuation", "next_attempt_at"}, event: event, at: now})
+	err := t.apply(ctx, j, fence{version: j.Version}, change{to: job.StatusRunning, set: set, remove: []string{"continuation", "next_attempt_at", "paused_at"}, event: event, at: now})
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +262,7 @@ func (t *Table) SaveProgress(ctx context.Context, id string, lease Lease, p Prog
 		set["checkpoint"] = str(string(p.Checkpoint))
 	}
 	if p.Changed {
-		set["progress_changed_at"] = str(formatTime(t.opts.Now()))
+		set["progress_changed_at"] = str(formatTime(t.opts.Clock.Now()))
 	}
 	return t.updateRunning(ctx, id, lease.Token, set)
 }
@@ -311,9 +312,11 @@ type Outcome struct {
 	Failure *Failure
 }
 
-// Finish records how a worker's run of a job ended, under its lease.
+// Finish records how a run of a job ended, under the lease of the worker
+// that ran it; a job that no worker holds (one whose type cannot run here)
+// is ended fenced on the version read.
 func (t *Table) Finish(ctx context.Context, j *job.Job, o Outcome) error {
-	now := t.opts.Now()
+	now := t.opts.Clock.Now()
 	set := map[string]types.AttributeValue{
 		"progress":         number(o.Progress.Percent),
 		"progress_message": str(o.Progress.Message),
@@ -332,26 +335,29 @@ func (t *Table) Finish(ctx context.Context, j *job.Job, o Outcome) error {
 	}
 	if o.Status == job.StatusRetrying {
 		set["next_attempt_at"] = str(formatTime(o.NextAttemptAt))
+		set["ready_at"] = str(formatTime(o.NextAttemptAt))
 		set["due_pk"] = str(dueShard(j.ID))
 		set["due_at"] = number(o.NextAttemptAt.Add(o.SweepGrace).UnixMilli())
 		remove = append(remove, "lease_token", "lease_expires_at")
 	}
-	return t.apply(ctx, j, fence{leaseToken: j.LeaseToken}, change{to: o.Status, set: set, remove: remove, event: o.Event, at: now, failure: o.Failure})
+	return t.apply(ctx, j, fence{leaseToken: j.LeaseToken, version: j.Version}, change{to: o.Status, set: set, remove: remove, event: o.Event, at: now, failure: o.Failure})
 }
 
 // Release hands a running job on without ending its attempt: the lease is
 // dropped and the next claim continues the same attempt from its checkpoint.
 // It is how a job outlives one invocation's deadline.
 func (t *Table) Release(ctx context.Context, j *job.Job, p Progress, sweepGrace time.Duration, event LogEntry) error {
+	now := t.opts.Clock.Now()
 	set := map[string]types.AttributeValue{
 		"progress":         number(p.Percent),
 		"progress_message": str(p.Message),
 		"continuation":     &types.AttributeValueMemberBOOL{Value: true},
+		"ready_at":         str(formatTime(now)),
 		"due_pk":           str(dueShard(j.ID)),
-		"due_at":           number(t.opts.Now().Add(sweepGrace).UnixMilli()),
+		"due_at":           number(now.Add(sweepGrace).UnixMilli()),
 	}
 	if p.Checkpoint != nil {
 		set["checkpoint"] = str(string(p.Checkpoint))
 	}
-	return t.apply(ctx, j, fence{leaseToken: j.LeaseToken}, change{to: job.StatusRunning, set: set, remove: []string{"lease_token", "lease_expires_at"}, event: event})
+	return t.apply(ctx, j, fence{leaseToken: j.LeaseToken}, change{to: job.StatusRunning, set: set, remove: []string{"lease_token", "lease_expires_at"}, event: event, at: now})
 }

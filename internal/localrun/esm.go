@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/dainostore/jobs/internal/clock"
 )
 
 // SQSHandler is a Lambda handler for SQS events with partial batch responses.
@@ -132,10 +134,10 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-// Every runs fn at each interval (and first at once if runAtStart) until
-// ctx ends, like an EventBridge schedule rule.
-func Every(ctx context.Context, interval time.Duration, runAtStart bool, name string, log *slog.Logger, fn func(context.Context) error) {
-	ticker := time.NewTicker(interval)
+// Every runs fn at each interval of the clock (and first at once if
+// runAtStart) until ctx ends, like an EventBridge schedule rule.
+func Every(ctx context.Context, clk clock.Clock, interval time.Duration, runAtStart bool, name string, log *slog.Logger, fn func(context.Context) error) {
+	ticker := clk.NewTicker(interval)
 	defer ticker.Stop()
 	for run := runAtStart; ; run = true {
 		if run {
@@ -146,7 +148,7 @@ func Every(ctx context.Context, interval time.Duration, runAtStart bool, name st
 		select {
 		case <-ctx.Done():
 			return
-		case <-ticker.C:
+		case <-ticker.C():
 		}
 	}
 }

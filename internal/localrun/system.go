@@ -56,7 +56,7 @@ func Serve(ctx context.Context, a *app.App, listener net.Listener) error {
 		{cron.TaskDailyCreditDeduction, 24 * time.Hour, false},
 	} {
 		group.Go(func() error {
-			Every(ctx, schedule.interval, schedule.runAtStart, schedule.task, a.Log, func(ctx context.Context) error {
+			Every(ctx, a.Clock, schedule.interval, schedule.runAtStart, schedule.task, a.Log, func(ctx context.Context) error {
 				err := a.Cron.Run(ctx, schedule.task)
 				if schedule.task == cron.TaskSweep {
 					err = errors.Join(err, nudgeTimedOutMessages(ctx, a))

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/dainostore/jobs/internal/clock"
 	"github.com/dainostore/jobs/internal/job"
 	"github.com/dainostore/jobs/internal/schema"
 )
@@ -75,10 +76,14 @@ func Lookup(ctx context.Context, client *sqs.Client, prefix string) (URLs, error
 type Queues struct {
 	client *sqs.Client
 	urls   URLs
+	// clock dates wakes, as the workers that drop stale ones read it.
+	clock clock.Clock
 }
 
 // New returns Queues on the given URLs.
-func New(client *sqs.Client, urls URLs) *Queues { return &Queues{client: client, urls: urls} }
+func New(client *sqs.Client, urls URLs, clk clock.Clock) *Queues {
+	return &Queues{client: client, urls: urls, clock: clk}
+}
 
 // URLs returns where the queues are.
 func (q *Queues) URLs() URLs { return q.urls }
@@ -119,7 +124,7 @@ type wakeBody struct {
 func (q *Queues) Wake(ctx context.Context, delay time.Duration) error {
 	delay = min(max(delay, 0), maxDelay)
 	seconds := int32((delay + time.Second - 1) / time.Second)
-	data, _ := json.Marshal(wakeBody{Wake: true, DueMS: time.Now().Add(time.Duration(seconds) * time.Second).UnixMilli()})
+	data, _ := json.Marshal(wakeBody{Wake: true, DueMS: q.clock.Now().Add(time.Duration(seconds) * time.Second).UnixMilli()})
 	_, err := q.client.SendMessage(ctx, &sqs.SendMessageInput{
 		QueueUrl:     &q.urls.Wake,
 		MessageBody:  aws.String(string(data)),

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/dainostore/jobs/internal/clock"
 	"github.com/dainostore/jobs/internal/queue"
 	"github.com/dainostore/jobs/internal/testenv"
 )
@@ -16,7 +17,7 @@ func setupWakes(t *testing.T) (*queue.Queues, *sqs.Client, string) {
 	t.Helper()
 	env := testenv.New(t)
 	client := env.SQS()
-	return queue.New(client, env.URLs), client, env.URLs.Wake
+	return queue.New(client, env.URLs, clock.Real), client, env.URLs.Wake
 }
 
 // receiveAll takes every wake that is visible now and reports how many.

@@ -1,8 +1,9 @@
 // Package sweep is the queue's recovery path, run every minute: it finds
 // jobs that fell between two writes (saved but never enqueued, held by a
 // worker that vanished, waiting on a retry whose message is gone) through
-// the sparse due index and enqueues them again, and wakes workers for
-// messages nobody is receiving.
+// the sparse due index and enqueues them again, enqueues the jobs a pause
+// set aside once their pause has ended, and wakes workers for messages
+// nobody is receiving.
 package sweep
 
 import (
@@ -37,6 +38,7 @@ func New(jobs *jobtable.Table, q *queue.Queues, d *dispatch.Dispatcher, maxConcu
 // Report says what a sweep did.
 type Report struct {
 	Enqueued     int // jobs whose message was sent again
+	Released     int // jobs set aside by a pause that ended, enqueued again
 	WorkersWoken int
 }
 
@@ -46,11 +48,16 @@ const maxDuePerSweep = 500
 // Sweep re-enqueues due jobs and wakes workers while queues hold messages.
 func (s *Sweeper) Sweep(ctx context.Context) (Report, error) {
 	var report Report
+	var errs []error
+	released, err := s.ReleaseParked(ctx, maxDuePerSweep)
+	report.Released = released
+	if err != nil {
+		errs = append(errs, err)
+	}
 	ids, err := s.jobs.DueJobIDs(ctx, maxDuePerSweep)
 	if err != nil {
-		return report, err
+		return report, errors.Join(append(errs, err)...)
 	}
-	var errs []error
 	for _, id := range ids {
 		enqueued, err := s.sweepJob(ctx, id)
 		if err != nil {
@@ -68,15 +75,15 @@ func (s *Sweeper) Sweep(ctx context.Context) (Report, error) {
 	for _, d := range depths {
 		visible += d.Visible
 	}
-	for i := 0; i < min(visible+report.Enqueued, s.maxConcurrency); i++ {
+	for i := 0; i < min(visible+report.Enqueued+report.Released, s.maxConcurrency); i++ {
 		if err := s.queues.Wake(ctx, 0); err != nil {
 			errs = append(errs, err)
 			break
 		}
 		report.WorkersWoken++
 	}
-	if report.Enqueued > 0 || report.WorkersWoken > 0 {
-		s.log.Info("sweep", "re_enqueued", report.Enqueued, "workers_woken", report.WorkersWoken)
+	if report.Enqueued > 0 || report.Released > 0 || report.WorkersWoken > 0 {
+		s.log.Info("sweep", "re_enqueued", report.Enqueued, "released_after_pause", report.Released, "workers_woken", report.WorkersWoken)
 	}
 	return report, errors.Join(errs...)
 }
@@ -98,7 +105,9 @@ func (s *Sweeper) sweepJob(ctx context.Context, id string) (bool, error) {
 		return false, ignoreStale(s.jobs.ClearDue(ctx, j.ID, j.Version))
 	case j.Status == job.StatusPending:
 		log.Warn("job was saved but never enqueued; enqueuing it")
-		s.dispatcher.Dispatch(ctx, j)
+		if err := s.dispatcher.Dispatch(ctx, j); err != nil {
+			return false, err
+		}
 		return true, nil
 	}
 	log.Warn("job is past its deadline with no worker on it; enqueuing it again")
@@ -113,4 +122,81 @@ func ignoreStale(err error) error {
 		return nil
 	}
 	return err
+}
+
+// indexLag is how long a job parked just now may take to show in the due
+// index (GSI reads are eventually consistent): a type's marker is kept at
+// least this long after its last parked job, so no job is left behind.
+const indexLag = time.Minute
+
+// ReleaseParked enqueues again, up to limit, the jobs a pause set aside
+// whose type is no longer paused, and returns how many it released. The
+// sweep calls it every time; resuming calls it at once.
+func (s *Sweeper) ReleaseParked(ctx context.Context, limit int) (int, error) {
+	parked, err := s.jobs.ParkedTypes(ctx)
+	if err != nil || len(parked) == 0 {
+		return 0, err
+	}
+	pauses, err := s.jobs.Pauses(ctx)
+	if err != nil {
+		return 0, err
+	}
+	released := 0
+	var errs []error
+	for jobType, parkedAt := range parked {
+		if pauses.Paused(jobType) || released >= limit {
+			continue
+		}
+		n, done, err := s.releaseType(ctx, jobType, limit-released)
+		released += n
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if done {
+			errs = append(errs, s.jobs.ForgetParked(ctx, jobType, parkedAt, indexLag))
+		}
+	}
+	return released, errors.Join(errs...)
+}
+
+// releaseType releases up to limit parked jobs of one type, and tells
+// whether none is left.
+func (s *Sweeper) releaseType(ctx context.Context, jobType string, limit int) (int, bool, error) {
+	ids, err := s.jobs.ParkedJobIDs(ctx, jobType, limit+1)
+	if err != nil {
+		return 0, false, err
+	}
+	done := len(ids) <= limit
+	released := 0
+	var errs []error
+	for _, id := range ids[:min(limit, len(ids))] {
+		j, err := s.jobs.Get(ctx, id)
+		if errors.Is(err, jobtable.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if j.PausedAt == nil {
+			continue // released meanwhile
+		}
+		event := jobtable.Event(s.jobs.Now(), "resumed_after_pause", j.Attempts, "%s jobs were resumed; the job goes back in its queue", j.Type)
+		unparked, err := s.jobs.Unpark(ctx, j, s.resendAfter, event)
+		if errors.Is(err, jobtable.ErrStale) {
+			continue // cancelled or released meanwhile
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		// Should the enqueue fail, the job is due for the next sweep.
+		if err := s.dispatcher.Dispatch(ctx, unparked); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		released++
+	}
+	return released, done && len(errs) == 0, errors.Join(errs...)
 }

@@ -102,9 +102,8 @@ type recorder struct {
 	gate    chan struct{}
 	running atomic.Int32
 	maxSeen atomic.Int32
-	// hold keeps jobs running until this many have run at once (or a while
-	// passed), so a limit that lets more through would be seen.
-	hold int32
+	// release, when set, keeps every job running until the test closes it.
+	release chan struct{}
 }
 
 func (r *recorder) Run(ctx context.Context, rt jobtype.Runtime, args gateArgs) (any, error) {
@@ -126,12 +125,12 @@ func (r *recorder) Run(ctx context.Context, rt jobtype.Runtime, args gateArgs) (
 			return nil, ctx.Err()
 		}
 	}
-	if r.hold > 0 {
-		deadline := time.Now().Add(20 * time.Second)
-		for r.maxSeen.Load() < r.hold && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
+	if r.release != nil {
+		select {
+		case <-r.release:
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
-		time.Sleep(200 * time.Millisecond) // give a job over the limit the chance to start
 	}
 	return nil, nil
 }
@@ -166,15 +165,30 @@ func TestPriorityOrderWithOneWorkerBusy(t *testing.T) {
 func TestNeverMoreThanMaxConcurrentJobs(t *testing.T) {
 	t.Parallel()
 	env := testenv.New(t)
-	rec := &recorder{hold: int32(env.Config.MaxConcurrency)}
+	rec := &recorder{release: make(chan struct{})}
 	handlers := jobtype.NewRegistry()
 	jobtype.Register[gateArgs](handlers, rec)
-	base := testenv.Serve(t, env.App(t, app.Overrides{JobTypes: handlers}))
+	a := env.App(t, app.Overrides{JobTypes: handlers})
+	base := testenv.Serve(t, a)
 
 	var ids []string
 	for i := range 12 {
 		ids = append(ids, createJob(t, base, map[string]any{"type": "test:gate", "store_id": fmt.Sprintf("store-%d", i), "payload": map[string]any{"name": fmt.Sprint(i)}}))
 	}
+	// Every job holds until released: the workers fill up, and the rest
+	// wait their turn however long that takes.
+	limit := int32(env.Config.MaxConcurrency)
+	eventually(t, 90*time.Second, func() error {
+		if n := rec.running.Load(); n < limit {
+			return fmt.Errorf("%d jobs running", n)
+		}
+		return nil
+	})
+	counts, err := a.Jobs.Counts(withTimeout(t, 10*time.Second), "")
+	if err != nil || counts.Running != int64(limit) || counts.Pending != int64(12-limit) {
+		t.Errorf("with every worker busy: %+v (%v); want %d running and the rest pending", counts, err, limit)
+	}
+	close(rec.release)
 	for _, id := range ids {
 		waitForStatus(t, base, id, "completed")
 	}

@@ -161,3 +161,8 @@ func recount(jobs []*job.Job) jobtable.Counts {
 	}
 	return c
 }
+
+// dispatchRequest is a request for a job of a type, with an empty payload.
+func dispatchRequest(storeID, jobType string) dispatch.Request {
+	return dispatch.Request{StoreID: storeID, Type: jobType}
+}

@@ -318,13 +318,14 @@ func TestStoreFaultsOnProgressAndCheckpointWrites(t *testing.T) {
 	env := testenv.New(t)
 	env.Config.RetryDelays = []time.Duration{time.Second, time.Second, time.Second}
 	faults := faultinject.New()
-	// Every third progress or checkpoint write fails outright, and the first
-	// outcome transactions are throttled (the SDK retries those).
+	// Every third attempt of a progress or checkpoint write fails with a
+	// server error, and the first outcome transactions are throttled: the
+	// SDK's retryer tries them again, and nothing else has to.
 	var writes atomic.Int32
 	faults.FailWhen(faultinject.DynamoDB, "UpdateItem", func(input any) bool {
 		in := input.(*dynamodb.UpdateItemInput)
 		return in.ExpressionAttributeNames["#progress"] == "progress" && writes.Add(1)%3 == 0
-	}, 0, faultinject.ServerError(faultinject.DynamoDB))
+	}, 0, faultinject.ServerError(faultinject.DynamoDB)).PerAttempt()
 	throttled := faults.FailWhen(faultinject.DynamoDB, "TransactWriteItems", nil, 2, faultinject.Throttling(faultinject.DynamoDB)).PerAttempt()
 	a := env.App(t, app.Overrides{DynamoDBOptions: []func(*dynamodb.Options){faults.DynamoDBOption()}})
 	base := testenv.Serve(t, a)
@@ -377,40 +378,6 @@ func TestPoisonMessagesGoToTheDeadLetterQueue(t *testing.T) {
 	})
 	if err := queuesEmpty(a); err != nil {
 		t.Error(err)
-	}
-}
-
-func TestStarvationGuardStartsALowJobUnderAStreamOfUrgentOnes(t *testing.T) {
-	t.Parallel()
-	env := testenv.New(t)
-	env.Config.MaxConcurrency = 1
-	env.Config.StarvationWait = 2 * time.Second
-	rec := &recorder{}
-	handlers := jobtype.NewRegistry()
-	jobtype.Register[gateArgs](handlers, jobtype.Func[gateArgs](func(ctx context.Context, rt jobtype.Runtime, args gateArgs) (any, error) {
-		time.Sleep(100 * time.Millisecond)
-		return rec.Run(ctx, rt, args)
-	}))
-	a := env.App(t, app.Overrides{JobTypes: handlers})
-	base := testenv.Serve(t, a)
-
-	low := createJob(t, base, map[string]any{"type": "test:gate", "store_id": "low", "priority": "low", "payload": map[string]any{"name": "low"}})
-	// Keep the urgent queue busy until the low job has run, for at most a minute.
-	deadline := time.Now().Add(time.Minute)
-	urgentCreated := 0
-	for time.Now().Before(deadline) {
-		if jobStatus(t, base, low)["status"] == "completed" {
-			break
-		}
-		createJob(t, base, map[string]any{"type": "test:gate", "store_id": fmt.Sprintf("urgent-%d", urgentCreated), "priority": "urgent", "payload": map[string]any{"name": "urgent"}})
-		urgentCreated++
-		time.Sleep(50 * time.Millisecond)
-	}
-	waitForStatus(t, base, low, "completed")
-	_, queue := call(t, http.MethodGet, base+"/api/background-jobs/status", nil)
-	pending := queue["statistics"].(map[string]any)["pending"].(float64)
-	if pending == 0 {
-		t.Errorf("the low job ran only once no urgent job was waiting (%d urgent created): it was starved", urgentCreated)
 	}
 }
 

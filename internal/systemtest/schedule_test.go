@@ -10,32 +10,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/dainostore/jobs/internal/app"
+	"github.com/dainostore/jobs/internal/clock"
 	"github.com/dainostore/jobs/internal/dispatch"
 	"github.com/dainostore/jobs/internal/faultinject"
 	"github.com/dainostore/jobs/internal/job"
-	"github.com/dainostore/jobs/internal/jobtable"
 	"github.com/dainostore/jobs/internal/jobtype"
 	"github.com/dainostore/jobs/internal/testenv"
-	"github.com/dainostore/jobs/internal/worker"
 )
-
-// fakeClock is the injected time of the store and the worker.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // sqsTimeTravel records the delays the worker asks SQS for (message
 // visibility, wake delay) and shortens them to at most a second, so a test
@@ -83,19 +64,18 @@ func (alwaysFailArgs) Kind() string { return "test:always-fail" }
 func TestRetryScheduleWithInjectedTime(t *testing.T) {
 	t.Parallel()
 	env := testenv.New(t)
-	clock := &fakeClock{now: time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)}
+	clk := clock.NewFake(time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC))
 	travel := newSQSTimeTravel(env.URLs.Wake)
 	var attempts []time.Time
 	handlers := jobtype.NewRegistry()
 	jobtype.Register[alwaysFailArgs](handlers, jobtype.Func[alwaysFailArgs](func(ctx context.Context, rt jobtype.Runtime, _ alwaysFailArgs) (any, error) {
-		attempts = append(attempts, clock.Now())
+		attempts = append(attempts, clk.Now())
 		return nil, errors.New("marketplace timed out")
 	}))
 	a := env.App(t, app.Overrides{
-		JobTypes:     handlers,
-		TableOptions: jobtable.Options{Now: clock.Now},
-		WorkerConfig: worker.Config{Now: clock.Now},
-		SQSOptions:   []func(*sqs.Options){travel.faults.SQSOption()},
+		JobTypes:   handlers,
+		Clock:      clk,
+		SQSOptions: []func(*sqs.Options){travel.faults.SQSOption()},
 	})
 	ctx := withTimeout(t, 2*time.Minute)
 	created, _, err := a.Dispatcher.Create(ctx, dispatch.Request{StoreID: "schedule", Type: "test:always-fail"})
@@ -113,23 +93,23 @@ func TestRetryScheduleWithInjectedTime(t *testing.T) {
 		}
 	}
 
-	start := clock.Now()
+	start := clk.Now()
 	runWorker()
 	for i, delay := range []time.Duration{5 * time.Second, 30 * time.Second, 5 * time.Minute} {
 		j, err := a.Jobs.Get(ctx, created.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if j.Status != job.StatusRetrying || j.Attempts != i+1 || j.Error != "marketplace timed out" || j.NextAttemptAt == nil || !j.NextAttemptAt.Equal(clock.Now().Add(delay)) {
+		if j.Status != job.StatusRetrying || j.Attempts != i+1 || j.Error != "marketplace timed out" || j.NextAttemptAt == nil || !j.NextAttemptAt.Equal(clk.Now().Add(delay)) {
 			t.Fatalf("after attempt %d: %s, attempts %d, error %q, next attempt %v; want retrying at now+%s", i+1, j.Status, j.Attempts, j.Error, j.NextAttemptAt, delay)
 		}
 		// Too early: the message is back (its visibility was shortened) but the job waits.
-		clock.Advance(delay - time.Second)
+		clk.Advance(delay - time.Second)
 		runWorker()
 		if len(attempts) != i+1 {
 			t.Fatalf("attempt %d started %s early", i+2, time.Second)
 		}
-		clock.Advance(time.Second)
+		clk.Advance(time.Second)
 		runWorker()
 	}
 	j, err := a.Jobs.Get(ctx, created.ID)
@@ -183,5 +163,34 @@ func TestHandlerCancelledErrorEndsTheJobCancelled(t *testing.T) {
 	final := waitForStatus(t, base, id, "cancelled")
 	if final["attempts"] != 1.0 || final["error"] != "cancelled: the store disconnected its Amazon account" {
 		t.Errorf("final = %v", final)
+	}
+}
+
+// A job keeps the retry schedule it was created with. Before, the worker
+// read the configuration's, so a deployment with a longer schedule gave
+// the jobs already in flight more attempts than they were shown (the test
+// failed: "failed after 5 attempts (max 2 shown), want failed after 2").
+func TestAJobKeepsTheRetryScheduleItWasCreatedWith(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t)
+	env.Config.RetryDelays = []time.Duration{0} // two attempts, the second at once
+	before := env.App(t, app.Overrides{})
+	j := createDirect(t, before, "kept-schedule", map[string]any{"steps": 1, "fail_attempts": 10})
+	env.Config.RetryDelays = []time.Duration{0, 0, 0, 0} // a later deployment: five
+	after := env.App(t, app.Overrides{})
+	ctx := withTimeout(t, time.Minute)
+	var got *job.Job
+	for range 10 {
+		runWorker(t, after)
+		var err error
+		if got, err = after.Jobs.Get(ctx, j.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got.Status.Terminal() {
+			break
+		}
+	}
+	if got.Status != job.StatusFailed || got.Attempts != 2 || got.MaxAttempts != 2 {
+		t.Errorf("%s after %d attempts (max %d shown), want failed after 2", got.Status, got.Attempts, got.MaxAttempts)
 	}
 }

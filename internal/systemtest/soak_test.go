@@ -13,6 +13,7 @@ import (
 	"github.com/dainostore/jobs/internal/dispatch"
 	"github.com/dainostore/jobs/internal/job"
 	"github.com/dainostore/jobs/internal/jobtype/simulate"
+	"github.com/dainostore/jobs/internal/retry"
 	"github.com/dainostore/jobs/internal/testenv"
 )
 
@@ -36,8 +37,14 @@ func TestSoakRandomFailuresAndWorkerKills(t *testing.T) {
 	env := testenv.New(t)
 	env.Config.Lease = 5 * time.Second
 	// Seven attempts: a job that fails twice on purpose still completes if
-	// kills cost it a few more.
+	// kills cost it a few more. A job keeps the schedule it was created
+	// with, so the creating app and the worker processes share it.
 	const retryDelays = "1s,1s,1s,1s,1s,1s"
+	delays, err := retry.ParseDelays(retryDelays)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Config.RetryDelays = delays
 	a := env.App(t, app.Overrides{})
 	ctx := withTimeout(t, 5*time.Minute)
 	seed := time.Now().UnixNano()

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/dainostore/jobs/internal/awsconfig"
+	"github.com/dainostore/jobs/internal/clock"
 	"github.com/dainostore/jobs/internal/job"
 	"github.com/dainostore/jobs/internal/jobtable"
 	"github.com/dainostore/jobs/internal/jobtype"
@@ -59,7 +60,7 @@ func benchStack(b *testing.B) (*jobtable.Table, *queue.Queues) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return jobtable.New(db, name, jobtable.Options{}), queue.New(client, queue.FromSchema(urls))
+	return jobtable.New(db, name, jobtable.Options{}), queue.New(client, queue.FromSchema(urls), clock.Real)
 }
 
 func pendingJob(b *testing.B, s *jobtable.Table, p job.Priority) *job.Job {

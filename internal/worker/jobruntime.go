@@ -27,6 +27,11 @@ type jobRuntime struct {
 	// the handler writes: progress messages, logs, errors.
 	secrets []string
 
+	// writeMu makes the keeper and Checkpoint one writer: each write takes
+	// the latest progress when its turn comes, so an older write can never
+	// land after a newer one and set the bar back.
+	writeMu sync.Mutex
+
 	mu         sync.Mutex
 	percent    int
 	message    string
@@ -54,7 +59,7 @@ func newRuntime(w *Worker, log *slog.Logger, j *job.Job, secrets []string, cance
 		w: w, log: log, job: j, cancel: cancel, secrets: secrets,
 		percent: j.Progress, message: j.ProgressMessage, checkpoint: j.Checkpoint,
 		writtenPercent: j.Progress, writtenMessage: j.ProgressMessage,
-		leaseExtendedAt: w.cfg.Now(),
+		leaseExtendedAt: w.cfg.Clock.Now(),
 	}
 }
 
@@ -78,16 +83,21 @@ func (rt *jobRuntime) Progress(percent int, message string) {
 	}
 }
 
-// addLog queues a log line; the caller holds mu.
+// addLog queues a log line; the caller holds mu. The line gets its ID now,
+// so that writing it again after a failed batch overwrites it.
 func (rt *jobRuntime) addLog(e jobtable.LogEntry) {
+	if e.ID == "" {
+		e.ID = jobtable.NewLogID()
+	}
 	if len(rt.logs) >= maxPendingLogs {
 		rt.logs = rt.logs[1:]
 	}
 	rt.logs = append(rt.logs, e)
 }
 
-// flushLogs writes the queued log lines. Lines that fail are kept for the
-// next flush (up to maxPendingLogs).
+// flushLogs writes the queued log lines. The lines a failed write did not
+// write are kept for the next flush (up to maxPendingLogs); those it wrote
+// are not written again.
 func (rt *jobRuntime) flushLogs(ctx context.Context) {
 	rt.mu.Lock()
 	pending := rt.logs
@@ -96,10 +106,11 @@ func (rt *jobRuntime) flushLogs(ctx context.Context) {
 	if len(pending) == 0 {
 		return
 	}
-	if err := rt.w.jobs.AppendLogs(ctx, rt.job.ID, pending); err != nil {
-		rt.log.Warn("write job log", "error", err, "lines", len(pending))
+	written, err := rt.w.jobs.AppendLogs(ctx, rt.job.ID, pending)
+	if err != nil {
+		rt.log.Warn("write job log", "error", err, "lines", len(pending)-written)
 		rt.mu.Lock()
-		rt.logs = append(pending, rt.logs...)
+		rt.logs = append(pending[written:], rt.logs...)
 		if len(rt.logs) > maxPendingLogs {
 			rt.logs = rt.logs[len(rt.logs)-maxPendingLogs:]
 		}
@@ -114,8 +125,7 @@ func (rt *jobRuntime) Checkpoint(state any) error {
 	}
 	rt.mu.Lock()
 	rt.checkpoint = data
-	p := jobtable.Progress{Percent: rt.percent, Message: rt.message, Checkpoint: data}
-	if now := rt.w.cfg.Now(); now.Sub(rt.lastCheckpointAt) >= checkpointLogInterval {
+	if now := rt.w.cfg.Clock.Now(); now.Sub(rt.lastCheckpointAt) >= checkpointLogInterval {
 		rt.lastCheckpointAt = now
 		e := rt.w.event("checkpoint", rt.job.Attempts, "checkpoint saved at %d%%", rt.percent)
 		e.Level = "debug"
@@ -123,27 +133,15 @@ func (rt *jobRuntime) Checkpoint(state any) error {
 	}
 	rt.mu.Unlock()
 	// Not the handler's context: a handler checkpoints when its context ends.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// The SDK's retryer tries again what heals; a checkpoint that still
+	// fails fails the attempt, which resumes from the last one written.
+	ctx, cancel := context.WithTimeout(context.Background(), checkpointTimeout)
 	defer cancel()
-	// A checkpoint is worth a short wait: without it the attempt would fail
-	// and redo its work. The SDK has already retried what it deems retryable.
-	for try := 1; ; try++ {
-		err := rt.save(ctx, p)
-		if err == nil || errors.Is(err, errLeaseLost) || errors.Is(err, errCancelRequested) || try == checkpointTries {
-			return err
-		}
-		rt.log.Warn("checkpoint write failed, trying again", "error", err, "try", try)
-		select {
-		case <-time.After(time.Duration(try) * 200 * time.Millisecond):
-		case <-ctx.Done():
-			return err
-		}
-	}
+	return rt.save(ctx, data)
 }
 
-// checkpointTries is how often a checkpoint write is tried before the
-// attempt fails.
-const checkpointTries = 3
+// checkpointTimeout bounds a checkpoint write with the SDK's retries.
+const checkpointTimeout = 10 * time.Second
 
 func (rt *jobRuntime) Resume(state any) (bool, error) {
 	rt.mu.Lock()
@@ -166,7 +164,7 @@ func (rt *jobRuntime) Log(level slog.Level, message string, attrs ...slog.Attr) 
 	}
 	message = rt.scrub(message)
 	rt.log.LogAttrs(context.Background(), level, message, attrs...)
-	e := jobtable.LogEntry{At: job.NewTime(rt.w.cfg.Now()), Level: jobtable.LevelName(level), Message: message, Attempt: rt.job.Attempts, Worker: rt.w.cfg.ID}
+	e := jobtable.LogEntry{At: job.NewTime(rt.w.cfg.Clock.Now()), Level: jobtable.LevelName(level), Message: message, Attempt: rt.job.Attempts, Worker: rt.w.cfg.ID}
 	if len(attrs) > 0 {
 		e.Attrs = make(map[string]string, len(attrs))
 		for _, a := range attrs {
@@ -188,15 +186,19 @@ func (rt *jobRuntime) snapshot() jobtable.Progress {
 	return jobtable.Progress{Percent: rt.percent, Message: rt.message, Checkpoint: rt.checkpoint}
 }
 
-// save writes progress (and a checkpoint) under the lease. A write extends
-// the lease too when a heartbeat has passed since it was last extended:
-// the lease then never has less than Lease-Heartbeat left, and a handler
-// that checkpoints many times a second does not move the job's due entry
-// (an index write on AWS) with every checkpoint. It stops the handler if
-// the job was cancelled or the lease lost.
-func (rt *jobRuntime) save(ctx context.Context, p jobtable.Progress) error {
-	now := rt.w.cfg.Now()
+// save writes the current progress (and the checkpoint, when not nil) under
+// the lease. A write extends the lease too when a heartbeat has passed
+// since it was last extended: the lease then never has less than
+// Lease-Heartbeat left, and a handler that checkpoints many times a second
+// does not move the job's due entry (an index write on AWS) with every
+// checkpoint. It stops the handler if the job was cancelled or the lease
+// lost.
+func (rt *jobRuntime) save(ctx context.Context, checkpoint json.RawMessage) error {
+	rt.writeMu.Lock()
+	defer rt.writeMu.Unlock()
+	now := rt.w.cfg.Clock.Now()
 	rt.mu.Lock()
+	p := jobtable.Progress{Percent: rt.percent, Message: rt.message, Checkpoint: checkpoint}
 	p.Changed = p.Percent != rt.writtenPercent || p.Message != rt.writtenMessage
 	extend := now.Sub(rt.leaseExtendedAt) >= rt.w.cfg.Heartbeat
 	rt.mu.Unlock()
@@ -217,7 +219,7 @@ func (rt *jobRuntime) save(ctx context.Context, p jobtable.Progress) error {
 		rt.leaseExtendedAt = now
 	}
 	rt.writtenPercent, rt.writtenMessage = p.Percent, p.Message
-	if p.Checkpoint != nil || (p.Percent == rt.percent && p.Message == rt.message) {
+	if p.Percent == rt.percent && p.Message == rt.message {
 		rt.dirty = false
 	}
 	rt.mu.Unlock()
@@ -237,29 +239,28 @@ func (rt *jobRuntime) keepAlive(ctx context.Context, msg *queue.Message) (stop f
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
+	ticker := rt.w.cfg.Clock.NewTicker(rt.w.cfg.ProgressInterval)
 	go func() {
 		defer wg.Done()
-		ticker := time.NewTicker(rt.w.cfg.ProgressInterval)
 		defer ticker.Stop()
 		// The message was hidden for one lease when it was received.
-		lastHidden := rt.w.cfg.Now()
+		lastHidden := rt.w.cfg.Clock.Now()
 		for {
 			select {
 			case <-done:
 				return
 			case <-ctx.Done():
 				return
-			case <-ticker.C:
+			case <-ticker.C():
 			}
 			rt.flushLogs(ctx)
-			now := rt.w.cfg.Now()
+			now := rt.w.cfg.Clock.Now()
 			rt.mu.Lock()
-			p := jobtable.Progress{Percent: rt.percent, Message: rt.message}
 			sinceExtended := now.Sub(rt.leaseExtendedAt)
 			due := rt.dirty || sinceExtended >= rt.w.cfg.Heartbeat
 			rt.mu.Unlock()
 			if due {
-				err := rt.save(ctx, p)
+				err := rt.save(ctx, nil)
 				switch {
 				case err == nil:
 				case errors.Is(err, errLeaseLost), errors.Is(err, errCancelRequested):

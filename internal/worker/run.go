@@ -33,8 +33,9 @@ func newToken() string {
 	return hex.EncodeToString(b)
 }
 
-// run executes a claimed job's handler and records how it ended.
-func (w *Worker) run(ctx context.Context, log *slog.Logger, j *job.Job, entry *jobtype.Entry, msg *queue.Message) {
+// run executes a claimed job's handler and records how it ended. It reports
+// whether it handed the job on to a fresh invocation.
+func (w *Worker) run(ctx context.Context, log *slog.Logger, j *job.Job, entry *jobtype.Entry, msg *queue.Message) (handedOn bool) {
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	if deadline, ok := ctx.Deadline(); ok {
@@ -57,40 +58,45 @@ func (w *Worker) run(ctx context.Context, log *slog.Logger, j *job.Job, entry *j
 
 	progress := rt.snapshot()
 	cause := context.Cause(runCtx)
+	policy := w.policy(j)
 	switch {
-	case errors.Is(cause, errLeaseLost) || errors.Is(err, jobtable.ErrStale):
-		// Another worker owns the job now; anything written would be fenced off.
-		log.Warn("stopped a job whose lease was lost")
 	case err == nil:
+		// Finished, even if the keeper gave the lease up meanwhile: the
+		// outcome is fenced on the lease, so it is written only if no other
+		// worker has taken the job over, and the work is not done twice.
 		progress.Percent = 100
-		w.finish(ctx, log, j, msg, jobtable.Outcome{Status: job.StatusCompleted, Progress: progress, Result: result,
+		_ = w.finish(ctx, log, j, msg, jobtable.Outcome{Status: job.StatusCompleted, Progress: progress, Result: result,
 			Event: w.event("completed", j.Attempts, "completed on attempt %d", j.Attempts)})
+	case errors.Is(cause, errLeaseLost) || errors.Is(err, jobtable.ErrStale):
+		// Another worker may own the job now; anything written would be fenced off.
+		log.Warn("stopped a job whose lease was lost")
 	case errors.Is(cause, errCancelRequested) || isCancelled(err):
 		reason := rt.scrub(cancelReason(err))
-		w.finish(ctx, log, j, msg, jobtable.Outcome{Status: job.StatusCancelled, Progress: progress, Error: reason,
+		_ = w.finish(ctx, log, j, msg, jobtable.Outcome{Status: job.StatusCancelled, Progress: progress, Error: reason,
 			Event: w.event("cancelled", j.Attempts, "%s at %d%%", reason, progress.Percent)})
 	case jobtype.IsContextEnd(err) && (errors.Is(cause, errDeadline) || errors.Is(cause, context.Canceled)),
 		errors.Is(err, jobtype.ErrContinueLater):
 		// The invocation is ending (its deadline is near, or the process is
 		// shutting down): hand the job on without using up an attempt.
 		w.continueLater(ctx, log, j, msg, progress)
+		return true
 	default:
 		// A handler's error may quote its payload: never its credentials.
 		message := rt.scrub(err.Error())
-		decision := w.cfg.Retry.Decide(j.Attempts, err)
+		decision := policy.Decide(j.Attempts, err)
 		if !decision.Retry {
 			log.Warn("job failed", "error", message)
-			w.finish(ctx, log, j, msg, jobtable.Outcome{Status: job.StatusFailed, Progress: progress, Error: message,
+			_ = w.finish(ctx, log, j, msg, jobtable.Outcome{Status: job.StatusFailed, Progress: progress, Error: message,
 				Failure: &jobtable.Failure{Kind: failureKind(err), Message: message},
-				Event:   w.failEvent("failed", j.Attempts, "attempt %d of %d failed for good: %s", j.Attempts, w.cfg.Retry.MaxAttempts(), message)})
-			return
+				Event:   w.failEvent("failed", j.Attempts, "attempt %d of %d failed for good: %s", j.Attempts, policy.MaxAttempts(), message)})
+			return false
 		}
-		next := w.cfg.Now().Add(decision.Delay)
+		next := w.cfg.Clock.Now().Add(decision.Delay)
 		log.Warn("job attempt failed, retry scheduled", "error", message, "delay", decision.Delay.String())
-		if !w.record(ctx, log, j, jobtable.Outcome{Status: job.StatusRetrying, Progress: progress, Error: message, NextAttemptAt: next, SweepGrace: w.cfg.SweepGrace,
+		if w.record(ctx, log, j, jobtable.Outcome{Status: job.StatusRetrying, Progress: progress, Error: message, NextAttemptAt: next, SweepGrace: w.cfg.SweepGrace,
 			Failure: &jobtable.Failure{Kind: failureKind(err), Message: message},
-			Event:   w.failEvent("retry_scheduled", j.Attempts, "attempt %d failed: %s; retry in %s, at %s", j.Attempts, message, decision.Delay, job.NewTime(next))}) {
-			return
+			Event:   w.failEvent("retry_scheduled", j.Attempts, "attempt %d failed: %s; retry in %s, at %s", j.Attempts, message, decision.Delay, job.NewTime(next))}) != nil {
+			return false
 		}
 		w.emitMetrics(log, j, job.StatusRetrying)
 		// The same message carries the retry: hidden until the next attempt.
@@ -99,6 +105,7 @@ func (w *Worker) run(ctx context.Context, log *slog.Logger, j *job.Job, entry *j
 			log.Error("schedule wake for retry", "error", err)
 		}
 	}
+	return false
 }
 
 // callHandler runs the handler, turning a panic into a failed attempt.
@@ -145,36 +152,30 @@ func cancelReason(err error) string {
 	return "cancelled by request"
 }
 
-// finish records a final outcome and deletes the job's message.
-func (w *Worker) finish(ctx context.Context, log *slog.Logger, j *job.Job, msg *queue.Message, o jobtable.Outcome) {
-	if !w.record(ctx, log, j, o) {
-		return
+// finish records a final outcome and deletes the job's message. ErrStale
+// means the job changed meanwhile and nothing was written.
+func (w *Worker) finish(ctx context.Context, log *slog.Logger, j *job.Job, msg *queue.Message, o jobtable.Outcome) error {
+	if err := w.record(ctx, log, j, o); err != nil {
+		return err
 	}
 	w.emitMetrics(log, j, o.Status)
 	log.Info("job finished", "status", string(o.Status))
 	w.deleteMessage(ctx, log, msg)
+	return nil
 }
 
-// record writes an outcome, retrying briefly: the outcome is worth more than
-// the few seconds. If it still fails, the message stays and the job is run
-// again from its checkpoint once the lease expires.
-func (w *Worker) record(ctx context.Context, log *slog.Logger, j *job.Job, o jobtable.Outcome) bool {
-	var err error
-	for try := 0; try < 3; try++ {
-		if try > 0 {
-			time.Sleep(time.Duration(try) * 200 * time.Millisecond)
-		}
-		err = w.jobs.Finish(ctx, j, o)
-		if err == nil {
-			return true
-		}
-		if errors.Is(err, jobtable.ErrStale) {
-			log.Warn("outcome not recorded: the job changed meanwhile", "status", string(o.Status))
-			return false
-		}
+// record writes an outcome. The SDK's retryer has already tried again what
+// heals by trying again; if it still fails, the message stays and the job
+// is run again from its checkpoint once the lease expires.
+func (w *Worker) record(ctx context.Context, log *slog.Logger, j *job.Job, o jobtable.Outcome) error {
+	err := w.jobs.Finish(ctx, j, o)
+	switch {
+	case errors.Is(err, jobtable.ErrStale):
+		log.Warn("outcome not recorded: the job changed meanwhile", "status", string(o.Status))
+	case err != nil:
+		log.Error("record job outcome", "status", string(o.Status), "error", err)
 	}
-	log.Error("record job outcome", "status", string(o.Status), "error", err)
-	return false
+	return err
 }
 
 // continueLater hands the job to a fresh invocation: same attempt, from its
@@ -213,7 +214,7 @@ func (w *Worker) emitMetrics(log *slog.Logger, j *job.Job, status job.Status) {
 	if w.cfg.Metrics == nil {
 		return
 	}
-	now := w.cfg.Now()
+	now := w.cfg.Clock.Now()
 	metrics := []emf.Metric{{Name: metricNames[status], Unit: emf.Count, Value: 1}}
 	if j.StartedAt != nil {
 		metrics = append(metrics, emf.Metric{Name: "Duration", Unit: emf.Milliseconds, Value: float64(now.Sub(j.StartedAt.Time).Milliseconds())})

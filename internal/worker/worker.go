@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dainostore/jobs/internal/clock"
 	"github.com/dainostore/jobs/internal/emf"
 	"github.com/dainostore/jobs/internal/job"
 	"github.com/dainostore/jobs/internal/jobtable"
@@ -42,13 +43,10 @@ type Config struct {
 	// sweep waits before it re-enqueues a job whose message seems lost.
 	SweepGrace time.Duration
 	// StarvationWait bounds how long a job waits behind more urgent ones: a
-	// message older than this in a less urgent queue is taken first.
+	// job of a less urgent queue ready for longer than this is taken first.
 	StarvationWait time.Duration
-	// PausedRecheck is how long a paused job's message stays hidden before a
-	// worker looks at it again.
-	PausedRecheck time.Duration
-	// Now is the clock.
-	Now func() time.Time
+	// Clock is the time the worker decides by and its keeper ticks on.
+	Clock clock.Clock
 	// Logger receives the worker's structured logs.
 	Logger *slog.Logger
 	// Metrics, when set, receives a CloudWatch Embedded Metric Format line
@@ -78,11 +76,8 @@ func (c Config) withDefaults() Config {
 	if c.StarvationWait == 0 {
 		c.StarvationWait = 2 * time.Minute
 	}
-	if c.PausedRecheck == 0 {
-		c.PausedRecheck = 30 * time.Second
-	}
-	if c.Now == nil {
-		c.Now = time.Now
+	if c.Clock == nil {
+		c.Clock = clock.Real
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -90,23 +85,51 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// JobTable is what the worker reads and writes of the job table.
+type JobTable interface {
+	Get(ctx context.Context, id string) (*job.Job, error)
+	Pauses(ctx context.Context) (jobtable.Pauses, error)
+	Claim(ctx context.Context, j *job.Job, lease jobtable.Lease, sweepGrace time.Duration, event jobtable.LogEntry) (*job.Job, error)
+	SaveProgress(ctx context.Context, id string, lease jobtable.Lease, p jobtable.Progress, sweepGrace time.Duration) (cancelRequested bool, err error)
+	AppendLogs(ctx context.Context, jobID string, entries []jobtable.LogEntry) (written int, err error)
+	Finish(ctx context.Context, j *job.Job, o jobtable.Outcome) error
+	Release(ctx context.Context, j *job.Job, p jobtable.Progress, sweepGrace time.Duration, event jobtable.LogEntry) error
+	Park(ctx context.Context, j *job.Job, event jobtable.LogEntry) error
+}
+
+// Queues is what the worker does with the job queues and the wake queue.
+type Queues interface {
+	Receive(ctx context.Context, p job.Priority, visibility, wait time.Duration) (*queue.Message, error)
+	Delete(ctx context.Context, m *queue.Message) error
+	SetVisibility(ctx context.Context, m *queue.Message, d time.Duration) error
+	DeadLetter(ctx context.Context, m *queue.Message, reason string) error
+	Enqueue(ctx context.Context, j *job.Job) error
+	Wake(ctx context.Context, delay time.Duration) error
+	DropStaleWakes(ctx context.Context, emptySince time.Time) (int, error)
+}
+
+var (
+	_ JobTable = (*jobtable.Table)(nil)
+	_ Queues   = (*queue.Queues)(nil)
+)
+
 // Worker runs jobs from the queues.
 type Worker struct {
-	jobs     *jobtable.Table
-	queues   *queue.Queues
+	jobs     JobTable
+	queues   Queues
 	jobTypes *jobtype.Registry
 	cfg      Config
 }
 
 // New returns a worker.
-func New(s *jobtable.Table, q *queue.Queues, jobTypes *jobtype.Registry, cfg Config) *Worker {
-	return &Worker{jobs: s, queues: q, jobTypes: jobTypes, cfg: cfg.withDefaults()}
+func New(jobs JobTable, q Queues, jobTypes *jobtype.Registry, cfg Config) *Worker {
+	return &Worker{jobs: jobs, queues: q, jobTypes: jobTypes, cfg: cfg.withDefaults()}
 }
 
 // Run is one invocation: it runs jobs until no queue holds a job it can run
 // or the context's deadline is too near to start another.
 func (w *Worker) Run(ctx context.Context) error {
-	inv := &invocation{lastStarvationCheck: w.cfg.Now()}
+	inv := &invocation{lastStarvationCheck: w.cfg.Clock.Now()}
 	for {
 		if w.tooLateToStart(ctx) {
 			return nil
@@ -136,7 +159,11 @@ func (w *Worker) Run(ctx context.Context) error {
 			return nil
 		}
 		inv.handled++
-		w.handle(ctx, msg, pauses)
+		if handedOn := w.handle(ctx, msg, pauses); handedOn {
+			// The job goes on in a fresh invocation, which its wake starts;
+			// this one is ending (or was asked to make way).
+			return nil
+		}
 	}
 }
 
@@ -145,8 +172,7 @@ type invocation struct {
 	pausesReadAt        time.Time
 	cachedPauses        jobtable.Pauses
 	lastStarvationCheck time.Time
-	// lookedSince is when next began its last look at the queues (wall
-	// clock, as the wakes' due times are).
+	// lookedSince is when next began its last look at the queues.
 	lookedSince time.Time
 	// handled counts the job messages taken.
 	handled int
@@ -156,7 +182,7 @@ type invocation struct {
 const pausesTTL = 2 * time.Second
 
 func (inv *invocation) pauses(ctx context.Context, w *Worker) (jobtable.Pauses, error) {
-	now := w.cfg.Now()
+	now := w.cfg.Clock.Now()
 	if !inv.pausesReadAt.IsZero() && now.Sub(inv.pausesReadAt) < pausesTTL {
 		return inv.cachedPauses, nil
 	}
@@ -184,7 +210,7 @@ func (w *Worker) next(ctx context.Context, inv *invocation) (*queue.Message, err
 	if msg, err := w.starving(ctx, inv); msg != nil || err != nil {
 		return msg, err
 	}
-	inv.lookedSince = time.Now()
+	inv.lookedSince = w.cfg.Clock.Now()
 	for _, p := range job.Priorities {
 		msg, err := w.queues.Receive(ctx, p, w.cfg.Lease, 0)
 		if err != nil || msg != nil {
@@ -258,11 +284,12 @@ func (w *Worker) dropStaleWakes(ctx context.Context, emptySince time.Time) {
 
 // starving is the starvation guard. A few times per StarvationWait it looks
 // at the head of each less urgent queue, least urgent first, and takes a
-// message that has waited longer than StarvationWait; a younger one goes
-// back at once. So under a steady stream of urgent jobs a low job still
-// starts within about StarvationWait and a quarter.
+// message whose job has been ready to run for longer than StarvationWait;
+// a job ready for less goes back at once. So under a steady stream of
+// urgent jobs a low job still starts within about StarvationWait and a
+// quarter of becoming ready.
 func (w *Worker) starving(ctx context.Context, inv *invocation) (*queue.Message, error) {
-	now := w.cfg.Now()
+	now := w.cfg.Clock.Now()
 	if now.Sub(inv.lastStarvationCheck) < w.cfg.StarvationWait/4 {
 		return nil, nil
 	}
@@ -275,8 +302,8 @@ func (w *Worker) starving(ctx context.Context, inv *invocation) (*queue.Message,
 		if msg == nil {
 			continue
 		}
-		if !msg.SentAt.IsZero() && now.Sub(msg.SentAt) >= w.cfg.StarvationWait {
-			w.cfg.Logger.Info("starvation guard takes a long-waiting job first", "job_id", msg.JobID, "priority", msg.Priority.String(), "waited", now.Sub(msg.SentAt).Round(time.Second).String())
+		if waited, long := w.waitedLong(ctx, msg, now); long {
+			w.cfg.Logger.Info("starvation guard takes a long-waiting job first", "job_id", msg.JobID, "priority", msg.Priority.String(), "waited", waited.Round(time.Second).String())
 			return msg, nil
 		}
 		if err := w.queues.SetVisibility(ctx, msg, 0); err != nil {
@@ -286,88 +313,37 @@ func (w *Worker) starving(ctx context.Context, inv *invocation) (*queue.Message,
 	return nil, nil
 }
 
-// handle decides what a received message means for its job and acts on it.
-// Whatever fails here leaves the message in its queue: it comes back after
-// its visibility timeout, so a fault can delay a job but never lose it.
-func (w *Worker) handle(ctx context.Context, msg *queue.Message, pauses jobtable.Pauses) {
-	log := w.cfg.Logger.With("worker", w.cfg.ID, "job_id", msg.JobID, "priority", msg.Priority.String())
+// waitedLong tells how long a message's job has been ready to run, and
+// whether that is longer than StarvationWait. A message keeps the time it
+// was sent through retries, pauses and duplicates, so the wait is read
+// from the job; only for a message sent longer ago than the wait, to spare
+// the read otherwise (a message sent after its job became ready, as a
+// re-sent one is, is looked at later, never earlier). A message whose job
+// cannot be read is taken: handling it sorts it out.
+func (w *Worker) waitedLong(ctx context.Context, msg *queue.Message, now time.Time) (time.Duration, bool) {
+	if msg.SentAt.IsZero() || now.Sub(msg.SentAt) < w.cfg.StarvationWait {
+		return 0, false
+	}
 	if msg.JobID == "" {
-		log.Warn("dead-lettering a message that is not a job message", "body", msg.Body)
-		w.deadLetter(ctx, log, msg, "unparseable message")
-		return
+		return now.Sub(msg.SentAt), true
 	}
 	j, err := w.jobs.Get(ctx, msg.JobID)
-	if errors.Is(err, jobtable.ErrNotFound) {
-		log.Warn("dead-lettering a message of an unknown job")
-		w.deadLetter(ctx, log, msg, "unknown job")
-		return
-	}
 	if err != nil {
-		log.Error("read job", "error", err)
-		return
+		return now.Sub(msg.SentAt), true
 	}
-	log = log.With("store_id", j.StoreID, "type", j.Type)
-	entry, ok := w.jobTypes.Lookup(j.Type)
-	if !ok {
-		log.Error("dead-lettering a message of a job type with no handler")
-		w.deadLetter(ctx, log, msg, "no handler for job type "+j.Type)
-		return
-	}
-	now := w.cfg.Now()
+	waited := now.Sub(readySince(j))
+	return waited, waited >= w.cfg.StarvationWait
+}
+
+// readySince is when a job last became ready to run.
+func readySince(j *job.Job) time.Time {
 	switch {
-	case j.Status.Terminal():
-		// A duplicate message, or one whose delete failed: the job is done.
-		w.deleteMessage(ctx, log, msg)
-		return
-	case j.Status == job.StatusRetrying && j.NextAttemptAt != nil && j.NextAttemptAt.After(now):
-		// Visible too early (its visibility change failed): wait the rest.
-		w.setVisibility(ctx, log, msg, j.NextAttemptAt.Sub(now))
-		return
-	case j.Status == job.StatusRunning && j.LeaseToken != "" && j.LeaseExpiresAt.After(now):
-		// Another worker holds the job: this is a duplicate message. Look
-		// again once that lease could have expired.
-		w.setVisibility(ctx, log, msg, j.LeaseExpiresAt.Sub(now)+time.Second)
-		return
-	case j.Status == job.StatusRunning && j.LeaseToken != "" && j.CancelRequested:
-		// Its worker died after a user asked to cancel it.
-		w.finish(ctx, log, j, msg, jobtable.Outcome{
-			Status:   job.StatusCancelled,
-			Progress: jobtable.Progress{Percent: j.Progress, Message: j.ProgressMessage},
-			Error:    "cancelled by request",
-			Event:    w.event("cancelled", j.Attempts, "cancelled by request; its worker had stopped responding"),
-		})
-		return
-	case j.Status == job.StatusRunning && j.LeaseToken != "" && j.Attempts >= w.cfg.Retry.MaxAttempts():
-		// Its worker died during the last attempt.
-		const lost = "the worker running this job stopped responding (lease expired) on the last attempt"
-		w.finish(ctx, log, j, msg, jobtable.Outcome{
-			Status:   job.StatusFailed,
-			Progress: jobtable.Progress{Percent: j.Progress, Message: j.ProgressMessage},
-			Error:    lost,
-			Failure:  &jobtable.Failure{Kind: "lost_worker", Message: lost},
-			Event:    w.failEvent("failed", j.Attempts, "failed: %s", lost),
-		})
-		return
+	case j.Status == job.StatusRunning && j.LeaseToken != "":
+		return j.LeaseExpiresAt // its worker stopped responding then
+	case j.ReadyAt != nil:
+		return j.ReadyAt.Time
 	}
-	if pauses.Paused(j.Type) {
-		w.setVisibility(ctx, log, msg, w.cfg.PausedRecheck)
-		return
-	}
-	if j.Status == job.StatusRunning && j.LeaseToken != "" {
-		log.Warn("taking over a job whose worker stopped responding", "attempt", j.Attempts)
-	}
-	lease := jobtable.Lease{Token: newToken(), ExpiresAt: now.Add(w.cfg.Lease)}
-	claimed, err := w.jobs.Claim(ctx, j, lease, w.cfg.SweepGrace, w.claimEvent(j))
-	if errors.Is(err, jobtable.ErrStale) {
-		// Another worker claimed it from a duplicate message in between.
-		w.setVisibility(ctx, log, msg, w.cfg.Lease)
-		return
-	}
-	if err != nil {
-		log.Error("claim job", "error", err)
-		return
-	}
-	w.run(ctx, log.With("attempt", claimed.Attempts), claimed, entry, msg)
+	return j.CreatedAt.Time
 }
 
 func (w *Worker) deadLetter(ctx context.Context, log *slog.Logger, msg *queue.Message, reason string) {
@@ -390,7 +366,7 @@ func (w *Worker) setVisibility(ctx context.Context, log *slog.Logger, msg *queue
 
 // event is a lifecycle log line written by this worker.
 func (w *Worker) event(name string, attempt int, format string, args ...any) jobtable.LogEntry {
-	e := jobtable.Event(w.cfg.Now(), name, attempt, format, args...)
+	e := jobtable.Event(w.cfg.Clock.Now(), name, attempt, format, args...)
 	e.Worker = w.cfg.ID
 	return e
 }
@@ -404,7 +380,7 @@ func (w *Worker) failEvent(name string, attempt int, format string, args ...any)
 
 // claimEvent tells how a claim continues the job's story.
 func (w *Worker) claimEvent(j *job.Job) jobtable.LogEntry {
-	attempt := j.Attempts + 1
+	attempt, maxAttempts := j.Attempts+1, w.policy(j).MaxAttempts()
 	var how string
 	switch {
 	case j.Continuation:
@@ -417,7 +393,7 @@ func (w *Worker) claimEvent(j *job.Job) jobtable.LogEntry {
 		how = "claimed"
 	}
 	if j.Checkpoint != nil {
-		return w.event("resumed", attempt, "%s; attempt %d of %d resumes from its checkpoint at %d%%", how, attempt, w.cfg.Retry.MaxAttempts(), j.Progress)
+		return w.event("resumed", attempt, "%s; attempt %d of %d resumes from its checkpoint at %d%%", how, attempt, maxAttempts, j.Progress)
 	}
-	return w.event("claimed", attempt, "%s; attempt %d of %d starts", how, attempt, w.cfg.Retry.MaxAttempts())
+	return w.event("claimed", attempt, "%s; attempt %d of %d starts", how, attempt, maxAttempts)
 }
