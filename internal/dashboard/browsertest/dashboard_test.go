@@ -65,9 +65,12 @@ func TestJobDashboardFiltersAndControlsTheQueue(t *testing.T) {
 	b.click("#filters-clear")
 	b.waitUntil("every job again", jobRows+`.length === 4`)
 
-	// Pause: a new job waits. Resume: it runs.
+	// Pause: a new job waits. Resume: it runs, three items, and holds there
+	// until the test has seen it run.
 	b.click("#pause-toggle")
 	b.waitUntil("the queue to pause", `document.getElementById("queue-state").textContent === "Paused" && document.getElementById("pause-toggle").textContent === "Resume queue"`)
+	b.imports.hold()
+	b.imports.allow(3)
 	waiting := b.createJob(south, map[string]any{"type": "shopify:import:products", "payload": map[string]any{"items": 40, "item_ms": 250}})
 	b.click("#refresh")
 	b.waitUntil("the new job to wait", rowOf(waiting)+`?.querySelector(".status").textContent === "Pending"`)
@@ -76,12 +79,13 @@ func TestJobDashboardFiltersAndControlsTheQueue(t *testing.T) {
 	}
 	b.click("#pause-toggle")
 	b.waitUntil("the queue to resume", `document.getElementById("queue-state").textContent === "Running"`)
-	b.waitUntil("the job to run", rowOf(waiting)+`?.querySelector(".status").textContent === "Running" && parseInt(`+rowOf(waiting)+`.querySelector(".percent").textContent) > 5`)
+	b.waitUntil("the job to run", rowOf(waiting)+`?.querySelector(".status").textContent === "Running" && parseInt(`+rowOf(waiting)+`.querySelector(".percent").textContent) === 7`)
 	b.screenshot("job-dashboard")
 	// On a phone the page fits the screen's width (wide tables scroll in their own box).
 	b.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
 	b.waitUntil("the phone layout", `document.documentElement.clientWidth <= 400 && document.documentElement.scrollWidth <= 400`)
 	b.do(chromedp.EmulateViewport(1280, 900))
+	b.imports.release()
 	b.waitUntil("the job to complete", rowOf(waiting)+`?.querySelector(".status").textContent === "Completed"`)
 
 	// A store token is told the dashboard is for operators.

@@ -5,7 +5,9 @@
 //
 // The tests do not run in parallel: each starts a browser, and two cores
 // cannot run several next to the system under test without making every
-// wait flaky.
+// wait flaky. No test waits out a stretch of time: a job the test looks at
+// holds at a step gate until the test lets it go on, and an absence (no
+// more polling) is watched on Chrome's virtual time.
 package browsertest
 
 import (
@@ -23,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/dainostore/jobs/internal/app"
@@ -42,15 +45,19 @@ type testBundle struct {
 	// makes and can make the API unreachable.
 	api *apiSwitch
 	tab context.Context
+	// simulations paces the steps of dev:simulate, imports the items of
+	// shopify:import:products. Both are open until a test holds them.
+	simulations, imports *stepGate
 }
 
 func setup(t *testing.T) *testBundle {
 	t.Helper()
 	env := testenv.New(t)
-	a := env.App(t, app.Overrides{JobTypes: storeJobTypes()})
+	simulations, imports := newStepGate(), newStepGate()
+	a := env.App(t, app.Overrides{JobTypes: storeJobTypes(simulations, imports)})
 	sw := &apiSwitch{next: a.HTTP}
 	a.HTTP = sw
-	b := &testBundle{t: t, app: a, api: sw}
+	b := &testBundle{t: t, app: a, api: sw, simulations: simulations, imports: imports}
 	b.base = testenv.Serve(t, a)
 	b.tab = startBrowser(t)
 	return b
@@ -86,15 +93,27 @@ func startBrowser(t *testing.T) context.Context {
 		chromedp.WindowSize(1280, 900),
 	)
 	allocator, cancelAllocator := chromedp.NewExecAllocator(context.Background(), opts...)
-	tab, cancelTab := chromedp.NewContext(allocator)
-	t.Cleanup(func() {
-		cancelTab()
-		cancelAllocator()
-	})
+	t.Cleanup(cancelAllocator)
+	return openTab(t, allocator)
+}
+
+// openTab opens a tab: in a new browser from an allocator, or next to the
+// tab it is given.
+func openTab(t *testing.T, parent context.Context) context.Context {
+	t.Helper()
+	tab, cancelTab := chromedp.NewContext(parent)
+	t.Cleanup(cancelTab)
 	if err := chromedp.Do(tab, chromedp.EmulateViewport(1280, 900)); err != nil {
 		t.Fatalf("start Chromium: %v", err)
 	}
 	return tab
+}
+
+// newTab goes on in a new tab of the same browser, with nothing in its
+// session storage.
+func (b *testBundle) newTab() {
+	b.t.Helper()
+	b.tab = openTab(b.t, b.tab)
 }
 
 // open loads a dashboard page with a token in its fragment, as the links
@@ -242,6 +261,64 @@ func (b *testBundle) waitForJob(id, want string) {
 		}
 		if time.Now().After(deadline) {
 			b.t.Fatalf("job %s is %v, want %s", id, job["status"], want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// requestsOverVirtualTime lets the page's clock run ahead by d at once, on
+// Chrome's virtual time, and returns how many API requests the page made
+// meanwhile. Each of its timers that comes due in d fires, and a request
+// holds the virtual clock until it is answered, so a request the page makes
+// in d is counted, however slow the machine. The tab's timers stay stopped
+// afterwards (virtual time cannot be handed back to the real clock): go on
+// in a new tab.
+func (b *testBundle) requestsOverVirtualTime(d time.Duration) int64 {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.tab, patience)
+	defer cancel()
+	expired := chromedp.Events(ctx, emulation.VirtualTimeBudgetExpired)
+	before := b.api.requests.Load()
+	pageTimeBefore := eval[float64](b, `Date.now()`)
+	budget := float64(d.Milliseconds())
+	if _, err := chromedp.Call(ctx, emulation.SetVirtualTimePolicy, emulation.SetVirtualTimePolicyParams{
+		Policy: emulation.VirtualTimePolicyPauseIfNetworkFetchesPending,
+		Budget: &budget,
+	}); err != nil {
+		b.t.Fatalf("start virtual time: %v", err)
+	}
+	passed := false
+	for _, err := range expired {
+		if err != nil {
+			b.t.Fatalf("waited for %s of virtual time to pass: %v", d, err)
+		}
+		passed = true
+		break
+	}
+	if !passed {
+		b.t.Fatalf("waited %s for %s of virtual time to pass", patience, d)
+	}
+	requests := b.api.requests.Load() - before
+	// A clock that did not move would prove nothing.
+	if moved := eval[float64](b, `Date.now()`) - pageTimeBefore; moved < budget {
+		b.t.Fatalf("the page's clock moved %.0f ms on virtual time, want at least %s", moved, d)
+	}
+	return requests
+}
+
+// waitForCancelRequest waits until the API has recorded that the job is
+// to be cancelled.
+func (b *testBundle) waitForCancelRequest(id string) {
+	b.t.Helper()
+	deadline := time.Now().Add(patience)
+	for {
+		_, out := b.call(http.MethodGet, "/api/background-jobs/"+id, testenv.OperatorToken(b.t), nil)
+		job, _ := out["job"].(map[string]any)
+		if job["cancel_requested"] == true {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("job %s was not asked to cancel: %v", id, job)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -51,14 +51,22 @@ func TestJobPageTellsTheJobsStoryAndActsOnIt(t *testing.T) {
 	b.waitUntil("warnings only", logs+`.length > 0 && `+logs+`.every(r => ["warn", "error"].includes(r.children[1].textContent))`)
 
 	// Cancel a running job from its page, then run it again from the start.
-	long := b.createJob(store, map[string]any{"type": "dev:simulate", "payload": map[string]any{"steps": 400, "step_ms": 100}})
+	// Its steps wait for the test: it runs four of them and holds there, so
+	// it is still running when the cancel comes.
+	b.simulations.hold()
+	b.simulations.allow(4)
+	long := b.createJob(store, map[string]any{"type": "dev:simulate", "payload": map[string]any{"steps": 40, "step_ms": 100}})
 	b.open("/dashboard/jobs/"+long, store)
-	b.waitUntil("the job to run", `document.querySelector("#job-status .status").textContent === "Running" && parseInt(document.querySelector("#job-progress .percent").textContent) > 0`)
+	b.waitUntil("the job to run", `document.querySelector("#job-status .status").textContent === "Running" && parseInt(document.querySelector("#job-progress .percent").textContent) === 10`)
 	b.click("#cancel-job")
+	b.waitUntil("the cancel to be requested", `document.getElementById("action-result").textContent === "Cancel requested: the job stops at its next progress update."`)
+	b.simulations.release()
 	b.waitUntil("the job to end cancelled", `document.querySelector("#job-status .status").textContent === "Cancelled" && !document.getElementById("retry-job").hidden`)
 	if story := eval[string](b, timelineText); !strings.Contains(story, "Cancel requested") || !strings.Contains(story, "Cancelled") {
 		t.Errorf("the timeline does not tell of the cancel:\n%s", story)
 	}
+	// The new run holds at its first step, so the page shows it under way.
+	b.simulations.hold()
 	b.click("#retry-from-start")
 	b.waitUntil("the job to run again", `document.getElementById("action-result").textContent.startsWith("Retrying from the start") && `+
 		`["Pending", "Running"].includes(document.querySelector("#job-status .status").textContent) && `+timelineText+`.includes("Retried with fresh attempts")`)

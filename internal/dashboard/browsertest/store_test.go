@@ -38,7 +38,9 @@ func TestStoreViewFollowsAJobFromStartToCompleted(t *testing.T) {
 		t.Errorf("the header names the viewer %q, want Store shop-1", got)
 	}
 
-	// A newcomer starts a job from the page.
+	// A newcomer starts a job from the page. Its steps wait for the test,
+	// so each state stays on the page until the test has seen it.
+	b.simulations.hold()
 	b.click("#start-toggle")
 	b.setValue("#start-type", "dev:simulate")
 	b.setValue("#start-payload", `{"steps": 16, "step_ms": 400}`)
@@ -47,27 +49,32 @@ func TestStoreViewFollowsAJobFromStartToCompleted(t *testing.T) {
 
 	// Its bar advances while it runs, then it finishes.
 	card := activeCard("Dev Simulate")
-	b.waitUntil("a running job part way", card+`?.querySelector(".status").textContent === "Running" && `+cardPercentOf(card)+` > 0 && `+cardPercentOf(card)+` < 100`)
-	first := eval[int](b, cardPercentOf(card))
-	b.waitUntil("the bar to advance", cardPercentOf(card)+` > `+strconv.Itoa(first))
-	if message := eval[string](b, card+`.querySelector(".job-message").textContent`); !regexp.MustCompile(`^Simulating step \d+/16$`).MatchString(message) {
-		t.Errorf("the running job's message is %q", message)
+	b.simulations.allow(4)
+	b.waitUntil("a running job part way", card+`?.querySelector(".status").textContent === "Running" && `+cardPercentOf(card)+` === 25`)
+	if message := eval[string](b, card+`.querySelector(".job-message").textContent`); message != "Simulating step 4/16" {
+		t.Errorf("the running job's message is %q, want Simulating step 4/16", message)
 	}
+	b.simulations.allow(4)
+	b.waitUntil("the bar to advance", cardPercentOf(card)+` === 50 && `+card+`.querySelector(".job-message").textContent === "Simulating step 8/16"`)
+	b.simulations.release()
 	b.waitUntil("the job to complete", `!`+card+` && `+recentCard("Dev Simulate")+`?.querySelector(".status").textContent === "Completed"`)
 	if detail := eval[string](b, recentCard("Dev Simulate")+`.querySelector(".job-detail").innerText`); !regexp.MustCompile(`^Finished .+ · took \d`).MatchString(detail) {
 		t.Errorf("recent activity says %q, want when it finished and how long it took", detail)
 	}
 	b.waitUntil("Active jobs (0)", `document.getElementById("active-heading").textContent === "Active jobs (0)"`)
 
-	// Nothing is active: the page stops asking.
+	// Nothing is active: the page stops asking. While live it asks every
+	// second; a minute of its clock passes without a request.
 	b.waitUntil("polling to stop", `document.getElementById("live-state").dataset.live === "false"`)
-	before := b.api.requests.Load()
-	time.Sleep(3 * time.Second) // an absence can only be watched for a while; the page polls every second while live
-	if after := b.api.requests.Load(); after != before {
-		t.Errorf("the page made %d API requests while nothing was active", after-before)
+	if requests := b.requestsOverVirtualTime(time.Minute); requests != 0 {
+		t.Errorf("the page made %d API requests in a minute while nothing was active", requests)
 	}
 
-	// Signing out forgets the token; the form takes one again.
+	// Signing out forgets the token; the form takes one again. (The tab
+	// above keeps its clock stopped.)
+	b.newTab()
+	b.open("/dashboard/", store)
+	b.waitUntil("the store view", recentCard("Dev Simulate"))
 	b.click("#sign-out")
 	b.waitUntil("the sign-in form", `!document.getElementById("sign-in").hidden && document.getElementById("main").hidden && !sessionStorage.getItem("jobs.dashboard.token")`)
 	b.do(chromedp.SendKeys(chromedp.CSS("#token-input"), store), chromedp.Click(chromedp.CSS(`#sign-in-form button[type="submit"]`)))
@@ -77,6 +84,15 @@ func TestStoreViewFollowsAJobFromStartToCompleted(t *testing.T) {
 // cardPercentOf is the percent a job card shows.
 func cardPercentOf(card string) string {
 	return `parseInt(` + card + `.querySelector(".percent").textContent, 10)`
+}
+
+// countdownSecondsOf is the wait, in seconds, that a retrying job's card
+// counts down ("next attempt in 59 min 58 s"); -1 when it shows none.
+func countdownSecondsOf(card string) string {
+	return `(() => {
+		const m = ` + card + `.querySelector(".countdown").textContent.match(/^next attempt in (?:(\d+) min )?(\d+) s$/);
+		return m ? 60 * (+m[1] || 0) + +m[2] : -1;
+	})()`
 }
 
 func TestStoreViewShowsRetriesCancelsAndSurvivesAnOutage(t *testing.T) {
@@ -89,28 +105,31 @@ func TestStoreViewShowsRetriesCancelsAndSurvivesAnOutage(t *testing.T) {
 	b.waitForJob(b.createJob(store, map[string]any{"type": "dev:simulate", "payload": map[string]any{"steps": 2, "fail_attempts": 1, "fail_with": "permanent"}}), "failed")
 
 	// Now dev:simulate is paused, so its job waits (pending); the export
-	// hits a rate limit and waits for its retry; the import runs.
+	// hits a rate limit and waits an hour for its retry, longer than the
+	// test runs; the import runs ten items and holds there, until the test
+	// lets it go on.
 	if status, out := b.call(http.MethodPost, "/api/background-jobs/pause", operator, map[string]any{"type": "dev:simulate"}); status != http.StatusOK {
 		t.Fatalf("pause dev:simulate: %d %v", status, out)
 	}
 	b.createJob(store, map[string]any{"type": "dev:simulate", "payload": map[string]any{"steps": 4}})
-	b.createJob(store, map[string]any{"type": "amazon:export:products", "priority": "high", "payload": map[string]any{"items": 30, "item_ms": 150, "rate_limit_first_ms": 25000}})
-	b.createJob(store, map[string]any{"type": "shopify:import:products", "payload": map[string]any{"items": 500, "item_ms": 300}})
+	b.createJob(store, map[string]any{"type": "amazon:export:products", "priority": "high", "payload": map[string]any{"items": 30, "item_ms": 150, "rate_limit_first_ms": time.Hour.Milliseconds()}})
+	b.imports.hold()
+	b.imports.allow(10)
+	importID := b.createJob(store, map[string]any{"type": "shopify:import:products", "payload": map[string]any{"items": 500, "item_ms": 300}})
 	b.open("/dashboard/", store)
 
 	pending, export, imports := activeCard("Dev Simulate"), activeCard("Amazon Export Products"), activeCard("Shopify Import Products")
 	b.waitUntil("a pending, a retrying and a running job",
 		pending+`?.querySelector(".status").textContent === "Pending" && `+
 			export+`?.querySelector(".status").textContent === "Retrying" && `+
-			imports+`?.querySelector(".status").textContent === "Running" && `+cardPercentOf(imports)+` > 1`)
-	countdown := regexp.MustCompile(`next attempt in (\d+) s`)
+			imports+`?.querySelector(".status").textContent === "Running" && `+cardPercentOf(imports)+` === 2`)
 	detail := eval[string](b, export+`.querySelector(".job-detail").innerText`)
-	match := countdown.FindStringSubmatch(detail)
-	if match == nil || !regexp.MustCompile(`^Attempt 1 failed: .*marketplace rate limit exceeded`).MatchString(detail) {
-		t.Fatalf("the retrying job says %q, want its error and a countdown", detail)
+	seconds := eval[int](b, countdownSecondsOf(export))
+	if !regexp.MustCompile(`^Attempt 1 failed: .*marketplace rate limit exceeded`).MatchString(detail) || seconds < 50*60 || seconds > 60*60 {
+		t.Fatalf("the retrying job says %q, want its error and a countdown of about an hour", detail)
 	}
-	seconds, _ := strconv.Atoi(match[1])
-	b.waitUntil("the countdown to go down", `(() => { const m = `+export+`.querySelector(".job-detail").innerText.match(/next attempt in (\d+) s/); return m && +m[1] < `+strconv.Itoa(seconds)+` })()`)
+	// The countdown runs on the page's own clock.
+	b.waitUntil("the countdown to go down", `(seconds => seconds >= 0 && seconds < `+strconv.Itoa(seconds)+`)(`+countdownSecondsOf(export)+`)`)
 	if got := eval[string](b, pending+`.querySelector(".job-detail").innerText`); !strings.HasPrefix(got, "Waiting: Dev Simulate jobs are paused") {
 		t.Errorf("the pending job of a paused type says %q", got)
 	}
@@ -121,8 +140,8 @@ func TestStoreViewShowsRetriesCancelsAndSurvivesAnOutage(t *testing.T) {
 	if got := b.text("#active-heading"); got != "Active jobs (3)" {
 		t.Errorf("heading %q, want Active jobs (3)", got)
 	}
-	if got := eval[string](b, imports+`.querySelector(".job-message").textContent`); !regexp.MustCompile(`^Importing products: \d+/500$`).MatchString(got) {
-		t.Errorf("the import's progress message is %q", got)
+	if got := eval[string](b, imports+`.querySelector(".job-message").textContent`); got != "Importing products: 10/500" {
+		t.Errorf("the import's progress message is %q, want Importing products: 10/500", got)
 	}
 	b.screenshot("store-view")
 	b.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
@@ -140,8 +159,11 @@ func TestStoreViewShowsRetriesCancelsAndSurvivesAnOutage(t *testing.T) {
 	b.api.offline.Store(false)
 	b.waitUntil("the page to recover", `document.getElementById("connection").hidden && document.getElementById("live-state").dataset.live === "true"`)
 
-	// Cancel the running import from its card.
+	// Cancel the running import from its card. It stops at its next item,
+	// once the test lets it go on.
 	b.do(chromedp.Click(chromedp.JSPath(imports + `.querySelector("button.cancel")`)))
+	b.waitForCancelRequest(importID)
+	b.imports.release()
 	b.waitUntil("the import to end cancelled", `!`+imports+` && `+recentCard("Shopify Import Products")+`?.querySelector(".status").textContent === "Cancelled"`)
 	if got := b.text("#announcer"); got == "" {
 		t.Error("nothing was announced to screen readers when the job ended")
