@@ -15,10 +15,11 @@ import (
 	"github.com/dainostore/jobs/internal/schema"
 )
 
-// A job whose type (or the whole queue) is paused is parked: it keeps its
-// status but not its message, and waits in the due index under a partition
-// of its type, PAUSED#<type>, instead of cycling through SQS (where every
-// look would count towards the dead-letter redrive). A marker item,
+// A job whose type is paused is parked: it keeps its status but not its
+// message, and waits in the due index under a partition of its type,
+// PAUSED#<type>, instead of cycling through SQS (where every look would
+// count towards the dead-letter redrive; while the whole queue is paused
+// workers take no message at all). A marker item,
 // CONTROL/PARKED#<type>, tells the sweep which types have parked jobs, so
 // releasing them once the pause ends reads only those partitions.
 
