@@ -116,16 +116,18 @@ func (s *Server) setPaused(w http.ResponseWriter, r *http.Request, paused bool) 
 	if !decodeOptional(w, r, &req) {
 		return
 	}
-	before, err := s.jobs.Pauses(r.Context())
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
-	if _, ok := s.jobTypes.Lookup(req.Type); req.Type != "" && !ok && (paused || !before.Types[req.Type]) {
+	if _, ok := s.jobTypes.Lookup(req.Type); req.Type != "" && !ok {
 		// A type no longer deployed can still be resumed: its parked jobs
 		// then end, failed for want of a handler, instead of waiting forever.
-		writeError(w, http.StatusBadRequest, "unknown_job_type", fmt.Sprintf("job type %q is not registered", req.Type))
-		return
+		before, err := s.jobs.Pauses(r.Context())
+		if err != nil {
+			s.internalError(w, r, err)
+			return
+		}
+		if paused || !before.Types[req.Type] {
+			writeError(w, http.StatusBadRequest, "unknown_job_type", fmt.Sprintf("job type %q is not registered", req.Type))
+			return
+		}
 	}
 	if err := s.jobs.SetPaused(r.Context(), req.Type, paused); err != nil {
 		s.internalError(w, r, err)

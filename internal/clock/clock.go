@@ -9,7 +9,6 @@
 package clock
 
 import (
-	"sort"
 	"sync"
 	"time"
 )
@@ -72,7 +71,6 @@ func (f *Fake) Advance(d time.Duration) {
 			due = append(due, t)
 		}
 	}
-	sort.Slice(due, func(i, j int) bool { return due[i].next.Before(due[j].next) })
 	for _, t := range due {
 		for !t.next.After(now) {
 			t.next = t.next.Add(t.every)
@@ -97,14 +95,6 @@ func (f *Fake) NewTicker(d time.Duration) Ticker {
 	t := &fakeTicker{fake: f, every: d, next: f.now.Add(d), c: make(chan time.Time, 1)}
 	f.tickers = append(f.tickers, t)
 	return t
-}
-
-// Tickers counts the tickers running on the clock, so a test can wait
-// until the code under test has started the ticker it means to drive.
-func (f *Fake) Tickers() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.tickers)
 }
 
 type fakeTicker struct {

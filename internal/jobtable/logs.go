@@ -83,12 +83,18 @@ func (t *Table) logItem(jobID string, e LogEntry) (map[string]types.AttributeVal
 	return item, nil
 }
 
-func (t *Table) logPut(jobID string, e LogEntry) (types.TransactWriteItem, error) {
+// withLogLine adds an event's log line to a transaction's writes, so the
+// line is written with what it tells of; an event without a message adds
+// nothing.
+func (t *Table) withLogLine(writes []types.TransactWriteItem, jobID string, e LogEntry) ([]types.TransactWriteItem, error) {
+	if e.Message == "" {
+		return writes, nil
+	}
 	item, err := t.logItem(jobID, e)
 	if err != nil {
-		return types.TransactWriteItem{}, err
+		return nil, err
 	}
-	return types.TransactWriteItem{Put: &types.Put{TableName: &t.name, Item: item}}, nil
+	return append(writes, types.TransactWriteItem{Put: &types.Put{TableName: &t.name, Item: item}}), nil
 }
 
 // AppendLogs writes log entries in batches of 25 and returns how many of

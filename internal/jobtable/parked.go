@@ -45,12 +45,9 @@ func (t *Table) Park(ctx context.Context, j *job.Job, event LogEntry) error {
 		}},
 		{Put: &types.Put{TableName: &t.name, Item: marker}},
 	}
-	if event.Message != "" {
-		put, err := t.logPut(j.ID, event)
-		if err != nil {
-			return err
-		}
-		writes = append(writes, put)
+	writes, err := t.withLogLine(writes, j.ID, event)
+	if err != nil {
+		return err
 	}
 	reasons, err := t.transact(ctx, writes)
 	switch {
@@ -83,28 +80,24 @@ func (t *Table) ParkedTypes(ctx context.Context) (map[string]time.Time, error) {
 	return parked, nil
 }
 
-// ParkedJobIDs lists up to limit parked jobs of a type, longest parked first.
-func (t *Table) ParkedJobIDs(ctx context.Context, jobType string, limit int) ([]string, error) {
-	in := &dynamodb.QueryInput{
+// ParkedJobIDs lists up to limit parked jobs of a type, longest parked
+// first, and tells whether more are parked after them. One query: the index
+// holds only keys, so a page of limit entries always fits.
+func (t *Table) ParkedJobIDs(ctx context.Context, jobType string, limit int) (ids []string, more bool, err error) {
+	out, err := t.db.Query(ctx, &dynamodb.QueryInput{
 		TableName:                 &t.name,
 		IndexName:                 aws.String(schema.DueIndex),
 		KeyConditionExpression:    aws.String("due_pk = :parked"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":parked": str(parkedPartition(jobType))},
 		Limit:                     aws.Int32(int32(limit)),
-	}
-	var ids []string
-	errEnough := errors.New("enough")
-	err := t.queryEach(ctx, in, func(item map[string]types.AttributeValue) error {
-		ids = append(ids, strings.TrimPrefix(stringAttr(item, schema.PartitionKey), "JOB#"))
-		if len(ids) >= limit {
-			return errEnough
-		}
-		return nil
 	})
-	if err != nil && !errors.Is(err, errEnough) {
-		return nil, fmt.Errorf("read parked jobs of %s: %w", jobType, err)
+	if err != nil {
+		return nil, false, fmt.Errorf("read parked jobs of %s: %w", jobType, err)
 	}
-	return ids, nil
+	for _, item := range out.Items {
+		ids = append(ids, strings.TrimPrefix(stringAttr(item, schema.PartitionKey), "JOB#"))
+	}
+	return ids, len(out.LastEvaluatedKey) > 0, nil
 }
 
 // Unpark takes a parked job back, fenced on the version read (ErrStale if it
@@ -120,12 +113,9 @@ func (t *Table) Unpark(ctx context.Context, j *job.Job, grace time.Duration, eve
 		ConditionExpression:       aws.String("version = :version AND attribute_exists(paused_at)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":now": str(formatTime(now)), ":shard": str(dueShard(j.ID)), ":due": number(now.Add(grace).UnixMilli()), ":one": number(1), ":version": number(j.Version)},
 	}}}
-	if event.Message != "" {
-		put, err := t.logPut(j.ID, event)
-		if err != nil {
-			return nil, err
-		}
-		writes = append(writes, put)
+	writes, err := t.withLogLine(writes, j.ID, event)
+	if err != nil {
+		return nil, err
 	}
 	reasons, err := t.transact(ctx, writes)
 	switch {

@@ -159,12 +159,9 @@ func (t *Table) Create(ctx context.Context, req CreateRequest) (*job.Job, bool, 
 	}
 	writes = append(writes, t.counterWrites(j.StoreID, "", j.Status)...)
 	writes = append(writes, t.metricWrites(j, metricDelta{at: now, counter: "created"})...)
-	if req.Event.Message != "" {
-		put, err := t.logPut(j.ID, req.Event)
-		if err != nil {
-			return nil, false, err
-		}
-		writes = append(writes, put)
+	writes, err = t.withLogLine(writes, j.ID, req.Event)
+	if err != nil {
+		return nil, false, err
 	}
 
 	reasons, err := t.transact(ctx, writes)

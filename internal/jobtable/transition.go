@@ -138,12 +138,9 @@ func (t *Table) apply(ctx context.Context, j *job.Job, f fence, c change) error 
 	if c.failure != nil {
 		writes = append(writes, t.failureWrite(j.Type, *c.failure, now))
 	}
-	if c.event.Message != "" {
-		put, err := t.logPut(j.ID, c.event)
-		if err != nil {
-			return err
-		}
-		writes = append(writes, put)
+	writes, err := t.withLogLine(writes, j.ID, c.event)
+	if err != nil {
+		return err
 	}
 
 	reasons, err := t.transact(ctx, writes)

@@ -163,14 +163,13 @@ func (s *Sweeper) ReleaseParked(ctx context.Context, limit int) (int, error) {
 // releaseType releases up to limit parked jobs of one type, and tells
 // whether none is left.
 func (s *Sweeper) releaseType(ctx context.Context, jobType string, limit int) (int, bool, error) {
-	ids, err := s.jobs.ParkedJobIDs(ctx, jobType, limit+1)
+	ids, more, err := s.jobs.ParkedJobIDs(ctx, jobType, limit)
 	if err != nil {
 		return 0, false, err
 	}
-	done := len(ids) <= limit
 	released := 0
 	var errs []error
-	for _, id := range ids[:min(limit, len(ids))] {
+	for _, id := range ids {
 		j, err := s.jobs.Get(ctx, id)
 		if errors.Is(err, jobtable.ErrNotFound) {
 			continue
@@ -198,5 +197,5 @@ func (s *Sweeper) releaseType(ctx context.Context, jobType string, limit int) (i
 		}
 		released++
 	}
-	return released, done && len(errs) == 0, errors.Join(errs...)
+	return released, !more && len(errs) == 0, errors.Join(errs...)
 }

@@ -201,6 +201,18 @@ func TestAJobWhoseTypeIsNotDeployedFailsAndRunsOnceRetried(t *testing.T) {
 	if got, _ := with.Jobs.Get(ctx, j.ID); got.Status != job.StatusFailed {
 		t.Errorf("the refused retry changed the job to %s", got.Status)
 	}
+	// It cannot pause the type it lacks, but it can resume it, had it been
+	// paused where it was deployed: its parked jobs must not wait forever.
+	if status, _ := call(t, http.MethodPost, api.URL+"/api/background-jobs/pause", map[string]any{"type": "dev:simulate"}); status != http.StatusBadRequest {
+		t.Errorf("pausing a type not deployed here: %d, want 400", status)
+	}
+	if err := with.Jobs.SetPaused(ctx, "dev:simulate", true); err != nil {
+		t.Fatal(err)
+	}
+	status, out = call(t, http.MethodPost, api.URL+"/api/background-jobs/resume", map[string]any{"type": "dev:simulate"})
+	if status != http.StatusOK || len(out["paused_types"].([]any)) != 0 {
+		t.Errorf("resuming a paused type not deployed here: %d %v, want 200 and nothing paused", status, out)
+	}
 	// Where it is deployed again, the retry runs it.
 	retried, err := with.Jobs.Retry(ctx, j.ID, false, "test")
 	if err != nil {
