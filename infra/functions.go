@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -10,9 +11,11 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -60,9 +63,12 @@ type functions struct {
 
 // resources are what the functions are given access to.
 type resources struct {
-	table      awsdynamodb.Table
-	queues     queues
-	alarmTopic awssns.Topic
+	table          awsdynamodb.Table
+	queues         queues
+	alarmTopic     awssns.Topic
+	catalogTable   awsdynamodb.Table
+	connectionsKey awskms.Key
+	imagesBucket   awss3.Bucket
 }
 
 // access lists the actions a function calls on each resource: exactly what
@@ -75,6 +81,10 @@ type access struct {
 	wake         []string // on the wake queue
 	deadLetter   []string // on the dead-letter queue
 	publishAlarm bool     // sns:Publish on the alarm topic
+	catalog      []string // on the catalog table (it has no index)
+	connections  []string // on the connections key
+	imageObjects []string // on every object of the images bucket
+	imagesBucket []string // on the images bucket itself
 }
 
 // Every transition is a TransactWriteItems of Put, Update and Delete items,
@@ -95,6 +105,18 @@ var (
 		priority:     []string{"sqs:SendMessage", "sqs:GetQueueAttributes"},
 		wake:         []string{"sqs:SendMessage"},
 		deadLetter:   []string{"sqs:GetQueueAttributes", "sqs:ReceiveMessage"},
+		// The catalog's and the connections' routes: it reads products,
+		// collections and categories (GetItem, Query, BatchGetItem), and
+		// saves and removes connections. Saving one encrypts its
+		// credentials under a new data key (GenerateDataKey); checking one
+		// decrypts them (Decrypt). It signs the short-lived URLs through
+		// which browsers read images, which act with its role (GetObject).
+		catalog: []string{
+			"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem",
+			"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+		},
+		connections:  []string{"kms:GenerateDataKey", "kms:Decrypt"},
+		imageObjects: []string{"s3:GetObject"},
 	}
 	// The worker receives, hides (retries, heartbeats) and deletes job
 	// messages, sends continuations, wakes, and poison messages to the
@@ -110,6 +132,20 @@ var (
 		priority:     []string{"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:SendMessage"},
 		wake:         []string{"sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"},
 		deadLetter:   []string{"sqs:SendMessage"},
+		// The catalog's jobs (imports, exports) read a connection's
+		// credentials (Decrypt; only the API encrypts), read and write the
+		// catalog's items, in batches too, and store images under their
+		// content's key unless it is there: HeadObject (allowed by
+		// GetObject), then PutObject. Without ListBucket, S3 answers
+		// HeadObject of a missing object with 403 rather than 404, and every
+		// new image would look like an error.
+		catalog: []string{
+			"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem",
+			"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem",
+		},
+		connections:  []string{"kms:Decrypt"},
+		imageObjects: []string{"s3:GetObject", "s3:PutObject"},
+		imagesBucket: []string{"s3:ListBucket"},
 	}
 	// The scheduler sweeps (the due index, GetItem, UpdateItem of due
 	// entries, SendMessage to priority queues, queue depths, wakes), creates
@@ -155,9 +191,10 @@ func newFunctions(scope constructs.Construct, props JobsStackProps, res resource
 	fns := functions{
 		api: newFn(functionSpec{
 			name:          "api",
-			description:   "The background-jobs HTTP API (API Gateway HTTP API, payload 2.0).",
+			description:   "The HTTP API: background jobs, the catalog, marketplace connections (API Gateway HTTP API, payload 2.0).",
 			timeout:       apiTimeout,
 			memoryMB:      apiMemoryMB,
+			env:           env.api,
 			access:        apiAccess,
 			recursiveLoop: awslambda.RecursiveLoop_TERMINATE,
 		}),
@@ -207,8 +244,8 @@ func newFunctions(scope constructs.Construct, props JobsStackProps, res resource
 
 // environments are the functions' variables, as internal/config reads them.
 type environments struct {
-	shared            map[string]string // every function's
-	worker, scheduler map[string]string // in addition
+	shared                 map[string]string // every function's
+	api, worker, scheduler map[string]string // in addition
 }
 
 func newEnvironments(props JobsStackProps, res resources) environments {
@@ -231,6 +268,18 @@ func newEnvironments(props JobsStackProps, res resources) environments {
 		// neither the variable nor the permission.
 		scheduler: map[string]string{"JOBS_ALARM_TOPIC_ARN": *res.alarmTopic.TopicArn()},
 	}
+	// The catalog and the marketplace connections are the API's and the
+	// worker's; the scheduler touches neither. The key is given by ARN,
+	// which is what the roles' policies name. The marketplace endpoints are
+	// left to their defaults, the marketplaces' own hosts, and private
+	// endpoints stay refused.
+	catalog := map[string]string{
+		"JOBS_CATALOG_TABLE_NAME": *res.catalogTable.TableName(),
+		"JOBS_IMAGES_BUCKET":      *res.imagesBucket.BucketName(),
+		"JOBS_CONNECTIONS_KEY_ID": *res.connectionsKey.KeyArn(),
+	}
+	env.api = maps.Clone(catalog)
+	maps.Copy(env.worker, catalog)
 	// system:daily_credit_deduction exists where the ledger is configured:
 	// the scheduler creates the job only then, and the worker runs it.
 	if props.CreditsLedgerURL != "" {
@@ -338,6 +387,11 @@ func grant(role awsiam.IRole, a access, res resources) {
 	if a.publishAlarm {
 		allow([]string{"sns:Publish"}, res.alarmTopic.TopicArn())
 	}
+
+	allow(a.catalog, res.catalogTable.TableArn())
+	allow(a.connections, res.connectionsKey.KeyArn())
+	allow(a.imageObjects, res.imagesBucket.ArnForObjects(jsii.String("*")))
+	allow(a.imagesBucket, res.imagesBucket.BucketArn())
 }
 
 func queueArns(list []awssqs.Queue) []*string {

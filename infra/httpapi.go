@@ -38,32 +38,49 @@ var dashboardRoutes = []route{
 // routes are the API's routes as its contract, docs/openapi.json, lists
 // them, then the dashboard's. The API's tests check that the document
 // describes exactly the routes the API serves, and path parameters are
-// written the same way in OpenAPI and API Gateway. An operation is public
-// when it overrides the document's security with none (/healthz). Exact
-// routes rather than a catch-all: API Gateway answers unknown paths itself,
-// without invoking the function, and no route goes without the authorizer
-// by accident.
+// written the same way in OpenAPI and API Gateway. Exact routes rather than
+// a catch-all: API Gateway answers unknown paths itself, without invoking
+// the function, and no route goes without the authorizer by accident.
 func routes() []route {
+	return append(documentRoutes(docs.OpenAPI), dashboardRoutes...)
+}
+
+// documentRoutes are the operations of an OpenAPI document. Every path
+// under /api/ needs a token, whatever its part of the API (background jobs,
+// the catalog, marketplace connections); elsewhere an operation is public
+// when it overrides the document's security with none (/healthz). An /api/
+// operation that says it needs no token fails synthesis: the document and
+// the deployment would disagree about who may call it.
+func documentRoutes(document []byte) []route {
+	// A path item's other keys (parameters, summary, ...) are not
+	// operations and may be of any type.
 	var doc struct {
-		Paths map[string]map[string]struct {
-			Security *[]any `json:"security"`
-		} `json:"paths"`
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
 	}
-	if err := json.Unmarshal(docs.OpenAPI, &doc); err != nil {
+	if err := json.Unmarshal(document, &doc); err != nil {
 		panic(fmt.Sprintf("docs/openapi.json: %v", err))
 	}
 	var list []route
 	for _, path := range slices.Sorted(maps.Keys(doc.Paths)) {
-		operations := doc.Paths[path]
-		for _, method := range slices.Sorted(maps.Keys(operations)) {
+		item := doc.Paths[path]
+		for _, method := range slices.Sorted(maps.Keys(item)) {
 			if !httpMethods[method] {
-				continue // parameters, summary, ...
+				continue
 			}
-			security := operations[method].Security
-			list = append(list, route{Method: strings.ToUpper(method), Path: path, Public: security != nil && len(*security) == 0})
+			var operation struct {
+				Security *[]any `json:"security"`
+			}
+			if err := json.Unmarshal(item[method], &operation); err != nil {
+				panic(fmt.Sprintf("docs/openapi.json: %s %s: %v", method, path, err))
+			}
+			noToken := operation.Security != nil && len(*operation.Security) == 0
+			if noToken && strings.HasPrefix(path, "/api/") {
+				panic(fmt.Sprintf("docs/openapi.json: %s %s needs no token, but every /api/ route has the JWT authorizer", strings.ToUpper(method), path))
+			}
+			list = append(list, route{Method: strings.ToUpper(method), Path: path, Public: noToken})
 		}
 	}
-	return append(list, dashboardRoutes...)
+	return list
 }
 
 // httpMethods are the keys of an OpenAPI path item that are operations.
@@ -71,13 +88,13 @@ var httpMethods = map[string]bool{"get": true, "put": true, "post": true, "delet
 
 // newHTTPAPI creates the HTTP API in front of the API function.
 //
-// Every route but the public ones (/healthz, the dashboard's pages) has the
-// JWT authorizer: API Gateway checks the token's signature, expiry, issuer
-// and audience and passes all its claims to the function in
-// requestContext.authorizer.jwt.claims, where auth.Gateway reads sub,
-// store_id and scope (jobs:admin for operators). The function refuses a
-// request without those claims, so the routes stay closed even if a route
-// lost its authorizer.
+// Every route but the public ones (/healthz, the dashboard's pages), so
+// every /api/ route, has the JWT authorizer: API Gateway checks the token's
+// signature, expiry, issuer and audience and passes all its claims to the
+// function in requestContext.authorizer.jwt.claims, where auth.Gateway
+// reads sub, store_id and scope (jobs:admin for operators). The function
+// refuses a request without those claims, so the routes stay closed even if
+// a route lost its authorizer.
 func newHTTPAPI(scope constructs.Construct, props JobsStackProps, fn awslambda.IFunction) awsapigatewayv2.HttpStage {
 	httpAPI := awsapigatewayv2.NewHttpApi(scope, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{
 		Description: jsii.String("Background jobs: the API and the dashboard."),

@@ -11,7 +11,7 @@
 //	creditsLedgerUrl     the credits ledger of system:daily_credit_deduction
 //	creditsLedgerTokenSecret
 //	                     the Secrets Manager secret holding the ledger's token
-//	deletionProtection   the table's deletion protection (default true)
+//	deletionProtection   the tables' deletion protection (default true)
 //	lambdaArchitecture   arm64 (default) or x86_64, as `make build` built them
 //	sweepSchedule, cleanupSchedule, dailyCreditDeductionSchedule
 //	                     EventBridge schedule expressions

@@ -50,7 +50,8 @@ type JobsStackProps struct {
 	// read while the job can.
 	LogRetention awslogs.RetentionDays
 
-	// DeletionProtection guards the table against deletion (default true).
+	// DeletionProtection guards the jobs and catalog tables against deletion
+	// (default true).
 	DeletionProtection *bool
 
 	// Schedules are EventBridge schedule expressions of the scheduled tasks.

@@ -155,12 +155,29 @@ func TestQueuesFollowTheSchema(t *testing.T) {
 	}
 }
 
-func TestTableFollowsTheSchema(t *testing.T) {
-	s := defaultStack
-	table := s.single(t, "AWS::DynamoDB::Table")
-	p := table.Properties
+func TestTablesFollowTheSchema(t *testing.T) {
+	tables := map[string]schema.TableDefinition{"Table": schema.Table, "CatalogTable": schema.CatalogTable}
+	if got := len(defaultStack.ofType("AWS::DynamoDB::Table")); got != len(tables) {
+		t.Errorf("%d tables, want %d", got, len(tables))
+	}
+	for constructID, def := range tables {
+		t.Run(constructID, func(t *testing.T) {
+			checkTable(t, defaultStack.resource(t, "AWS::DynamoDB::Table", constructID), def)
+			// The property turns deletion protection off for both.
+			if got := variant(t).resource(t, "AWS::DynamoDB::Table", constructID).Properties["DeletionProtectionEnabled"]; got != false {
+				t.Errorf("deletion protection = %v with the property false", got)
+			}
+		})
+	}
+}
 
-	def := schema.Table
+// checkTable compares a table with its schema definition, and checks what
+// every table of the stack has: on-demand billing, point-in-time recovery,
+// deletion protection, and a Retain policy (each holds data that exists
+// nowhere else).
+func checkTable(t *testing.T, table resource, def schema.TableDefinition) {
+	t.Helper()
+	p := table.Properties
 	keys := func(partition, sort string) []any {
 		return []any{
 			map[string]any{"AttributeName": partition, "KeyType": "HASH"},
@@ -194,15 +211,21 @@ func TestTableFollowsTheSchema(t *testing.T) {
 		t.Errorf("attribute definitions = %v, want %v", gotAttributes, wantAttributes)
 	}
 	gotIndexes := map[string]any{}
-	for _, index := range list(p["GlobalSecondaryIndexes"]) {
-		gotIndexes[index.(map[string]any)["IndexName"].(string)] = index
+	if indexes, ok := p["GlobalSecondaryIndexes"]; ok {
+		for _, index := range list(indexes) {
+			gotIndexes[index.(map[string]any)["IndexName"].(string)] = index
+		}
 	}
 	if !jsonEqual(gotIndexes, wantIndexes) {
 		t.Errorf("indexes = %v\nwant %v", gotIndexes, wantIndexes)
 	}
 
+	var ttl any // none
+	if def.TTLAttribute != "" {
+		ttl = map[string]any{"AttributeName": def.TTLAttribute, "Enabled": true}
+	}
 	checks := map[string]any{
-		"TimeToLiveSpecification":          map[string]any{"AttributeName": def.TTLAttribute, "Enabled": true},
+		"TimeToLiveSpecification":          ttl,
 		"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
 		"BillingMode":                      "PAY_PER_REQUEST",
 		"DeletionProtectionEnabled":        true,
@@ -212,12 +235,79 @@ func TestTableFollowsTheSchema(t *testing.T) {
 			t.Errorf("table %s = %v, want %v", key, p[key], want)
 		}
 	}
-	assert(t, func() {
-		s.template.HasResource(jsii.String("AWS::DynamoDB::Table"), map[string]any{"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"})
-	})
-	assert(t, func() {
-		variant(t).template.HasResourceProperties(jsii.String("AWS::DynamoDB::Table"), map[string]any{"DeletionProtectionEnabled": false})
-	})
+	if table.DeletionPolicy != "Retain" || table.UpdateReplacePolicy != "Retain" {
+		t.Errorf("deletion policy %q, update replace policy %q; want Retain", table.DeletionPolicy, table.UpdateReplacePolicy)
+	}
+}
+
+func TestConnectionsKeyRotatesAndOutlivesTheStack(t *testing.T) {
+	s := defaultStack
+	key := s.single(t, "AWS::KMS::Key")
+	// A symmetric encryption key: KeySpec and KeyUsage left to their defaults.
+	for property, want := range map[string]any{"EnableKeyRotation": true, "KeySpec": nil, "KeyUsage": nil, "MultiRegion": nil} {
+		if got := key.Properties[property]; !jsonEqual(got, want) {
+			t.Errorf("key %s = %v, want %v", property, got, want)
+		}
+	}
+	if key.DeletionPolicy != "Retain" || key.UpdateReplacePolicy != "Retain" {
+		t.Errorf("key deletion policy %q, update replace policy %q; want Retain: the credentials it encrypted are unreadable without it",
+			key.DeletionPolicy, key.UpdateReplacePolicy)
+	}
+	keyID := s.logicalID(t, "AWS::KMS::Key", "ConnectionsKey")
+	alias := s.single(t, "AWS::KMS::Alias").Properties
+	want := map[string]any{"AliasName": "alias/" + testStackName + "-connections", "TargetKeyId": getAtt(keyID, "Arn")}
+	if !jsonEqual(alias, want) {
+		t.Errorf("alias = %v, want %v", alias, want)
+	}
+}
+
+func TestImagesBucketIsPrivateEncryptedAndTLSOnly(t *testing.T) {
+	s := defaultStack
+	bucket := s.single(t, "AWS::S3::Bucket")
+	bucketID := s.logicalID(t, "AWS::S3::Bucket", "ImagesBucket")
+	want := map[string]any{
+		"PublicAccessBlockConfiguration": map[string]any{
+			"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true,
+		},
+		"BucketEncryption": map[string]any{"ServerSideEncryptionConfiguration": []any{
+			map[string]any{"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "AES256"}},
+		}},
+		"OwnershipControls": map[string]any{"Rules": []any{map[string]any{"ObjectOwnership": "BucketOwnerEnforced"}}},
+		"LifecycleConfiguration": map[string]any{"Rules": []any{map[string]any{
+			"Id": "AbortIncompleteUploads", "Status": "Enabled",
+			"AbortIncompleteMultipartUpload": map[string]any{"DaysAfterInitiation": imageUploadLimit.Hours() / 24},
+		}}},
+		// A name CloudFormation makes unique; the functions get it.
+		"BucketName": nil,
+	}
+	for property, value := range want {
+		if got := bucket.Properties[property]; !jsonEqual(got, value) {
+			t.Errorf("bucket %s = %v, want %v", property, got, value)
+		}
+	}
+	if bucket.DeletionPolicy != "Retain" || bucket.UpdateReplacePolicy != "Retain" {
+		t.Errorf("bucket deletion policy %q, update replace policy %q; want Retain", bucket.DeletionPolicy, bucket.UpdateReplacePolicy)
+	}
+	everything := []any{getAtt(bucketID, "Arn"), objectsOf(bucketID)}
+	for _, condition := range []map[string]any{
+		{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+		{"NumericLessThan": map[string]any{"s3:TlsVersion": 1.2}},
+	} {
+		assert(t, func() {
+			s.template.HasResourceProperties(jsii.String("AWS::S3::BucketPolicy"), map[string]any{
+				"Bucket": ref(bucketID),
+				"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+					"Effect": "Deny", "Action": "s3:*", "Principal": map[string]any{"AWS": "*"}, "Resource": everything, "Condition": condition,
+				})})},
+			})
+		})
+	}
+	// Nothing else in the bucket policy: no statement that allows.
+	for _, st := range list(dig(s.single(t, "AWS::S3::BucketPolicy").Properties, "PolicyDocument", "Statement")) {
+		if effect := st.(map[string]any)["Effect"]; effect != "Deny" {
+			t.Errorf("bucket policy statement %v: %v, want only denials", st, effect)
+		}
+	}
 }
 
 func TestFunctionsRunTheBuiltBinariesTracedWithTheirOwnLogs(t *testing.T) {
@@ -281,10 +371,31 @@ func TestFunctionEnvironmentIsWhatTheConfigurationReads(t *testing.T) {
 	s := defaultStack
 	table := ref(s.logicalID(t, "AWS::DynamoDB::Table", "Table"))
 	topic := ref(s.logicalID(t, "AWS::SNS::Topic", "AlarmTopic"))
+	// The catalog's resources, for the functions that use them.
+	catalog := map[string]any{
+		"JOBS_CATALOG_TABLE_NAME": ref(s.logicalID(t, "AWS::DynamoDB::Table", "CatalogTable")),
+		"JOBS_IMAGES_BUCKET":      ref(s.logicalID(t, "AWS::S3::Bucket", "ImagesBucket")),
+		// The ARN, which the roles' policies name (an alias would not match them).
+		"JOBS_CONNECTIONS_KEY_ID": getAtt(s.logicalID(t, "AWS::KMS::Key", "ConnectionsKey"), "Arn"),
+	}
 	for _, fn := range allFunctions {
 		env := s.env(t, fn)
 		if !jsonEqual(env["JOBS_TABLE_NAME"], table) {
 			t.Errorf("%s JOBS_TABLE_NAME = %v, want the table", fn, env["JOBS_TABLE_NAME"])
+		}
+		for name, want := range catalog {
+			got, set := env[name]
+			if fn == schedulerFn && set || fn != schedulerFn && !jsonEqual(got, want) {
+				t.Errorf("%s %s = %v; the API and the worker need %v, the scheduler nothing", fn, name, got, want)
+			}
+		}
+		// Deployed, the marketplaces are reached at their own hosts, and
+		// never at private addresses.
+		for name := range env {
+			if strings.HasPrefix(name, "JOBS_SHOPIFY_") || strings.HasPrefix(name, "JOBS_AMAZON_") ||
+				strings.HasPrefix(name, "JOBS_EBAY_") || name == "JOBS_ALLOW_PRIVATE_ENDPOINTS" {
+				t.Errorf("%s has %s, which only local runs set", fn, name)
+			}
 		}
 		// queue.Lookup finds the queues as <prefix>-<suffix>.
 		if env["JOBS_QUEUE_PREFIX"] != testStackName {
@@ -401,16 +512,24 @@ func TestRoutesAreTheAPIContractsAndTheDashboards(t *testing.T) {
 	for _, r := range routes() {
 		got[r.Method+" "+r.Path] = r.Public
 	}
-	// The guide's endpoints, the operators' routes, and the public ones.
+	// The guide's endpoints, the operators' routes, the catalog's and the
+	// marketplace connections' routes, and the public ones.
 	want := map[string]bool{
-		"GET /healthz":                          true,
-		"GET /dashboard":                        true,
-		"GET /dashboard/{proxy+}":               true,
-		"POST /api/background-jobs":             false,
-		"GET /api/background-jobs/status":       false,
-		"GET /api/background-jobs/{id}/status":  false,
-		"POST /api/background-jobs/pause":       false,
-		"GET /api/background-jobs/dead-letters": false,
+		"GET /healthz":                                      true,
+		"GET /dashboard":                                    true,
+		"GET /dashboard/{proxy+}":                           true,
+		"POST /api/background-jobs":                         false,
+		"GET /api/background-jobs/status":                   false,
+		"GET /api/background-jobs/{id}/status":              false,
+		"POST /api/background-jobs/pause":                   false,
+		"GET /api/background-jobs/dead-letters":             false,
+		"GET /api/marketplace/connections":                  false,
+		"PUT /api/marketplace/connections/{marketplace}":    false,
+		"DELETE /api/marketplace/connections/{marketplace}": false,
+		"GET /api/catalog/products":                         false,
+		"GET /api/catalog/products/{id}":                    false,
+		"GET /api/catalog/collections":                      false,
+		"GET /api/catalog/categories":                       false,
 	}
 	for key, public := range want {
 		if p, ok := got[key]; !ok || p != public {
@@ -422,6 +541,28 @@ func TestRoutesAreTheAPIContractsAndTheDashboards(t *testing.T) {
 			t.Errorf("API route %s is public", key)
 		}
 	}
+}
+
+func TestEveryAPIPathOfTheDocumentNeedsAToken(t *testing.T) {
+	got := documentRoutes([]byte(`{"security": [{"bearer": []}], "paths": {
+		"/healthz": {"get": {"security": []}},
+		"/api/new-part/things": {"get": {}, "post": {"security": [{"bearer": []}]}, "parameters": []}
+	}}`))
+	want := []route{
+		{Method: "GET", Path: "/api/new-part/things"},
+		{Method: "POST", Path: "/api/new-part/things"},
+		{Method: "GET", Path: "/healthz", Public: true},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("routes = %+v, want %+v", got, want)
+	}
+
+	defer func() {
+		if recover() == nil {
+			t.Error("an /api/ operation without security was synthesized as a public route")
+		}
+	}()
+	documentRoutes([]byte(`{"paths": {"/api/catalog/open": {"get": {"security": []}}}}`))
 }
 
 func TestMissingBinaryFailsSynthesis(t *testing.T) {
@@ -658,6 +799,9 @@ var xrayActions = map[string]bool{"xray:PutTraceSegments": true, "xray:PutTeleme
 
 func TestIAMStatementsNameOnlyTheStacksOwnResources(t *testing.T) {
 	s := defaultStack
+	// The one pattern a statement may name: every object of the images
+	// bucket, whose keys are the images' content hashes.
+	images := objectsOf(s.logicalID(t, "AWS::S3::Bucket", "ImagesBucket"))
 	for id, policy := range s.ofType("AWS::IAM::Policy") {
 		for _, st := range list(dig(policy.Properties, "PolicyDocument", "Statement")) {
 			st := st.(map[string]any)
@@ -675,6 +819,9 @@ func TestIAMStatementsNameOnlyTheStacksOwnResources(t *testing.T) {
 						}
 					}
 					continue
+				}
+				if data, _ := json.Marshal(res); strings.Contains(string(data), "*") && !jsonEqual(res, images) {
+					t.Errorf("policy %s: resource %s is a pattern", id, data)
 				}
 				ids := referencedIDs(res)
 				if len(ids) == 0 {
@@ -742,6 +889,47 @@ func TestEachFunctionMayDoOnlyWhatItsCodeDoes(t *testing.T) {
 		only(workerFn, action, queue(schema.WakeQueueSuffix))
 	}
 
+	// The catalog: exactly these actions on each resource.
+	catalogTable := s.logicalID(t, "AWS::DynamoDB::Table", "CatalogTable")
+	bucket := s.logicalID(t, "AWS::S3::Bucket", "ImagesBucket")
+	key := s.logicalID(t, "AWS::KMS::Key", "ConnectionsKey")
+	for _, c := range []struct {
+		resource string
+		arn      any
+		want     map[string][]string
+	}{
+		{"catalog table", getAtt(catalogTable, "Arn"), map[string][]string{
+			apiFn: {"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+			// Imports write in batches; nothing of the worker's deletes an item.
+			workerFn: {"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+		}},
+		// The API encrypts credentials as it saves a connection and
+		// decrypts them to check one; jobs only decrypt them.
+		{"connections key", getAtt(key, "Arn"), map[string][]string{
+			apiFn:    {"kms:Decrypt", "kms:GenerateDataKey"},
+			workerFn: {"kms:Decrypt"},
+		}},
+		// The API signs URLs to read images; the worker stores them, unless
+		// present (HeadObject needs GetObject).
+		{"images", objectsOf(bucket), map[string][]string{
+			apiFn:    {"s3:GetObject"},
+			workerFn: {"s3:GetObject", "s3:PutObject"},
+		}},
+		// So that HeadObject of a missing image answers 404, not 403.
+		{"images bucket", getAtt(bucket, "Arn"), map[string][]string{
+			workerFn: {"s3:ListBucket"},
+		}},
+	} {
+		for _, fn := range allFunctions {
+			if got := granted[fn].on(c.arn); !slices.Equal(got, c.want[fn]) {
+				t.Errorf("%s may %v on the %s, want %v", fn, got, c.resource, c.want[fn])
+			}
+		}
+	}
+	if got := granted[apiFn].indexes(catalogTable); len(got) > 0 {
+		t.Errorf("the API may query the catalog table's indexes %v; it has none", got)
+	}
+
 	wantIndexes := map[string][]string{
 		apiFn:       {schema.AllJobsIndex, schema.StoreIndex, schema.FinishedIndex},
 		workerFn:    {schema.CleanupIndex},
@@ -766,8 +954,11 @@ func TestOutputsNameTheDeployedResources(t *testing.T) {
 	s := defaultStack
 	outputs, _ := s.json["Outputs"].(map[string]any)
 	want := map[string]any{
-		"TableName":     ref(s.logicalID(t, "AWS::DynamoDB::Table", "Table")),
-		"AlarmTopicArn": ref(s.logicalID(t, "AWS::SNS::Topic", "AlarmTopic")),
+		"TableName":         ref(s.logicalID(t, "AWS::DynamoDB::Table", "Table")),
+		"AlarmTopicArn":     ref(s.logicalID(t, "AWS::SNS::Topic", "AlarmTopic")),
+		"CatalogTableName":  ref(s.logicalID(t, "AWS::DynamoDB::Table", "CatalogTable")),
+		"ImagesBucketName":  ref(s.logicalID(t, "AWS::S3::Bucket", "ImagesBucket")),
+		"ConnectionsKeyArn": getAtt(s.logicalID(t, "AWS::KMS::Key", "ConnectionsKey"), "Arn"),
 	}
 	for _, def := range schema.Queues() {
 		want["QueueUrl"+pascalCase(def.Suffix)] = ref(s.queueID(t, def.Suffix))

@@ -8,6 +8,8 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -16,20 +18,39 @@ import (
 	"github.com/dainostore/jobs/internal/schema"
 )
 
-// newTable creates the single table from schema.Table, the definition the
+// newTable creates the jobs table from schema.Table, the definition the
 // local emulators are set up from, so the two cannot drift apart.
 func newTable(scope constructs.Construct, deletionProtection *bool) awsdynamodb.Table {
-	def := schema.Table
-	table := awsdynamodb.NewTable(scope, jsii.String("Table"), &awsdynamodb.TableProps{
+	// The table is the source of truth for every job, counter and log.
+	return newTableFrom(scope, "Table", schema.Table, deletionProtection)
+}
+
+// newCatalogTable creates the store catalog's table from
+// schema.CatalogTable: the stores' products, collections and categories,
+// and their marketplace connections, whose credentials the API encrypts
+// under the connections key before they are written (so DynamoDB's own
+// encryption at rest is enough for the table).
+func newCatalogTable(scope constructs.Construct, deletionProtection *bool) awsdynamodb.Table {
+	return newTableFrom(scope, "CatalogTable", schema.CatalogTable, deletionProtection)
+}
+
+// newTableFrom creates a table of a schema definition. Both tables hold
+// data that exists nowhere else: each is restorable to any second of the
+// last 35 days, protected from a DeleteTable call, and kept when the stack
+// is deleted.
+func newTableFrom(scope constructs.Construct, id string, def schema.TableDefinition, deletionProtection *bool) awsdynamodb.Table {
+	var ttl *string
+	if def.TTLAttribute != "" {
+		ttl = jsii.String(def.TTLAttribute)
+	}
+	table := awsdynamodb.NewTable(scope, jsii.String(id), &awsdynamodb.TableProps{
 		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String(def.PartitionKey), Type: awsdynamodb.AttributeType_STRING},
 		SortKey:      &awsdynamodb.Attribute{Name: jsii.String(def.SortKey), Type: awsdynamodb.AttributeType_STRING},
-		// On demand: load follows job creation, which is bursty; nothing to
-		// size or autoscale, and the per-store rate limit bounds the cost.
-		BillingMode:         awsdynamodb.BillingMode_PAY_PER_REQUEST,
-		TimeToLiveAttribute: jsii.String(def.TTLAttribute),
-		// The table is the source of truth for every job, counter and log:
-		// restorable to any second of the last 35 days, protected from a
-		// DeleteTable call, and kept when the stack is deleted.
+		// On demand: load follows job creation and catalog imports, both
+		// bursty; nothing to size or autoscale (job creation's cost is
+		// bounded by the per-store rate limit).
+		BillingMode:                      awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		TimeToLiveAttribute:              ttl,
 		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: jsii.Bool(true)},
 		DeletionProtection:               deletionProtection,
 		RemovalPolicy:                    awscdk.RemovalPolicy_RETAIN,
@@ -47,6 +68,58 @@ func newTable(scope constructs.Construct, deletionProtection *bool) awsdynamodb.
 		table.AddGlobalSecondaryIndex(props)
 	}
 	return table
+}
+
+// newConnectionsKey creates the KMS key under which the API encrypts the
+// data keys of the stores' marketplace credentials (JOBS_CONNECTIONS_KEY_ID).
+// Losing it would make every stored credential unreadable: it is kept when
+// the stack is deleted, and its yearly rotation keeps the older key
+// material, so credentials encrypted before a rotation still decrypt. The
+// alias names it for people (the console, CloudTrail); the functions are
+// given its ARN, which IAM policies name.
+func newConnectionsKey(scope constructs.Construct, stackName string) awskms.Key {
+	return awskms.NewKey(scope, jsii.String("ConnectionsKey"), &awskms.KeyProps{
+		Description:       jsii.String("Encrypts the data keys of the stores' marketplace credentials (" + stackName + ")."),
+		Alias:             jsii.String("alias/" + stackName + "-connections"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+	})
+}
+
+// imageUploadLimit is how long an incomplete multipart upload of an image
+// is kept before S3 deletes its parts. An image is at most 20 MB
+// (catalog.MaxImageBytes) and uploaded in seconds: a day-old upload was
+// abandoned, and its parts would be billed forever.
+const imageUploadLimit = 24 * time.Hour
+
+// newImagesBucket creates the bucket of the catalog's product images
+// (JOBS_IMAGES_BUCKET), stored under content-addressed keys by the worker
+// and read by browsers through short-lived presigned URLs the API signs.
+//
+//   - Private: every public access blocked, ACLs disabled (the bucket owner
+//     owns every object), so only the functions' roles and their presigned
+//     URLs reach an object.
+//   - Encrypted with S3-managed keys: the images are product photos a store
+//     publishes, not secrets, and with a KMS key every presigned GET would
+//     be a KMS request, billed, and need the API's role to decrypt with
+//     that key.
+//   - The bucket policy denies requests without TLS, or with TLS older
+//     than 1.2.
+//   - Kept when the stack is deleted: the catalog's items refer to the
+//     objects by key.
+func newImagesBucket(scope constructs.Construct) awss3.Bucket {
+	return awss3.NewBucket(scope, jsii.String("ImagesBucket"), &awss3.BucketProps{
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		EnforceSSL:        jsii.Bool(true),
+		MinimumTLSVersion: jsii.Number(1.2),
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Id:                                  jsii.String("AbortIncompleteUploads"),
+			AbortIncompleteMultipartUploadAfter: seconds(imageUploadLimit),
+		}},
+	})
 }
 
 func attributeType(t schema.KeyType) awsdynamodb.AttributeType {

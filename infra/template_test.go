@@ -35,8 +35,10 @@ type synthesized struct {
 
 // resource is one entry of the template's Resources.
 type resource struct {
-	Type       string
-	Properties map[string]any
+	Type                string
+	Properties          map[string]any
+	DeletionPolicy      string
+	UpdateReplacePolicy string
 }
 
 // defaultStack is synthesized once, from the repository's cdk.json context
@@ -300,6 +302,24 @@ func (g grants) allows(action, logicalID string) bool {
 		}
 	}
 	return false
+}
+
+// on lists the actions the grants allow on exactly this resource (a
+// template value such as getAtt(id, "Arn")), sorted.
+func (g grants) on(resource any) []string {
+	var actions []string
+	for action, resources := range g {
+		if slices.ContainsFunc(resources, func(r any) bool { return jsonEqual(r, resource) }) {
+			actions = append(actions, action)
+		}
+	}
+	slices.Sort(actions)
+	return actions
+}
+
+// objectsOf is the ARN pattern of every object of a bucket, as CDK writes it.
+func objectsOf(bucketID string) map[string]any {
+	return map[string]any{"Fn::Join": []any{"", []any{getAtt(bucketID, "Arn"), "/*"}}}
 }
 
 // indexes lists the table's indexes that the grants allow to query.

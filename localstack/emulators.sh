@@ -1,49 +1,54 @@
 #!/usr/bin/env bash
 # Local AWS emulators for offline development and tests:
-#   - fauxqs      SQS (JSON protocol), bound to 127.0.0.1
+#   - fauxqs      SQS (JSON protocol), SNS and S3 (path-style), bound to 127.0.0.1
 #   - dynalite    DynamoDB, in memory, bound to 127.0.0.1
 #   - dynamoproxy DynamoDB API in front of dynalite, adding transactions and
 #                 TTL (cmd/dynamoproxy); clients talk to this one
+#   - local-kms   KMS, bound to 127.0.0.1 (localstack/kms); its keys are kept
+#                 in DIR/kms-data, so a stack keeps them across restarts
 #
 # Usage:
 #   localstack/emulators.sh start  [--state-dir DIR] [--free-ports]
 #                                  [--sqs-port N] [--dynamodb-port N] [--dynalite-port N]
-#                                  [--ttl-interval DURATION]
+#                                  [--kms-port N] [--ttl-interval DURATION]
 #   localstack/emulators.sh stop   [--state-dir DIR]
 #   localstack/emulators.sh status [--state-dir DIR]
 #   localstack/emulators.sh env    [--state-dir DIR]
 #
 # start is idempotent: if the stack of DIR is already running and healthy it
 # is left alone. It installs the emulators (npm ci, from the lockfile) when
-# needed, builds the proxy, starts the three processes in their own process
-# groups, waits until they answer, writes DIR/env and prints its lines on
-# stdout (everything else goes to stderr), so this works:
+# needed, builds the proxy and local-kms, starts the four processes in their
+# own process groups, waits until they answer, writes DIR/env and prints its
+# lines on stdout (everything else goes to stderr), so this works:
 #
 #   eval "$(localstack/emulators.sh start)"
 #
 # DIR/env holds:
 #   export AWS_ENDPOINT_URL=http://127.0.0.1:9     (any other service: refused at once, never AWS)
 #   export AWS_ENDPOINT_URL_SQS=http://127.0.0.1:<sqs port>
-#   export AWS_ENDPOINT_URL_SNS=http://127.0.0.1:<sqs port>   (fauxqs serves both)
+#   export AWS_ENDPOINT_URL_SNS=http://127.0.0.1:<sqs port>   (fauxqs serves SQS, SNS and S3)
+#   export AWS_ENDPOINT_URL_S3=http://127.0.0.1:<sqs port>    (path-style addressing only)
 #   export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:<dynamodb port>
+#   export AWS_ENDPOINT_URL_KMS=http://127.0.0.1:<kms port>
 #   export AWS_REGION=us-east-1
 #   export AWS_ACCESS_KEY_ID=local
 #   export AWS_SECRET_ACCESS_KEY=local
 #
 # Defaults: DIR is localstack/.state/dev; ports are SQS 4566, DynamoDB 8000
-# (the proxy) and 8001 (dynalite, used only by the proxy), all on 127.0.0.1.
+# (the proxy), 8001 (dynalite, used only by the proxy) and KMS 4599, all on
+# 127.0.0.1.
 # --free-ports picks unused loopback ports instead, so a test stack never
 # clashes with a running development stack.
 #
 # stop ends exactly the processes that DIR's start launched (their whole
-# process groups) and exits 0 if nothing was running.
-# status exits 0 when all three run and answer, 3 when none runs, 1 otherwise.
+# process groups) and exits 0 if nothing was running; it keeps DIR/kms-data.
+# status exits 0 when all four run and answer, 3 when none runs, 1 otherwise.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 REPO_ROOT=$(cd -- "$SCRIPT_DIR/.." && pwd -P)
 DEFAULT_STATE_DIR="$SCRIPT_DIR/.state/dev"
-COMPONENTS=(fauxqs dynalite dynamoproxy)
+COMPONENTS=(fauxqs dynalite dynamoproxy local-kms)
 READY_TIMEOUT=60
 STOP_TIMEOUT=10
 
@@ -70,6 +75,7 @@ free_ports=false
 sqs_port=4566
 dynamodb_port=8000
 dynalite_port=8001
+kms_port=4599
 ttl_interval=30s
 
 need_value() { [[ $# -ge 2 && -n $2 ]] || die "$1 needs a value"; }
@@ -90,12 +96,13 @@ while [[ $# -gt 0 ]]; do
 		free_ports=true
 		shift
 		;;
-	--sqs-port | --dynamodb-port | --dynalite-port | --ttl-interval)
+	--sqs-port | --dynamodb-port | --dynalite-port | --kms-port | --ttl-interval)
 		need_value "$@"
 		case $1 in
 		--sqs-port) sqs_port=$2 ;;
 		--dynamodb-port) dynamodb_port=$2 ;;
 		--dynalite-port) dynalite_port=$2 ;;
+		--kms-port) kms_port=$2 ;;
 		--ttl-interval) ttl_interval=$2 ;;
 		esac
 		shift 2
@@ -110,7 +117,7 @@ while [[ $# -gt 0 ]]; do
 		;;
 	esac
 done
-for p in "$sqs_port" "$dynamodb_port" "$dynalite_port"; do
+for p in "$sqs_port" "$dynamodb_port" "$dynalite_port" "$kms_port"; do
 	is_port "$p" || die "invalid port: $p"
 done
 
@@ -118,6 +125,9 @@ mkdir -p -- "$state_dir"
 state_dir=$(cd -- "$state_dir" && pwd -P)
 ENV_FILE="$state_dir/env"
 PORTS_FILE="$state_dir/ports"
+# local-kms's database: kept by stop, so a development stack keeps its keys
+# (and what they encrypted stays readable); a test stack's goes with its DIR.
+KMS_DATA_DIR="$state_dir/kms-data"
 
 # ---------------------------------------------------------------- helpers
 
@@ -131,6 +141,7 @@ marker() {
 	fauxqs) printf '%s' "$SCRIPT_DIR/emulators/fauxqs.mjs" ;;
 	dynalite) printf '%s' "$SCRIPT_DIR/node_modules/dynalite/cli.js" ;;
 	dynamoproxy) printf '%s' "$state_dir/bin/dynamoproxy" ;;
+	local-kms) printf '%s' "$state_dir/bin/local-kms" ;;
 	esac
 }
 
@@ -162,11 +173,14 @@ load_ports() {
 	[[ -f $PORTS_FILE ]] || return 1
 	# shellcheck disable=SC1090
 	source "$PORTS_FILE"
+	# A ports file written before local-kms was a component lacks its port:
+	# that stack is treated as not running, and start replaces it.
+	[[ -n ${KMS_PORT:-} ]]
 }
 
-# probe checks one endpoint once: "sqs URL" (GET /health) or "dynamodb URL"
-# (ListTables). Node is used so that nothing beyond the emulators' own
-# runtime is needed.
+# probe checks one endpoint once: "sqs URL" (GET /health), "dynamodb URL"
+# (ListTables) or "kms URL" (ListKeys). Node is used so that nothing beyond
+# the emulators' own runtime is needed.
 probe() {
 	node --input-type=module -e '
 const [kind, url] = process.argv.slice(1);
@@ -175,6 +189,13 @@ try {
   let res;
   if (kind === "sqs") {
     res = await fetch(url + "/health", { signal: ctl });
+  } else if (kind === "kms") {
+    res = await fetch(url + "/", {
+      method: "POST",
+      signal: ctl,
+      headers: { "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "TrentService.ListKeys" },
+      body: "{}",
+    });
   } else {
     const now = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+/, "");
     res = await fetch(url + "/", {
@@ -190,7 +211,8 @@ try {
     });
   }
   const body = await res.text();
-  const ok = res.status === 200 && (kind === "sqs" ? body.includes("ok") : body.includes("TableNames"));
+  const expected = { sqs: "ok", dynamodb: "TableNames", kms: "Keys" }[kind];
+  const ok = res.status === 200 && body.includes(expected);
   process.exit(ok ? 0 : 1);
 } catch {
   process.exit(1);
@@ -198,7 +220,8 @@ try {
 }
 
 healthy() {
-	probe sqs "http://127.0.0.1:$SQS_PORT" && probe dynamodb "http://127.0.0.1:$DYNAMODB_PORT"
+	probe sqs "http://127.0.0.1:$SQS_PORT" && probe dynamodb "http://127.0.0.1:$DYNAMODB_PORT" &&
+		probe kms "http://127.0.0.1:$KMS_PORT"
 }
 
 # stop_component ends component $1's process group: TERM, then KILL.
@@ -226,7 +249,7 @@ stop_component() {
 stop_all() {
 	local name
 	# The proxy first, so it never forwards to a stopped dynalite.
-	for name in dynamoproxy dynalite fauxqs; do
+	for name in dynamoproxy dynalite local-kms fauxqs; do
 		stop_component "$name"
 	done
 	rm -f -- "$ENV_FILE" "$PORTS_FILE"
@@ -269,11 +292,19 @@ build_proxy() {
 		die "building cmd/dynamoproxy failed"
 }
 
-# pick_free_ports prints three distinct free loopback ports.
+# build_kms builds local-kms from its own module (localstack/kms), which pins
+# it; the module proxy serves it like any Go module.
+build_kms() {
+	mkdir -p -- "$state_dir/bin"
+	go -C "$SCRIPT_DIR/kms" build -o "$state_dir/bin/local-kms" . ||
+		die "building localstack/kms (local-kms) failed"
+}
+
+# pick_free_ports prints four distinct free loopback ports.
 pick_free_ports() {
 	node -e '
 const net = require("net");
-const servers = [0, 1, 2].map(() => net.createServer());
+const servers = [0, 1, 2, 3].map(() => net.createServer());
 Promise.all(servers.map((s) => new Promise((ok, fail) => { s.once("error", fail); s.listen(0, "127.0.0.1", ok); })))
   .then(() => { console.log(servers.map((s) => s.address().port).join(" ")); servers.forEach((s) => s.close()); })
   .catch((e) => { console.error(e.message); process.exit(1); });'
@@ -318,7 +349,7 @@ show_logs() {
 	done
 }
 
-# start_stack launches the three processes on the chosen ports and waits
+# start_stack launches the four processes on the chosen ports and waits
 # until they answer. Returns non-zero (after stopping them) on failure.
 start_stack() {
 	launch fauxqs node "$SCRIPT_DIR/emulators/fauxqs.mjs" --host 127.0.0.1 --port "$SQS_PORT"
@@ -326,6 +357,10 @@ start_stack() {
 		--createTableMs 0 --deleteTableMs 0 --updateTableMs 0
 	launch dynamoproxy "$state_dir/bin/dynamoproxy" -listen "127.0.0.1:$DYNAMODB_PORT" \
 		-upstream "http://127.0.0.1:$DYNALITE_PORT" -ttl-interval "$ttl_interval"
+	# The account and region of the ARNs it makes are those of fauxqs's and
+	# of the env file.
+	launch local-kms env KMS_DATA_PATH="$KMS_DATA_DIR" KMS_ACCOUNT_ID=000000000000 KMS_REGION=us-east-1 \
+		"$state_dir/bin/local-kms" -listen "127.0.0.1:$KMS_PORT"
 
 	local deadline=$((SECONDS + READY_TIMEOUT)) name
 	while :; do
@@ -341,7 +376,7 @@ start_stack() {
 			return 0
 		fi
 		if ((SECONDS >= deadline)); then
-			log "emulators not ready after ${READY_TIMEOUT}s (SQS on $SQS_PORT, DynamoDB on $DYNAMODB_PORT)"
+			log "emulators not ready after ${READY_TIMEOUT}s (SQS on $SQS_PORT, DynamoDB on $DYNAMODB_PORT, KMS on $KMS_PORT)"
 			show_logs
 			stop_all
 			return 1
@@ -353,14 +388,16 @@ start_stack() {
 write_env() {
 	local tmp
 	tmp=$(mktemp "$state_dir/.ports.XXXXXX")
-	printf 'SQS_PORT=%s\nDYNAMODB_PORT=%s\nDYNALITE_PORT=%s\n' "$SQS_PORT" "$DYNAMODB_PORT" "$DYNALITE_PORT" >"$tmp"
+	printf 'SQS_PORT=%s\nDYNAMODB_PORT=%s\nDYNALITE_PORT=%s\nKMS_PORT=%s\n' "$SQS_PORT" "$DYNAMODB_PORT" "$DYNALITE_PORT" "$KMS_PORT" >"$tmp"
 	mv -f -- "$tmp" "$PORTS_FILE"
 	tmp=$(mktemp "$state_dir/.env.XXXXXX")
 	cat >"$tmp" <<EOF
 export AWS_ENDPOINT_URL=http://127.0.0.1:9
 export AWS_ENDPOINT_URL_SQS=http://127.0.0.1:$SQS_PORT
 export AWS_ENDPOINT_URL_SNS=http://127.0.0.1:$SQS_PORT
+export AWS_ENDPOINT_URL_S3=http://127.0.0.1:$SQS_PORT
 export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$DYNAMODB_PORT
+export AWS_ENDPOINT_URL_KMS=http://127.0.0.1:$KMS_PORT
 export AWS_REGION=us-east-1
 export AWS_ACCESS_KEY_ID=local
 export AWS_SECRET_ACCESS_KEY=local
@@ -392,23 +429,24 @@ cmd_start() {
 	check_node
 	install_emulators
 	build_proxy
+	build_kms
 
 	local attempt attempts=1
 	$free_ports && attempts=3
 	for ((attempt = 1; attempt <= attempts; attempt++)); do
 		if $free_ports; then
-			read -r SQS_PORT DYNAMODB_PORT DYNALITE_PORT < <(pick_free_ports) ||
+			read -r SQS_PORT DYNAMODB_PORT DYNALITE_PORT KMS_PORT < <(pick_free_ports) ||
 				die "could not find free loopback ports"
 		else
-			SQS_PORT=$sqs_port DYNAMODB_PORT=$dynamodb_port DYNALITE_PORT=$dynalite_port
+			SQS_PORT=$sqs_port DYNAMODB_PORT=$dynamodb_port DYNALITE_PORT=$dynalite_port KMS_PORT=$kms_port
 			local p
-			for p in "$SQS_PORT" "$DYNAMODB_PORT" "$DYNALITE_PORT"; do
+			for p in "$SQS_PORT" "$DYNAMODB_PORT" "$DYNALITE_PORT" "$KMS_PORT"; do
 				if port_in_use "$p"; then
-					die "port $p on 127.0.0.1 is already in use (another program, or a stack of another state dir); stop it, pick other ports (--sqs-port, --dynamodb-port, --dynalite-port) or use --free-ports"
+					die "port $p on 127.0.0.1 is already in use (another program, or a stack of another state dir); stop it, pick other ports (--sqs-port, --dynamodb-port, --dynalite-port, --kms-port) or use --free-ports"
 				fi
 			done
 		fi
-		log "starting in $state_dir: SQS 127.0.0.1:$SQS_PORT, DynamoDB 127.0.0.1:$DYNAMODB_PORT (dynalite 127.0.0.1:$DYNALITE_PORT)"
+		log "starting in $state_dir: SQS, SNS and S3 127.0.0.1:$SQS_PORT, DynamoDB 127.0.0.1:$DYNAMODB_PORT (dynalite 127.0.0.1:$DYNALITE_PORT), KMS 127.0.0.1:$KMS_PORT"
 		if start_stack; then
 			write_env
 			log "ready"
@@ -445,6 +483,7 @@ cmd_status() {
 		fauxqs) port=${SQS_PORT:-?} ;;
 		dynalite) port=${DYNALITE_PORT:-?} ;;
 		dynamoproxy) port=${DYNAMODB_PORT:-?} ;;
+		local-kms) port=${KMS_PORT:-?} ;;
 		esac
 		if pid=$(running_pid "$name"); then
 			running=$((running + 1))

@@ -7,8 +7,10 @@
 #                                      running, else start them and stop them
 #                                      when CMD ends (used by make dev)
 #
-# CMD runs with AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_DYNAMODB and local
-# credentials in its environment.
+# CMD runs with the emulators' env file in its environment: an
+# AWS_ENDPOINT_URL_<SERVICE> for SQS, SNS and S3 (fauxqs), DynamoDB and KMS,
+# AWS_ENDPOINT_URL refusing every other service, and local credentials.
+# A --fresh stack's state dir, local-kms's keys included, is removed after.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 emulators="$here/emulators.sh"

@@ -1,16 +1,20 @@
 // Command devserver runs the whole system on one machine against local AWS
-// emulators: it creates the table and queues if needed, serves the API, runs
-// the worker behind a local event source mapping on the wake queue (same
-// handler code and semantics as the Lambda functions) and fires the
-// schedules. Configuration comes from the environment (see the README).
+// emulators: it creates the tables, queues, bucket and key if needed, serves
+// the API, runs the worker behind a local event source mapping on the wake
+// queue (same handler code and semantics as the Lambda functions) and fires
+// the schedules. It also runs the sandbox of the outside systems
+// (internal/sandbox) on JOBS_SANDBOX_ADDR and connects store-1 to it, unless
+// that is "off". Configuration comes from the environment (see the README).
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -22,6 +26,7 @@ import (
 	"github.com/dainostore/jobs/internal/config"
 	"github.com/dainostore/jobs/internal/localrun"
 	"github.com/dainostore/jobs/internal/meter"
+	"github.com/dainostore/jobs/internal/sandbox"
 	"github.com/dainostore/jobs/internal/worker"
 )
 
@@ -44,6 +49,14 @@ func run() error {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+
+	var box *sandbox.Sandbox
+	if addr := cmp.Or(os.Getenv("JOBS_SANDBOX_ADDR"), "127.0.0.1:8090"); addr != "off" {
+		if box, err = startSandbox(ctx, addr, log); err != nil {
+			return err
+		}
+		useSandbox(&cfg, box.Endpoints())
+	}
 
 	awsCfg, err := awsconfig.Load(ctx)
 	if err != nil {
@@ -69,6 +82,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	if box != nil {
+		connectStore1(ctx, a, box, log)
+	}
 	if cfg.AuthJWKSFile == "" {
 		printDevTokens(cfg)
 	}
@@ -78,6 +94,58 @@ func run() error {
 	}
 	log.Info("serving", "api", "http://"+listener.Addr().String(), "table", cfg.TableName, "queue_prefix", cfg.QueuePrefix, "max_concurrency", cfg.MaxConcurrency)
 	return localrun.Serve(ctx, a, listener)
+}
+
+// startSandbox serves the fakes of the outside systems on addr until ctx ends.
+func startSandbox(ctx context.Context, addr string, log *slog.Logger) (*sandbox.Sandbox, error) {
+	listener, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: listen on %s (JOBS_SANDBOX_ADDR; \"off\" runs without it): %w", addr, err)
+	}
+	box := sandbox.New(sandbox.Options{})
+	box.SetBaseURL("http://" + listener.Addr().String())
+	server := &http.Server{Handler: box, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = server.Serve(listener) }()
+	go func() {
+		<-ctx.Done()
+		_ = server.Close()
+	}()
+	log.Info("sandbox of the outside systems", "url", "http://"+listener.Addr().String())
+	return box, nil
+}
+
+// useSandbox points every marketplace client at the sandbox, except where
+// the environment names an endpoint itself.
+func useSandbox(cfg *config.Config, e sandbox.Endpoints) {
+	set := func(name string, dst *string, v string) {
+		if os.Getenv(name) == "" {
+			*dst = v
+		}
+	}
+	set("JOBS_SHOPIFY_ENDPOINT", &cfg.ShopifyEndpoint, e.ShopifyEndpoint)
+	set("JOBS_AMAZON_LWA_URL", &cfg.AmazonLWAURL, e.AmazonLWAURL)
+	set("JOBS_AMAZON_SPAPI_URL", &cfg.AmazonSPAPIURL, e.AmazonSPAPIURL)
+	set("JOBS_EBAY_API_URL", &cfg.EbayAPIURL, e.EbayAPIURL)
+	// The fakes listen on loopback.
+	cfg.AllowPrivateEndpoints = true
+}
+
+// connectStore1 connects store-1 to every marketplace of the sandbox, the
+// way a store owner would (checked with the marketplace, then saved), unless
+// it is connected already.
+func connectStore1(ctx context.Context, a *app.App, box *sandbox.Sandbox, log *slog.Logger) {
+	for name, creds := range box.Credentials() {
+		if _, err := a.Connections.Get(ctx, "store-1", name); err == nil {
+			continue
+		}
+		if err := a.Marketplaces.Verify(ctx, name, creds); err != nil {
+			log.Error("sandbox: connect store-1", "marketplace", name, "error", err)
+			continue
+		}
+		if _, err := a.Connections.Save(ctx, "store-1", name, creds, creds.Account()); err != nil {
+			log.Error("sandbox: connect store-1", "marketplace", name, "error", err)
+		}
+	}
 }
 
 // printDevTokens prints ready tokens, so the API can be tried at once.

@@ -10,6 +10,7 @@ import (
 	"net/http"
 
 	"github.com/dainostore/jobs/internal/auth"
+	"github.com/dainostore/jobs/internal/catalog"
 	"github.com/dainostore/jobs/internal/dashboard"
 	"github.com/dainostore/jobs/internal/dispatch"
 	"github.com/dainostore/jobs/internal/jobtable"
@@ -36,6 +37,7 @@ type Server struct {
 	parked     ParkedReleaser
 	queues     *queue.Queues
 	jobTypes   *jobtype.Registry
+	catalog    Catalog
 	auth       auth.Authenticator
 	cfg        Config
 	log        *slog.Logger
@@ -47,8 +49,8 @@ type Server struct {
 }
 
 // New returns the API handler.
-func New(jobs *jobtable.Table, q *queue.Queues, d *dispatch.Dispatcher, parked ParkedReleaser, jobTypes *jobtype.Registry, authenticator auth.Authenticator, cfg Config, log *slog.Logger) *Server {
-	srv := &Server{jobs: jobs, queues: q, dispatcher: d, parked: parked, jobTypes: jobTypes, auth: authenticator, cfg: cfg, log: log, mux: http.NewServeMux()}
+func New(jobs *jobtable.Table, q *queue.Queues, d *dispatch.Dispatcher, parked ParkedReleaser, jobTypes *jobtype.Registry, cat Catalog, authenticator auth.Authenticator, cfg Config, log *slog.Logger) *Server {
+	srv := &Server{jobs: jobs, queues: q, dispatcher: d, parked: parked, jobTypes: jobTypes, catalog: cat, auth: authenticator, cfg: cfg, log: log, mux: http.NewServeMux()}
 	srv.routes = srv.routeTable()
 	srv.dashboards = dashboard.New(dashboardConfig(jobTypes))
 	for _, rt := range srv.routes {
@@ -87,6 +89,13 @@ func (s *Server) routeTable() []Route {
 		{Pattern: "POST /api/background-jobs/resume", OperatorOnly: true, handler: s.resumeQueue},
 		{Pattern: "GET /api/background-jobs/dead-letters", OperatorOnly: true, handler: s.deadLetters},
 		{Pattern: "GET /api/background-jobs/alerts", OperatorOnly: true, handler: s.alerts},
+		{Pattern: "GET /api/marketplace/connections", handler: s.listConnections},
+		{Pattern: "PUT /api/marketplace/connections/{marketplace}", handler: s.putConnection},
+		{Pattern: "DELETE /api/marketplace/connections/{marketplace}", handler: s.deleteConnection},
+		{Pattern: "GET /api/catalog/products", handler: s.listCatalog(catalog.KindProduct, "products")},
+		{Pattern: "GET /api/catalog/products/{id}", handler: s.getProduct},
+		{Pattern: "GET /api/catalog/collections", handler: s.listCatalog(catalog.KindCollection, "collections")},
+		{Pattern: "GET /api/catalog/categories", handler: s.listCatalog(catalog.KindCategory, "categories")},
 	}
 }
 

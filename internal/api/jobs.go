@@ -73,6 +73,17 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_payload", err.Error())
 		return
 	}
+	if entry.Marketplace != "" {
+		code, refusal, err := s.connectionRefusal(r.Context(), req.StoreID, entry.Marketplace)
+		if err != nil {
+			s.internalError(w, r, err)
+			return
+		}
+		if refusal != "" {
+			writeError(w, http.StatusUnprocessableEntity, code, refusal)
+			return
+		}
+	}
 	key := r.Header.Get("Idempotency-Key")
 	if key != "" && !idempotencyKeyPattern.MatchString(key) {
 		writeError(w, http.StatusBadRequest, "invalid_idempotency_key", fmt.Sprintf("Idempotency-Key must be 1-%d characters of letters, digits, _ . : -", maxIdempotencyKey))

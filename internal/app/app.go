@@ -8,9 +8,12 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -18,12 +21,15 @@ import (
 	"github.com/dainostore/jobs/internal/api"
 	"github.com/dainostore/jobs/internal/auth"
 	"github.com/dainostore/jobs/internal/awsconfig"
+	"github.com/dainostore/jobs/internal/catalog"
 	"github.com/dainostore/jobs/internal/clock"
 	"github.com/dainostore/jobs/internal/config"
+	"github.com/dainostore/jobs/internal/connection"
 	"github.com/dainostore/jobs/internal/cron"
 	"github.com/dainostore/jobs/internal/dispatch"
 	"github.com/dainostore/jobs/internal/jobtable"
 	"github.com/dainostore/jobs/internal/jobtype"
+	"github.com/dainostore/jobs/internal/marketplace"
 	"github.com/dainostore/jobs/internal/queue"
 	"github.com/dainostore/jobs/internal/retry"
 	"github.com/dainostore/jobs/internal/sweep"
@@ -32,14 +38,21 @@ import (
 
 // App holds every part, built once per process.
 type App struct {
-	Config     config.Config
-	DB         *dynamodb.Client
-	SQS        *sqs.Client
-	Jobs       *jobtable.Table
-	Queues     *queue.Queues
-	JobTypes   *jobtype.Registry
-	Dispatcher *dispatch.Dispatcher
-	API        *api.Server
+	Config config.Config
+	DB     *dynamodb.Client
+	SQS    *sqs.Client
+	Jobs   *jobtable.Table
+	Queues *queue.Queues
+	// Catalog is the store catalog the imports fill, Images its pictures,
+	// Connections the stores' marketplace credentials, and Marketplaces
+	// the clients that reach them.
+	Catalog      *catalog.Store
+	Images       *catalog.Images
+	Connections  *connection.Store
+	Marketplaces connection.Clients
+	JobTypes     *jobtype.Registry
+	Dispatcher   *dispatch.Dispatcher
+	API          *api.Server
 	// HTTP is what the process serves: the API, and whatever wraps it.
 	HTTP    http.Handler
 	Worker  *worker.Worker
@@ -72,6 +85,9 @@ type Overrides struct {
 	AlertRules *alert.Rules
 	// SNSOptions adjust the SNS client of the alarm topic.
 	SNSOptions []func(*sns.Options)
+	// ImportWait replaces how the imports wait out a marketplace's rate
+	// limit (tests count the waits instead of sleeping them).
+	ImportWait func(ctx context.Context, d time.Duration) error
 }
 
 // New builds the app.
@@ -95,9 +111,17 @@ func New(ctx context.Context, cfg config.Config, awsCfg aws.Config, log *slog.Lo
 	tableOptions.Clock = a.Clock
 	a.Jobs = jobtable.New(a.DB, cfg.TableName, tableOptions)
 	a.Queues = queue.New(a.SQS, *urls, a.Clock)
+	a.Catalog = catalog.NewStore(a.DB, cfg.CatalogTableName, a.Clock)
+	a.Images = &catalog.Images{S3: s3.NewFromConfig(awsCfg, awsconfig.S3Options()...), Bucket: cfg.ImagesBucket}
+	a.Connections = connection.NewStore(a.DB, cfg.CatalogTableName, kms.NewFromConfig(awsCfg), cfg.ConnectionsKeyID, a.Clock)
+	a.Marketplaces = connection.Clients{
+		ShopifyEndpoint: cfg.ShopifyEndpoint, ShopifyAPIVersion: cfg.ShopifyAPIVersion,
+		AmazonLWAURL: cfg.AmazonLWAURL, AmazonSPAPIURL: cfg.AmazonSPAPIURL, EbayAPIURL: cfg.EbayAPIURL,
+		HTTP: marketplace.NewHTTPClient(cfg.AllowPrivateEndpoints, 60*time.Second),
+	}
 	a.JobTypes = o.JobTypes
 	if a.JobTypes == nil {
-		a.JobTypes = jobTypes(cfg, a.Jobs)
+		a.JobTypes = jobTypes(cfg, a, o)
 	}
 	policy := retry.Policy{Delays: cfg.RetryDelays}
 	a.Dispatcher = dispatch.New(a.Jobs, a.Queues, policy, log)
@@ -106,7 +130,8 @@ func New(ctx context.Context, cfg config.Config, awsCfg aws.Config, log *slog.Lo
 	if authenticator == nil {
 		authenticator = auth.Gateway{}
 	}
-	a.API = api.New(a.Jobs, a.Queues, a.Dispatcher, a.Sweeper, a.JobTypes, authenticator, api.Config{MaxConcurrentJobs: cfg.MaxConcurrency}, log)
+	stores := api.Catalog{Connections: a.Connections, Items: a.Catalog, Verifier: a.Marketplaces}
+	a.API = api.New(a.Jobs, a.Queues, a.Dispatcher, a.Sweeper, a.JobTypes, stores, authenticator, api.Config{MaxConcurrentJobs: cfg.MaxConcurrency}, log)
 	a.HTTP = a.API
 	wc := o.WorkerConfig
 	wc.Clock = a.Clock

@@ -54,6 +54,27 @@ type Config struct {
 	// the store platform's credits ledger, authenticated with the token.
 	CreditsLedgerURL   string // JOBS_CREDITS_LEDGER_URL
 	CreditsLedgerToken string // JOBS_CREDITS_LEDGER_TOKEN
+	// CatalogTableName is the store catalog's table (products, collections,
+	// categories, marketplace connections).
+	CatalogTableName string // JOBS_CATALOG_TABLE_NAME
+	// ImagesBucket holds the catalog's product images, by content hash.
+	ImagesBucket string // JOBS_IMAGES_BUCKET
+	// ConnectionsKeyID is the KMS key (id, ARN or alias) that encrypts the
+	// data keys of the stores' marketplace credentials.
+	ConnectionsKeyID string // JOBS_CONNECTIONS_KEY_ID
+	// Marketplace endpoints. Empty means the marketplace's own: Shopify's
+	// https://<shop domain>, Amazon's LWA and regional SP-API hosts, eBay's
+	// API host. The sandbox of `make dev` and the tests set them to fakes.
+	// A Shopify endpoint is a prefix: requests go to <endpoint>/<shop domain>.
+	ShopifyEndpoint   string // JOBS_SHOPIFY_ENDPOINT
+	ShopifyAPIVersion string // JOBS_SHOPIFY_API_VERSION
+	AmazonLWAURL      string // JOBS_AMAZON_LWA_URL
+	AmazonSPAPIURL    string // JOBS_AMAZON_SPAPI_URL
+	EbayAPIURL        string // JOBS_EBAY_API_URL
+	// AllowPrivateEndpoints lets a connection's base URL (Akeneo's) and image
+	// downloads reach loopback and private addresses: on for local runs and
+	// the sandbox, off when deployed.
+	AllowPrivateEndpoints bool // JOBS_ALLOW_PRIVATE_ENDPOINTS
 	// CreateRateLimit is how many jobs one store may create per minute.
 	CreateRateLimit int // JOBS_CREATE_RATE_LIMIT
 	// DiagnosticJobs registers dev:simulate.
@@ -68,24 +89,28 @@ const MaxRetries = 20
 // Defaults are the values used when a variable is not set.
 func Defaults() Config {
 	return Config{
-		TableName:       "jobs",
-		QueuePrefix:     "jobs",
-		HTTPAddr:        "127.0.0.1:8080",
-		MaxConcurrency:  5,
-		RetryDelays:     retry.DefaultDelays,
-		Lease:           time.Minute,
-		WorkerTimeout:   15 * time.Minute,
-		DeadlineMargin:  20 * time.Second,
-		SweepInterval:   time.Minute,
-		StarvationWait:  2 * time.Minute,
-		CleanupInterval: time.Hour,
-		Retention:       30 * 24 * time.Hour,
-		FailedRetention: 90 * 24 * time.Hour,
-		EmptyPollWait:   time.Second,
-		AuthIssuer:      "dainostore-jobs-local",
-		AuthAudience:    "background-jobs",
-		CreateRateLimit: 120,
-		LogLevel:        slog.LevelInfo,
+		TableName:         "jobs",
+		QueuePrefix:       "jobs",
+		HTTPAddr:          "127.0.0.1:8080",
+		MaxConcurrency:    5,
+		RetryDelays:       retry.DefaultDelays,
+		Lease:             time.Minute,
+		WorkerTimeout:     15 * time.Minute,
+		DeadlineMargin:    20 * time.Second,
+		SweepInterval:     time.Minute,
+		StarvationWait:    2 * time.Minute,
+		CleanupInterval:   time.Hour,
+		Retention:         30 * 24 * time.Hour,
+		FailedRetention:   90 * 24 * time.Hour,
+		EmptyPollWait:     time.Second,
+		AuthIssuer:        "dainostore-jobs-local",
+		AuthAudience:      "background-jobs",
+		CreateRateLimit:   120,
+		CatalogTableName:  "catalog",
+		ImagesBucket:      "catalog-images",
+		ConnectionsKeyID:  "alias/jobs-connections",
+		ShopifyAPIVersion: "2026-07",
+		LogLevel:          slog.LevelInfo,
 	}
 }
 
@@ -122,6 +147,14 @@ func parse(c Config, getenv func(string) string) (Config, error) {
 	str("JOBS_ALARM_TOPIC_ARN", &c.AlarmTopicARN)
 	str("JOBS_CREDITS_LEDGER_URL", &c.CreditsLedgerURL)
 	str("JOBS_CREDITS_LEDGER_TOKEN", &c.CreditsLedgerToken)
+	str("JOBS_CATALOG_TABLE_NAME", &c.CatalogTableName)
+	str("JOBS_IMAGES_BUCKET", &c.ImagesBucket)
+	str("JOBS_CONNECTIONS_KEY_ID", &c.ConnectionsKeyID)
+	str("JOBS_SHOPIFY_ENDPOINT", &c.ShopifyEndpoint)
+	str("JOBS_SHOPIFY_API_VERSION", &c.ShopifyAPIVersion)
+	str("JOBS_AMAZON_LWA_URL", &c.AmazonLWAURL)
+	str("JOBS_AMAZON_SPAPI_URL", &c.AmazonSPAPIURL)
+	str("JOBS_EBAY_API_URL", &c.EbayAPIURL)
 	if v := getenv("JOBS_CREATE_RATE_LIMIT"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
@@ -172,13 +205,26 @@ func parse(c Config, getenv func(string) string) (Config, error) {
 			c.DiagnosticJobs = b
 		}
 	}
+	if v := getenv("JOBS_ALLOW_PRIVATE_ENDPOINTS"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("JOBS_ALLOW_PRIVATE_ENDPOINTS=%q is not true or false", v))
+		} else {
+			c.AllowPrivateEndpoints = b
+		}
+	}
 	if v := getenv("JOBS_LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			errs = append(errs, fmt.Sprintf("JOBS_LOG_LEVEL=%q is not debug, info, warn or error", v))
 		}
 	}
-	if u, err := url.Parse(c.CreditsLedgerURL); c.CreditsLedgerURL != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "") {
-		errs = append(errs, fmt.Sprintf("JOBS_CREDITS_LEDGER_URL=%q is not an http(s) URL", c.CreditsLedgerURL))
+	for _, setting := range []struct{ name, value string }{
+		{"JOBS_CREDITS_LEDGER_URL", c.CreditsLedgerURL}, {"JOBS_SHOPIFY_ENDPOINT", c.ShopifyEndpoint},
+		{"JOBS_AMAZON_LWA_URL", c.AmazonLWAURL}, {"JOBS_AMAZON_SPAPI_URL", c.AmazonSPAPIURL}, {"JOBS_EBAY_API_URL", c.EbayAPIURL},
+	} {
+		if u, err := url.Parse(setting.value); setting.value != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "") {
+			errs = append(errs, fmt.Sprintf("%s=%q is not an http(s) URL", setting.name, setting.value))
+		}
 	}
 	if c.Lease < 5*time.Second {
 		errs = append(errs, "JOBS_LEASE must be at least 5s")

@@ -7,14 +7,27 @@ import (
 )
 
 // PermanentError fails the job at once: waiting cannot fix it (invalid
-// credentials, validation failed, insufficient credits).
-type PermanentError struct{ Err error }
+// credentials, validation failed, insufficient credits). Kind names the
+// failure for failure groups and alerts ("permanent" when empty).
+type PermanentError struct {
+	Kind string
+	Err  error
+}
 
 func (e *PermanentError) Error() string { return e.Err.Error() }
 func (e *PermanentError) Unwrap() error { return e.Err }
 
 // Permanent marks err as one that no retry can fix.
 func Permanent(err error) error { return &PermanentError{Err: err} }
+
+// Failure kinds a job type names its permanent errors with.
+const (
+	// KindInvalidCredentials: a marketplace rejected the store's credentials.
+	KindInvalidCredentials = "invalid_credentials"
+)
+
+// PermanentOfKind is Permanent with the failure's kind.
+func PermanentOfKind(kind string, err error) error { return &PermanentError{Kind: kind, Err: err} }
 
 // RateLimitedError asks to run the job again after RetryAfter (for example
 // the server's Retry-After), instead of on the retry schedule.

@@ -68,9 +68,12 @@ type Entry struct {
 	System bool
 	// Secrets says which payload fields hold credentials: never returned by
 	// the API, scrubbed from errors and logs.
-	Secrets  secret.Rule
-	validate func(payload json.RawMessage) error
-	run      func(ctx context.Context, rt Runtime, payload json.RawMessage) (json.RawMessage, error)
+	Secrets secret.Rule
+	// Marketplace is the marketplace whose connection the job uses: a job
+	// is refused at create while the store has not connected it.
+	Marketplace string
+	validate    func(payload json.RawMessage) error
+	run         func(ctx context.Context, rt Runtime, payload json.RawMessage) (json.RawMessage, error)
 }
 
 // Validate decodes the payload (rejecting unknown fields) and checks it.
@@ -97,6 +100,10 @@ type Option func(*Entry)
 func SecretFields(names ...string) Option {
 	return func(e *Entry) { e.Secrets.Extra = append(e.Secrets.Extra, names...) }
 }
+
+// UsesConnection says the job type works with the store's connection to a
+// marketplace (package connection), which must exist to create a job.
+func UsesConnection(marketplace string) Option { return func(e *Entry) { e.Marketplace = marketplace } }
 
 // AsSystem marks the job type as a platform job that stores may not create.
 func AsSystem() Option { return func(e *Entry) { e.System = true } }

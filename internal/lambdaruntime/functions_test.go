@@ -23,11 +23,14 @@ import (
 )
 
 // functionEnvironment is the configuration a deployed function gets,
-// pointing at the test's own table and queues on the local emulators.
+// pointing at the test's own tables, queues, bucket and key on the local emulators.
 func functionEnvironment(e *testenv.Env) []string {
 	vars := []string{
 		"JOBS_TABLE_NAME=" + e.Config.TableName,
 		"JOBS_QUEUE_PREFIX=" + e.Config.QueuePrefix,
+		"JOBS_CATALOG_TABLE_NAME=" + e.Config.CatalogTableName,
+		"JOBS_IMAGES_BUCKET=" + e.Config.ImagesBucket,
+		"JOBS_CONNECTIONS_KEY_ID=" + e.Config.ConnectionsKeyID,
 		"JOBS_DIAGNOSTIC_JOBS=true",
 		// The SQS emulator's short polls see every message.
 		"JOBS_EMPTY_POLL_WAIT=0",
@@ -40,7 +43,7 @@ func functionEnvironment(e *testenv.Env) []string {
 	}
 	// The emulators' endpoints, as `make test` sets them (testenv.New has
 	// checked that they are set).
-	for _, name := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_SNS"} {
+	for _, name := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_SNS", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_KMS"} {
 		if value, ok := os.LookupEnv(name); ok {
 			vars = append(vars, name+"="+value)
 		}

@@ -15,19 +15,19 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
 
-// CreateTableInput turns the definition into the DynamoDB request for a table
+// CreateTableInput turns a definition into the DynamoDB request for a table
 // of the given name (on-demand billing).
-func CreateTableInput(name string) *dynamodb.CreateTableInput {
+func CreateTableInput(def TableDefinition, name string) *dynamodb.CreateTableInput {
 	attributes := map[string]dbtypes.ScalarAttributeType{PartitionKey: "S", SortKey: "S"}
 	in := &dynamodb.CreateTableInput{
 		TableName:   aws.String(name),
 		BillingMode: dbtypes.BillingModePayPerRequest,
 		KeySchema: []dbtypes.KeySchemaElement{
-			{AttributeName: aws.String(Table.PartitionKey), KeyType: dbtypes.KeyTypeHash},
-			{AttributeName: aws.String(Table.SortKey), KeyType: dbtypes.KeyTypeRange},
+			{AttributeName: aws.String(def.PartitionKey), KeyType: dbtypes.KeyTypeHash},
+			{AttributeName: aws.String(def.SortKey), KeyType: dbtypes.KeyTypeRange},
 		},
 	}
-	for _, index := range Table.Indexes {
+	for _, index := range def.Indexes {
 		attributes[index.PartitionKey] = dbtypes.ScalarAttributeType(index.PartitionType)
 		attributes[index.SortKey] = dbtypes.ScalarAttributeType(index.SortType)
 		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, dbtypes.GlobalSecondaryIndex{
@@ -47,10 +47,11 @@ func CreateTableInput(name string) *dynamodb.CreateTableInput {
 	return in
 }
 
-// CreateTable creates the table if it does not exist, waits until it is
-// active and turns on TTL. It is safe to call again.
-func CreateTable(ctx context.Context, db *dynamodb.Client, name string) error {
-	_, err := db.CreateTable(ctx, CreateTableInput(name))
+// CreateTable creates a table of the definition if it does not exist, waits
+// until it is active and turns on TTL if the definition has it. It is safe
+// to call again.
+func CreateTable(ctx context.Context, db *dynamodb.Client, def TableDefinition, name string) error {
+	_, err := db.CreateTable(ctx, CreateTableInput(def, name))
 	var inUse *dbtypes.ResourceInUseException
 	if err != nil && !errors.As(err, &inUse) {
 		return fmt.Errorf("create table %s: %w", name, err)
@@ -62,13 +63,16 @@ func CreateTable(ctx context.Context, db *dynamodb.Client, name string) error {
 	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, time.Minute); err != nil {
 		return fmt.Errorf("wait for table %s: %w", name, err)
 	}
-	if err := checkIndexes(ctx, db, name); err != nil {
+	if err := checkIndexes(ctx, db, def, name); err != nil {
 		return err
+	}
+	if def.TTLAttribute == "" {
+		return nil
 	}
 	_, err = db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
 		TableName: aws.String(name),
 		TimeToLiveSpecification: &dbtypes.TimeToLiveSpecification{
-			AttributeName: aws.String(Table.TTLAttribute), Enabled: aws.Bool(true),
+			AttributeName: aws.String(def.TTLAttribute), Enabled: aws.Bool(true),
 		},
 	})
 	if err != nil && !isTTLAlreadyEnabled(err) {
@@ -81,13 +85,13 @@ func CreateTable(ctx context.Context, db *dynamodb.Client, name string) error {
 // (a long-running local emulator keeps its tables). The local DynamoDB
 // emulator cannot add an index to a table, so the fix is a fresh one; the
 // deployed table gets its indexes from the CDK stack.
-func checkIndexes(ctx context.Context, db *dynamodb.Client, name string) error {
+func checkIndexes(ctx context.Context, db *dynamodb.Client, def TableDefinition, name string) error {
 	out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
 	if err != nil {
 		return fmt.Errorf("describe table %s: %w", name, err)
 	}
 	var missing []string
-	for _, index := range Table.Indexes {
+	for _, index := range def.Indexes {
 		if indexStatus(out.Table, index.Name) == "" {
 			missing = append(missing, index.Name)
 		}

@@ -23,7 +23,7 @@ func TestCreateTableRefusesATableThatLacksAnIndex(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	name := env.Config.TableName + "-older"
-	older := schema.CreateTableInput(name)
+	older := schema.CreateTableInput(schema.Table, name)
 	older.GlobalSecondaryIndexes = older.GlobalSecondaryIndexes[:len(older.GlobalSecondaryIndexes)-1] // the newest, the finished index
 	var definitions []dbtypes.AttributeDefinition
 	for _, d := range older.AttributeDefinitions {
@@ -35,12 +35,12 @@ func TestCreateTableRefusesATableThatLacksAnIndex(t *testing.T) {
 	if _, err := db.CreateTable(ctx, older); err != nil {
 		t.Fatal(err)
 	}
-	err := schema.CreateTable(ctx, db, name)
+	err := schema.CreateTable(ctx, db, schema.Table, name)
 	if err == nil || !strings.Contains(err.Error(), "lacks the index(es) "+schema.FinishedIndex) || !strings.Contains(err.Error(), "make emulators-stop") {
 		t.Errorf("starting on a table without the %s index: %v, want a clear error", schema.FinishedIndex, err)
 	}
 	// A table made by this version passes.
-	if err := schema.CreateTable(ctx, db, env.Config.TableName); err != nil {
+	if err := schema.CreateTable(ctx, db, schema.Table, env.Config.TableName); err != nil {
 		t.Error(err)
 	}
 }

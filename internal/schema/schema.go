@@ -108,6 +108,12 @@ var Table = TableDefinition{
 	TTLAttribute: TTLAttribute,
 }
 
+// CatalogTable is the store catalog's table (package catalog): a store's
+// products, collections, categories and marketplace connections share the
+// partition STORE#<store>, each under its own sort key prefix, so a store's
+// items of a kind are one query and no index is needed.
+var CatalogTable = TableDefinition{PartitionKey: PartitionKey, SortKey: SortKey}
+
 // Queue describes one SQS queue.
 type Queue struct {
 	// Suffix is appended to the deployment's queue prefix: "<prefix>-<suffix>".

@@ -11,7 +11,7 @@ import (
 
 func TestCreateTableInputMatchesTheDefinition(t *testing.T) {
 	t.Parallel()
-	in := CreateTableInput("jobs")
+	in := CreateTableInput(Table, "jobs")
 	if aws.ToString(in.KeySchema[0].AttributeName) != PartitionKey || aws.ToString(in.KeySchema[1].AttributeName) != SortKey {
 		t.Errorf("key schema = %+v", in.KeySchema)
 	}

@@ -17,6 +17,8 @@ import (
 
 	"github.com/dainostore/jobs/docs"
 	"github.com/dainostore/jobs/internal/app"
+	"github.com/dainostore/jobs/internal/sandbox"
+	"github.com/dainostore/jobs/internal/sandbox/shopifyfake"
 	"github.com/dainostore/jobs/internal/testenv"
 )
 
@@ -103,7 +105,8 @@ func TestResponsesMatchTheOpenAPISchemas(t *testing.T) {
 	t.Parallel()
 	env := testenv.New(t)
 	env.Config.CreateRateLimit = 4
-	a := env.App(t, app.Overrides{JobTypes: securityRegistry()})
+	box := startSandbox(t, env, sandbox.Options{ShopifyProducts: 3, ShopifyCollections: 1, AkeneoProducts: 2, AkeneoCategories: 2})
+	a := env.App(t, app.Overrides{})
 	rec := &responseRecorder{api: a.API, routes: http.NewServeMux()}
 	for _, route := range a.API.Routes() {
 		rec.routes.HandleFunc(route.Pattern, func(http.ResponseWriter, *http.Request) {})
@@ -161,6 +164,39 @@ func TestResponsesMatchTheOpenAPISchemas(t *testing.T) {
 	}
 	call(t, http.MethodGet, base+"/api/background-jobs/alerts", nil)
 	call(t, http.MethodGet, base+"/api/background-jobs/alerts", nil, store...)
+
+	// Connections and the catalog.
+	connections := base + "/api/marketplace/connections"
+	call(t, http.MethodGet, connections, nil, store...)
+	call(t, http.MethodGet, connections, nil)
+	call(t, http.MethodPut, connections+"/shopify", map[string]any{"shop_domain": sandbox.ShopDomain, "access_token": "wrong"}, store...)
+	call(t, http.MethodPut, connections+"/shopify", `{"shop_domain": "nope"}`, store...)
+	call(t, http.MethodPut, connections+"/etsy", `{}`, store...)
+	call(t, http.MethodPut, connections+"/shopify", strings.Repeat(" ", 20<<10), store...)
+	call(t, http.MethodPost, base+"/api/background-jobs", map[string]any{"type": "shopify:import:all"}, store...)
+	box.Shopify.SetFaults(shopifyfake.Faults{ServerErrorsNext: 1})
+	call(t, http.MethodPut, connections+"/shopify", box.Credentials()["shopify"], store...)
+	for name, creds := range box.Credentials() {
+		call(t, http.MethodPut, connections+"/"+name, creds, store...)
+	}
+	call(t, http.MethodDelete, connections+"/ebay", nil, store...)
+	call(t, http.MethodDelete, connections+"/ebay?store_id=other", nil, store...)
+	imported := createJob(t, base, map[string]any{"type": "shopify:import:all", "store_id": "contract"})
+	waitForStatus(t, base, imported, "completed")
+	waitForStatus(t, base, createJob(t, base, map[string]any{"type": "akeneo:import:all", "store_id": "contract"}), "completed")
+	for _, list := range []string{"products", "collections", "categories"} {
+		call(t, http.MethodGet, base+"/api/catalog/"+list+"?limit=2", nil, store...)
+		call(t, http.MethodGet, base+"/api/catalog/"+list+"?store_id=contract&cursor=%25%25", nil)
+		call(t, http.MethodGet, base+"/api/catalog/"+list, nil)
+	}
+	status, page := call(t, http.MethodGet, base+"/api/catalog/products?source=shopify", nil, store...)
+	if status != http.StatusOK || len(page["products"].([]any)) == 0 {
+		t.Fatalf("no imported products: %d %v", status, page)
+	}
+	productID := page["products"].([]any)[0].(map[string]any)["id"].(string)
+	call(t, http.MethodGet, base+"/api/catalog/products/"+productID, nil, store...)
+	call(t, http.MethodGet, base+"/api/catalog/products/"+productID+"?store_id=other", nil, store...)
+	call(t, http.MethodGet, base+"/api/catalog/products/missing", nil, store...)
 
 	validate := compileResponseSchemas(t, loadOpenAPI(t))
 	covered := map[string]bool{}

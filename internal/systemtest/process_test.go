@@ -55,13 +55,19 @@ type workerProcess struct {
 	done chan struct{}
 }
 
-// startWorkerProcess runs cmd/devserver on the test's table and queues.
+// startWorkerProcess runs cmd/devserver on the test's tables, queues,
+// bucket and key, without a sandbox of its own: a test that needs the outside
+// systems passes their endpoints.
 func startWorkerProcess(t *testing.T, env *testenv.Env, extraEnv ...string) *workerProcess {
 	t.Helper()
 	cmd := exec.Command(devserverBinary(t))
 	cmd.Env = append(os.Environ(),
 		"JOBS_TABLE_NAME="+env.Config.TableName,
 		"JOBS_QUEUE_PREFIX="+env.Config.QueuePrefix,
+		"JOBS_CATALOG_TABLE_NAME="+env.Config.CatalogTableName,
+		"JOBS_IMAGES_BUCKET="+env.Config.ImagesBucket,
+		"JOBS_CONNECTIONS_KEY_ID="+env.Config.ConnectionsKeyID,
+		"JOBS_SANDBOX_ADDR=off",
 		"JOBS_HTTP_ADDR=127.0.0.1:0",
 		"JOBS_LEASE="+env.Config.Lease.String(),
 		"JOBS_EMPTY_POLL_WAIT=0",

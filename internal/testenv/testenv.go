@@ -1,6 +1,7 @@
-// Package testenv gives integration tests their own table and queues on the
-// local emulators, and runs the whole system in the test process when a test
-// needs it. The emulators are started by `make test` (see localstack/).
+// Package testenv gives integration tests their own tables, queues, bucket
+// and KMS key on the local emulators, and runs the whole system in the test
+// process when a test needs it. The emulators are started by `make test`
+// (see localstack/).
 package testenv
 
 import (
@@ -22,6 +23,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/dainostore/jobs/internal/app"
@@ -41,11 +44,14 @@ type Env struct {
 	LogCopy io.Writer
 }
 
-// New creates a fresh table and queues for the test. It fails the test when
-// the emulators are not running, rather than skipping it.
+// New creates fresh tables, queues, images bucket and connections key (an
+// alias of a new KMS key) for the test; Config names them. It fails the test
+// when the emulators are not running, rather than skipping it.
 func New(t testing.TB) *Env {
 	t.Helper()
-	for _, name := range []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_SNS"} {
+	for _, name := range []string{
+		"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_SNS", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_KMS",
+	} {
 		if os.Getenv(name) == "" {
 			t.Fatalf("%s is not set: run the tests with `make test`, or start the emulators with "+
 				"`localstack/emulators.sh start` and `. localstack/.state/dev/env`", name)
@@ -61,6 +67,10 @@ func New(t testing.TB) *Env {
 	name := uniqueName(t)
 	cfg.TableName = name
 	cfg.QueuePrefix = name
+	cfg.CatalogTableName = name + "-catalog"
+	// Bucket names are lowercase; the random suffix keeps them unique.
+	cfg.ImagesBucket = strings.ToLower(name)
+	cfg.ConnectionsKeyID = "alias/" + name
 	cfg.DiagnosticJobs = true
 	cfg.EmptyPollWait = 0 // the SQS emulator's short polls see every message
 	urls, err := localrun.EnsureResources(ctx, awsCfg, cfg)
@@ -72,7 +82,10 @@ func New(t testing.TB) *Env {
 
 var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9]+`)
 
-// uniqueName is a table and queue prefix no other test uses.
+// uniqueName is a name no other test uses, at most 51 characters of
+// letters, digits and hyphens, beginning with a letter and ending with a
+// digit or letter: a table name, a queue prefix, and once lowercased a
+// bucket name (3 to 63 characters).
 func uniqueName(t testing.TB) string {
 	base := strings.Trim(unsafeChars.ReplaceAllString(t.Name(), "-"), "-")
 	if len(base) > 40 {
@@ -136,6 +149,13 @@ func (e *Env) DynamoDB() *dynamodb.Client { return dynamodb.NewFromConfig(e.AWS)
 
 // SQS returns a plain client on the emulator.
 func (e *Env) SQS() *sqs.Client { return sqs.NewFromConfig(e.AWS) }
+
+// S3 returns a plain client on the emulator, addressing buckets as the
+// service's own clients do (path-style).
+func (e *Env) S3() *s3.Client { return s3.NewFromConfig(e.AWS, awsconfig.S3Options()...) }
+
+// KMS returns a plain client on the emulator.
+func (e *Env) KMS() *kms.Client { return kms.NewFromConfig(e.AWS) }
 
 // Serve runs the whole system (API, worker behind the event source mapping,
 // sweep) in the background and returns the API's base URL. It stops when the

@@ -52,7 +52,7 @@ func benchStack(b *testing.B) (*jobtable.Table, *queue.Queues) {
 	_, _ = rand.Read(suffix)
 	name := "bench-worker-" + hex.EncodeToString(suffix)
 	db := dynamodb.NewFromConfig(awsCfg)
-	if err := schema.CreateTable(ctx, db, name); err != nil {
+	if err := schema.CreateTable(ctx, db, schema.Table, name); err != nil {
 		b.Fatal(err)
 	}
 	client := sqs.NewFromConfig(awsCfg)

@@ -131,6 +131,9 @@ func failureKind(err error) string {
 	var panicked panicError
 	switch {
 	case errors.As(err, &permanent):
+		if permanent.Kind != "" {
+			return permanent.Kind
+		}
 		return "permanent"
 	case errors.As(err, &limited):
 		return "rate_limited"

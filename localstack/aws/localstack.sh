@@ -27,6 +27,7 @@ need_docker() {
 aws_env() {
   export AWS_ENDPOINT_URL="$endpoint" AWS_ENDPOINT_URL_SQS="$endpoint" \
     AWS_ENDPOINT_URL_SNS="$endpoint" AWS_ENDPOINT_URL_DYNAMODB="$endpoint" \
+    AWS_ENDPOINT_URL_S3="$endpoint" AWS_ENDPOINT_URL_KMS="$endpoint" \
     AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 }
 

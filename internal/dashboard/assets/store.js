@@ -12,6 +12,12 @@ const EXAMPLE_OPTIONS = {
   "dev:simulate": { steps: 20, step_ms: 500 },
 };
 
+// One-click imports a store owner starts most, with the full import's type.
+const QUICK_STARTS = [
+  { type: "shopify:import:all", label: "Import from Shopify" },
+  { type: "akeneo:import:all", label: "Import from Akeneo" },
+];
+
 boot((claims) => {
   const operator = isOperator(claims);
   const storeID = new URLSearchParams(location.search).get("store_id") || "";
@@ -174,6 +180,35 @@ function setUpStartForm(operator, started) {
     if (open) typeSelect.focus();
   });
 
+  // start creates the job and says how it went, with a link either way.
+  const start = async (body, button) => {
+    button.disabled = true;
+    try {
+      const created = await api("/api/background-jobs", { method: "POST", body });
+      result.replaceChildren("Started ", el("a", { href: jobURL(created.job) }, jobTitle(created.job)), ". Its progress shows below.");
+      started();
+    } catch (err) {
+      if (err instanceof ApiError && err.code === "job_already_active") {
+        const existing = { id: err.body.error.existing_job_id, type: body.type };
+        result.replaceChildren(`This store already runs a ${typeInWords(body.type)} job: `,
+          el("a", { href: jobURL(existing) }, jobTitle(existing)), ". It can start again once that one ends.");
+      } else {
+        result.textContent = "Could not start the job: " + describeError(err);
+      }
+    } finally {
+      button.disabled = false;
+    }
+  };
+
+  // Operators start jobs for a named store through the form.
+  if (!operator) {
+    for (const quick of QUICK_STARTS.filter((q) => types.some((t) => t.type === q.type))) {
+      const button = el("button", { type: "button", class: "quick", "data-type": quick.type }, quick.label);
+      button.addEventListener("click", () => start({ type: quick.type, payload: {} }, button));
+      $("quick-start").append(button);
+    }
+  }
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     let options;
@@ -197,22 +232,6 @@ function setUpStartForm(operator, started) {
         return;
       }
     }
-    const submit = $("start-submit");
-    submit.disabled = true;
-    try {
-      const created = await api("/api/background-jobs", { method: "POST", body });
-      result.replaceChildren("Started ", el("a", { href: jobURL(created.job) }, jobTitle(created.job)), ". Its progress shows below.");
-      started();
-    } catch (err) {
-      if (err instanceof ApiError && err.code === "job_already_active") {
-        const existing = { id: err.body.error.existing_job_id, type: body.type };
-        result.replaceChildren(`This store already runs a ${typeInWords(body.type)} job: `,
-          el("a", { href: jobURL(existing) }, jobTitle(existing)), ". It can start again once that one ends.");
-      } else {
-        result.textContent = "Could not start the job: " + describeError(err);
-      }
-    } finally {
-      submit.disabled = false;
-    }
+    await start(body, $("start-submit"));
   });
 }

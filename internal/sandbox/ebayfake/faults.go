@@ -1,0 +1,129 @@
+package ebayfake
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+)
+
+// maxDelay bounds the injected latency and Retry-After, so a typo cannot
+// hang the sandbox for hours.
+const maxDelay = 5 * time.Minute
+
+// Faults are the failures the server injects.
+type Faults struct {
+	// RevokedRefreshTokens are grants the seller withdrew: a refresh with
+	// one answers invalid_grant, and the access tokens issued from it
+	// answer 401 errorId 1001.
+	RevokedRefreshTokens []string
+	// RateLimitNext makes the next N API calls answer 429 errorId 2001.
+	RateLimitNext int
+	// RateLimitRetryAfter, when positive, is sent as Retry-After (whole
+	// seconds, rounded up) on those 429s. eBay seldom sends one.
+	RateLimitRetryAfter time.Duration
+	// ServerErrorsNext makes the next N API calls answer 500 errorId
+	// 25001. Counted before RateLimitNext.
+	ServerErrorsNext int
+	// Latency delays every OAuth and API answer (on the wall clock).
+	Latency time.Duration
+}
+
+// faultsJSON is Faults as /_faults reads and writes them; durations are Go
+// durations ("250ms", "30s").
+type faultsJSON struct {
+	RevokedRefreshTokens []string `json:"revoked_refresh_tokens"`
+	RateLimitNext        int      `json:"rate_limit_next"`
+	RateLimitRetryAfter  string   `json:"rate_limit_retry_after"`
+	ServerErrorsNext     int      `json:"server_errors_next"`
+	Latency              string   `json:"latency"`
+}
+
+// SetFaults replaces the faults in force.
+func (s *Server) SetFaults(f Faults) {
+	f.RevokedRefreshTokens = slices.Clone(f.RevokedRefreshTokens)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = f
+}
+
+// Faults returns the faults in force, with the counts left.
+func (s *Server) Faults() Faults {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.faults
+	f.RevokedRefreshTokens = slices.Clone(f.RevokedRefreshTokens)
+	return f
+}
+
+func (s *Server) handleGetFaults(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, toJSON(s.Faults()))
+}
+
+// handleSetFaults replaces the faults with the body's and answers with
+// them; fields left out are cleared.
+func (s *Server) handleSetFaults(w http.ResponseWriter, r *http.Request) {
+	var in faultsJSON
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "faults: " + err.Error()})
+		return
+	}
+	f, err := fromJSON(in)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "faults: " + err.Error()})
+		return
+	}
+	s.SetFaults(f)
+	writeJSON(w, http.StatusOK, toJSON(f))
+}
+
+func toJSON(f Faults) faultsJSON {
+	out := faultsJSON{
+		RevokedRefreshTokens: f.RevokedRefreshTokens,
+		RateLimitNext:        f.RateLimitNext,
+		RateLimitRetryAfter:  f.RateLimitRetryAfter.String(),
+		ServerErrorsNext:     f.ServerErrorsNext,
+		Latency:              f.Latency.String(),
+	}
+	if out.RevokedRefreshTokens == nil {
+		out.RevokedRefreshTokens = []string{}
+	}
+	return out
+}
+
+func fromJSON(in faultsJSON) (Faults, error) {
+	f := Faults{
+		RevokedRefreshTokens: in.RevokedRefreshTokens,
+		RateLimitNext:        in.RateLimitNext,
+		ServerErrorsNext:     in.ServerErrorsNext,
+	}
+	if f.RateLimitNext < 0 || f.ServerErrorsNext < 0 {
+		return Faults{}, errors.New("rate_limit_next and server_errors_next must not be negative")
+	}
+	var err error
+	if f.RateLimitRetryAfter, err = parseDelay("rate_limit_retry_after", in.RateLimitRetryAfter); err != nil {
+		return Faults{}, err
+	}
+	if f.Latency, err = parseDelay("latency", in.Latency); err != nil {
+		return Faults{}, err
+	}
+	return f, nil
+}
+
+func parseDelay(name, raw string) (time.Duration, error) {
+	if raw == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(raw)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", name, err)
+	}
+	if d < 0 || d > maxDelay {
+		return 0, fmt.Errorf("%s %s is not between 0 and %s", name, d, maxDelay)
+	}
+	return d, nil
+}

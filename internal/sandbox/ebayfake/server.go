@@ -1,0 +1,241 @@
+package ebayfake
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// OAuth scopes of the Sell Inventory API.
+const (
+	ScopeSellInventory         = "https://api.ebay.com/oauth/api_scope/sell.inventory"
+	ScopeSellInventoryReadOnly = "https://api.ebay.com/oauth/api_scope/sell.inventory.readonly"
+)
+
+const (
+	// accessTokenLifetime is how long eBay's user access tokens live.
+	accessTokenLifetime = 2 * time.Hour
+	// maxRequestBytes bounds a request body the fake reads.
+	maxRequestBytes = 10 << 20
+)
+
+// Options configure a Server.
+type Options struct {
+	// Now is the clock access tokens expire on; nil means time.Now. Share
+	// it with the client under test to move time instead of sleeping.
+	Now func() time.Time
+}
+
+// Seller is a seller who granted an app (a keyset) a user token.
+type Seller struct {
+	ClientID     string // the app's App ID
+	ClientSecret string // the app's Cert ID
+	RefreshToken string // the grant's refresh token, v^1.1#…
+	// Scopes are the scopes the seller granted; nil means
+	// ScopeSellInventory.
+	Scopes []string
+	// InventoryItems are the seller's inventory when added.
+	InventoryItems []InventoryItem
+}
+
+// SandboxSeller is the seller of the local sandbox: an eBay US seller with
+// one inventory item, whose credentials a person can type into the store's
+// connection form.
+func SandboxSeller() Seller {
+	return Seller{
+		ClientID:     "DainoSto-sandbox-PRD-0a1b2c3d4-5e6f7a8b",
+		ClientSecret: "PRD-sandbox-client-secret",
+		RefreshToken: "v^1.1#i^1#sandbox",
+		Scopes:       []string{ScopeSellInventory},
+		InventoryItems: []InventoryItem{{
+			SKU:          "SANDBOX-MUG-001",
+			Locale:       "en_US",
+			Condition:    "NEW",
+			Availability: &Availability{ShipToLocationAvailability: ShipToLocationAvailability{Quantity: 12}},
+			Product: &Product{
+				Title:       "Stoneware coffee mug, 350 ml, sand glaze",
+				Description: "A sturdy stoneware mug for the sandbox store.",
+				Aspects:     map[string][]string{"Brand": {"Daino"}, "Colour": {"Sand"}},
+				Brand:       "Daino",
+				MPN:         "MUG-350-SAND",
+			},
+		}},
+	}
+}
+
+// Counters count what the server was asked, since it started.
+type Counters struct {
+	TokenRequests int `json:"token_requests"` // every request to the token endpoint
+	TokenGrants   int `json:"token_grants"`   // the ones that issued an access token
+	APICalls      int `json:"api_calls"`      // every API request, whatever its answer
+}
+
+// Server is the fake. It is safe for concurrent use.
+type Server struct {
+	now func() time.Time
+	mux *http.ServeMux
+
+	mu        sync.Mutex
+	publicURL string
+	clients   map[string]string      // client id → client secret
+	sellers   map[string]*seller     // by refresh token
+	tokens    map[string]accessGrant // by access token
+	faults    Faults
+	counters  Counters
+}
+
+// seller is a registered seller and the state the APIs change.
+type seller struct {
+	Seller
+	inventory map[string]InventoryItem // by SKU
+}
+
+// accessGrant is what an access token stands for.
+type accessGrant struct {
+	refreshToken string
+	scopes       []string
+	expiresAt    time.Time
+}
+
+// New returns a server that accepts no seller yet.
+func New(opts Options) *Server {
+	s := &Server{
+		now:     opts.Now,
+		mux:     http.NewServeMux(),
+		clients: make(map[string]string),
+		sellers: make(map[string]*seller),
+		tokens:  make(map[string]accessGrant),
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.mux.HandleFunc("POST /identity/v1/oauth2/token", s.handleToken)
+	s.mux.HandleFunc("GET /sell/inventory/v1/inventory_item",
+		s.api([]string{ScopeSellInventory, ScopeSellInventoryReadOnly}, s.handleGetInventoryItems))
+	s.mux.HandleFunc("GET /_faults", s.handleGetFaults)
+	s.mux.HandleFunc("POST /_faults", s.handleSetFaults)
+	s.mux.HandleFunc("GET /_counters", s.handleCounters)
+	s.mux.HandleFunc("GET /{$}", s.handleIndex)
+	return s
+}
+
+// ServeHTTP serves OAuth, the APIs and the fault controls. The injected
+// latency applies to OAuth and the APIs only, so a person can always change
+// the faults.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !isControlPath(r.URL.Path) {
+		if latency := s.Faults().Latency; latency > 0 {
+			// Receive the whole request first, as a slow server does: once
+			// the body is read, net/http notices a client that gives up and
+			// ends the request's context.
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBytes))
+			if err != nil {
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			timer := time.NewTimer(latency)
+			select {
+			case <-timer.C:
+			case <-r.Context().Done():
+				timer.Stop()
+				return // the client has gone: nobody reads the answer
+			}
+		}
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+func isControlPath(path string) bool { return path == "/" || strings.HasPrefix(path, "/_") }
+
+// SetPublicURL sets the base URL clients reach the server at, prefix
+// included, for the URLs its answers give (href, next, prev). Unset, it is
+// the request's scheme and host, which is right only when the server is
+// mounted at the root.
+func (s *Server) SetPublicURL(u string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.publicURL = strings.TrimRight(u, "/")
+}
+
+func (s *Server) baseURL(r *http.Request) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.publicURL != "" {
+		return s.publicURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// AddSeller registers a seller's grant to an app, with the seller's
+// inventory. A seller added again with the same refresh token replaces the
+// earlier one; an app's secret is the one of the last seller added with its
+// client id. It panics on a seller without credentials or with an item
+// without a SKU, as that is a mistake in the setup, not in the client.
+func (s *Server) AddSeller(in Seller) {
+	if in.ClientID == "" || in.ClientSecret == "" || in.RefreshToken == "" {
+		panic("ebayfake: AddSeller needs a client id, client secret and refresh token")
+	}
+	if len(in.Scopes) == 0 {
+		in.Scopes = []string{ScopeSellInventory}
+	}
+	in.Scopes = slices.Clone(in.Scopes)
+	added := &seller{Seller: in, inventory: make(map[string]InventoryItem, len(in.InventoryItems))}
+	for _, item := range in.InventoryItems {
+		if item.SKU == "" {
+			panic("ebayfake: AddSeller got an inventory item without a SKU")
+		}
+		added.inventory[item.SKU] = item
+	}
+	added.InventoryItems = nil // the inventory map is the state from now on
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clients[in.ClientID] = in.ClientSecret
+	s.sellers[in.RefreshToken] = added
+}
+
+// Counters returns the counts so far.
+func (s *Server) Counters() Counters {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.counters
+}
+
+func (s *Server) handleCounters(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.Counters())
+}
+
+// handleIndex tells a person where to point the store's client.
+func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
+	base := s.baseURL(r)
+	writeJSON(w, http.StatusOK, map[string]string{
+		"api_url":      base,
+		"token_url":    base + "/identity/v1/oauth2/token",
+		"faults_url":   base + "/_faults",
+		"counters_url": base + "/_counters",
+	})
+}
+
+// newAccessToken returns a token shaped like eBay's user tokens (v^1.1#…),
+// unguessable so a test cannot pass by accident.
+func newAccessToken() string {
+	var b [48]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return "v^1.1#i^1#r^0#" + base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
