@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/dainostore/jobs/internal/catalog"
 	"github.com/dainostore/jobs/internal/connection"
@@ -29,7 +30,10 @@ type Catalog struct {
 	Verifier    Verifier
 }
 
-const maxCredentialsBytes = 16 << 10
+const (
+	maxCredentialsBytes = 16 << 10
+	verifyTimeout       = 7 * time.Second
+)
 
 // storeOf is the store a catalog or connection request is about: a store
 // token's own, or the store_id an operator names (required: these routes
@@ -89,7 +93,11 @@ func (s *Server) putConnection(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_credentials_request", err.Error())
 		return
 	}
-	if err := s.catalog.Verifier.Verify(r.Context(), name, creds); err != nil {
+	// The check must end well inside the API function's 10 s, which a slow
+	// marketplace would otherwise use up.
+	checkCtx, cancel := context.WithTimeout(r.Context(), verifyTimeout)
+	defer cancel()
+	if err := s.catalog.Verifier.Verify(checkCtx, name, creds); err != nil {
 		var refused *marketplace.PermanentError
 		if rejected, ok := marketplace.IsCredential(err); ok {
 			writeError(w, http.StatusUnprocessableEntity, "credentials_rejected", fmt.Sprintf("%s rejected the credentials: %s; nothing was saved", marketplace.Title(name), rejected.Reason))

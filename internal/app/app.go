@@ -88,6 +88,9 @@ type Overrides struct {
 	// ImportWait replaces how the imports wait out a marketplace's rate
 	// limit (tests count the waits instead of sleeping them).
 	ImportWait func(ctx context.Context, d time.Duration) error
+	// MarketplaceHTTP replaces the HTTP client of every marketplace client
+	// and image download (tests hold requests at a gate).
+	MarketplaceHTTP *http.Client
 }
 
 // New builds the app.
@@ -117,7 +120,10 @@ func New(ctx context.Context, cfg config.Config, awsCfg aws.Config, log *slog.Lo
 	a.Marketplaces = connection.Clients{
 		ShopifyEndpoint: cfg.ShopifyEndpoint, ShopifyAPIVersion: cfg.ShopifyAPIVersion,
 		AmazonLWAURL: cfg.AmazonLWAURL, AmazonSPAPIURL: cfg.AmazonSPAPIURL, EbayAPIURL: cfg.EbayAPIURL,
-		HTTP: marketplace.NewHTTPClient(cfg.AllowPrivateEndpoints, 60*time.Second),
+		HTTP: o.MarketplaceHTTP,
+	}
+	if a.Marketplaces.HTTP == nil {
+		a.Marketplaces.HTTP = marketplace.NewHTTPClient(cfg.AllowPrivateEndpoints, 60*time.Second)
 	}
 	a.JobTypes = o.JobTypes
 	if a.JobTypes == nil {

@@ -19,7 +19,7 @@ func jobTypes(cfg config.Config, a *App, o Overrides) *jobtype.Registry {
 		jobtype.Register[credits.Args](r, credits.Handler{Ledger: ledger}, jobtype.AsSystem())
 	}
 	catalogimport.Register(r, catalogimport.Deps{
-		Connections: a.Connections, Clients: a.Marketplaces, Catalog: a.Catalog, Images: a.Images, Sleep: o.ImportWait,
+		Connections: a.Connections, Clients: a.Marketplaces, Catalog: a.Catalog, Images: a.Images, Sleep: o.ImportWait, Clock: a.Clock,
 	})
 	// dev:simulate: on in local runs, off by default when deployed.
 	if cfg.DiagnosticJobs {

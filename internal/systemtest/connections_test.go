@@ -169,3 +169,53 @@ func jsonBase64(s string) string {
 	b, _ := json.Marshal([]byte(s))
 	return strings.Trim(string(b), `"`)
 }
+
+// A job marks invalid only the credentials it used: a store that
+// re-configured its connection meanwhile stays connected. Once invalid, a
+// connection keeps the time it became so.
+func TestMarkingAConnectionInvalidIsFencedOnTheCredentialsUsed(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t)
+	a := env.App(t, app.Overrides{})
+	ctx := context.Background()
+	creds := connection.Shopify{ShopDomain: "fenced.myshopify.com", AccessToken: "shpat_first"}
+	first, err := a.Connections.Save(ctx, "fenced", marketplace.Shopify, creds, creds.Account())
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds.AccessToken = "shpat_second"
+	second, err := a.Connections.Save(ctx, "fenced", marketplace.Shopify, creds, creds.Account())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Connections.MarkInvalid(ctx, "fenced", marketplace.Shopify, first.Version, "revoked"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := a.Connections.Get(ctx, "fenced", marketplace.Shopify); got.State != connection.StateConnected {
+		t.Fatalf("a job that used the old token marked the new one invalid: %+v", got)
+	}
+	if err := a.Connections.MarkInvalid(ctx, "fenced", marketplace.Shopify, second.Version, "revoked: first"); err != nil {
+		t.Fatal(err)
+	}
+	invalid, _ := a.Connections.Get(ctx, "fenced", marketplace.Shopify)
+	if invalid.State != connection.StateInvalid || invalid.Reason != "revoked: first" || invalid.InvalidSince == nil {
+		t.Fatalf("after the rejection: %+v", invalid)
+	}
+	if err := a.Connections.MarkInvalid(ctx, "fenced", marketplace.Shopify, second.Version, "revoked: again"); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := a.Connections.Get(ctx, "fenced", marketplace.Shopify)
+	if !again.InvalidSince.Equal(invalid.InvalidSince.Time) || again.Reason != "revoked: again" {
+		t.Errorf("a second rejection: %+v, want invalid since %s with the latest reason", again, invalid.InvalidSince)
+	}
+	// A removed connection is not brought back by a late rejection.
+	if err := a.Connections.Delete(ctx, "fenced", marketplace.Shopify); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Connections.MarkInvalid(ctx, "fenced", marketplace.Shopify, second.Version, "late"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Connections.Get(ctx, "fenced", marketplace.Shopify); err != connection.ErrNotConnected {
+		t.Errorf("a late rejection re-created a removed connection: %v", err)
+	}
+}

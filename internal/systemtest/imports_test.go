@@ -425,6 +425,15 @@ func TestAkeneoImportBringsInTheTreeAndTheProducts(t *testing.T) {
 	if box.Akeneo.Counters().RefreshGrants+box.Akeneo.Counters().PasswordGrants < 3 {
 		t.Errorf("tokens were not renewed: %+v", box.Akeneo.Counters())
 	}
+
+	// Credentials revoked at the PIM: the import fails at once and says so.
+	box.Akeneo.SetFaults(akeneofake.Faults{RevokedCredentials: true})
+	revoked := startImport(t, base, "pim-a", "akeneo:import:categories", nil)
+	failed := waitForStatus(t, base, revoked, "failed")
+	mustContain(t, "error", failed["error"].(string), "Invalid credentials: Akeneo rejected the store's credentials")
+	if conn, _ := a.Connections.Get(context.Background(), "pim-a", marketplace.Akeneo); conn.State != connection.StateInvalid {
+		t.Errorf("the Akeneo connection is %s after its credentials were rejected", conn.State)
+	}
 }
 
 // A store reads and imports only its own: its own connection, its own
@@ -578,5 +587,45 @@ func TestAnImportKilledMidwayResumesFromItsPage(t *testing.T) {
 	}
 	if done, _ := a.Jobs.Get(ctx, j.ID); done.Attempts != 2 {
 		t.Errorf("attempts = %d, want 2 (the killed run, then the takeover)", done.Attempts)
+	}
+}
+
+// An import longer than a worker invocation (Lambda's 15 minutes, here
+// 4 s) is handed on at its deadline and goes on from its page in the next
+// invocation, without using an attempt, and its counts stay exact.
+func TestAnImportLongerThanAnInvocationContinues(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t)
+	env.Config.WorkerTimeout = 4 * time.Second
+	env.Config.DeadlineMargin = time.Second
+	// 40 products (product 5 without a SKU) with about 100 images.
+	box := startSandbox(t, env, sandbox.Options{ShopifyProducts: 40, ShopifyCollections: 2, AkeneoProducts: 1, AkeneoCategories: 1,
+		ShopifyBucket: shopifyfake.Bucket{Max: 2000, RestoreRate: 1000}})
+	a := env.App(t, app.Overrides{})
+	base := testenv.Serve(t, a)
+	connect(t, base, "long-shop", marketplace.Shopify, box.Credentials()[marketplace.Shopify])
+	// Every request takes 0.4 s: 5 pages and about 100 images, four at a
+	// time, are more than 10 s of work for invocations of 3 s.
+	box.Shopify.SetFaults(shopifyfake.Faults{LatencyMS: 400})
+	id := startImport(t, base, "long-shop", "shopify:import:products", nil)
+	done := waitForStatus(t, base, id, "completed")
+	if done["attempts"].(float64) != 1 {
+		t.Errorf("attempts = %v: a continuation was counted as a retry", done["attempts"])
+	}
+	logs, err := a.Jobs.Logs(context.Background(), id, "info", 1000, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	handedOn := 0
+	for _, entry := range logs.Entries {
+		if entry.Event == "handed_on" {
+			handedOn++
+		}
+	}
+	if handedOn < 2 {
+		t.Errorf("handed on %d times; an import of more than 10 s in 3 s invocations needs at least 2", handedOn)
+	}
+	if p := importResult(t, a, id).Phases["products"]; p.Processed != 40 || p.Created != 39 || p.Failed != 1 {
+		t.Errorf("products %+v, want each counted once", *p)
 	}
 }

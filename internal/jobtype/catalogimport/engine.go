@@ -24,6 +24,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dainostore/jobs/internal/catalog"
+	"github.com/dainostore/jobs/internal/clock"
 	"github.com/dainostore/jobs/internal/connection"
 	"github.com/dainostore/jobs/internal/jobtype"
 	"github.com/dainostore/jobs/internal/marketplace"
@@ -41,6 +42,8 @@ type Deps struct {
 	MaxInlineWait time.Duration
 	// Sleep waits inside a job; nil is a timer that honours the context.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Clock stamps imported items; nil is the wall clock.
+	Clock clock.Clock
 }
 
 // maxFailedItems is how many failed items a result lists; the count covers all.
@@ -235,6 +238,13 @@ func (d Deps) call(ctx context.Context, rt jobtype.Runtime, st *state, src sourc
 
 // classify turns a marketplace error into what the worker must do.
 func (d Deps) classify(ctx context.Context, rt jobtype.Runtime, src source, err error) error {
+	if ctx.Err() != nil {
+		// The job was cancelled or its invocation is ending: whatever the
+		// request said (an HTTP client reports the context's cause, not
+		// context.Canceled), the worker must see the context's end to hand
+		// the job on or cancel it, not a failed attempt.
+		return ctx.Err()
+	}
 	if rejected, ok := marketplace.IsCredential(err); ok {
 		if markErr := d.Connections.MarkInvalid(context.WithoutCancel(ctx), rt.StoreID(), src.marketplace, src.connectionVersion, rejected.Reason); markErr != nil {
 			// The job fails anyway; the connection shows it at the next failure.
@@ -344,8 +354,21 @@ func (d Deps) save(ctx context.Context, rt jobtype.Runtime, st *state, src sourc
 			fail("product", p.SourceID, p.SKU, reason)
 		}
 	}
+	now := clock.Real
+	if d.Clock != nil {
+		now = d.Clock
+	}
+	importedAt := now.Now().UTC().Format(time.RFC3339)
 	entries := make([]catalog.Entry, len(changed))
 	for i, it := range changed {
+		switch doc := it.entry.Doc.(type) {
+		case *catalog.Product:
+			doc.ImportedAt = importedAt
+		case *catalog.Collection:
+			doc.ImportedAt = importedAt
+		case *catalog.Category:
+			doc.ImportedAt = importedAt
+		}
 		entries[i] = it.entry
 		if it.entry.Outcome == catalog.OutcomeCreated {
 			counts.Created++
