@@ -26,10 +26,12 @@ func TestJobDashboardFiltersAndControlsTheQueue(t *testing.T) {
 	b := setup(t)
 	operator := testenv.OperatorToken(t)
 	north, south, east := testenv.StoreToken(t, "north"), testenv.StoreToken(t, "south"), testenv.StoreToken(t, "east")
+	b.connect("north")
+	b.connect("south")
 	done := []string{
 		b.createJob(north, map[string]any{"type": "dev:simulate", "payload": map[string]any{"steps": 2, "step_ms": 50}}),
 		b.createJob(south, map[string]any{"type": "dev:simulate", "payload": map[string]any{"steps": 2, "step_ms": 50}}),
-		b.createJob(north, map[string]any{"type": "amazon:export:products", "payload": map[string]any{"items": 3, "item_ms": 50}}),
+		b.createJob(north, map[string]any{"type": "akeneo:import:all"}),
 	}
 	failed := b.createJob(east, map[string]any{"type": "dev:simulate", "payload": map[string]any{"steps": 2, "fail_attempts": 1, "fail_with": "permanent"}})
 	for _, id := range done {
@@ -65,13 +67,18 @@ func TestJobDashboardFiltersAndControlsTheQueue(t *testing.T) {
 	b.click("#filters-clear")
 	b.waitUntil("every job again", jobRows+`.length === 4`)
 
-	// Pause: a new job waits. Resume: it runs, three items, and holds there
-	// until the test has seen it run.
+	// The hourly cleanup, started from the dashboard, runs among the stores' jobs.
+	b.click("#run-cleanup")
+	b.waitUntil("the cleanup to start", `document.getElementById("control-result").textContent.startsWith("Cleanup started: System Cleanup #")`)
+	b.waitUntil("the cleanup to complete", jobRows+`.length === 5 && `+jobRows+`.some(r => r.querySelector(".col-store").textContent === "platform" && r.querySelector(".status").textContent === "Completed")`)
+
+	// Pause: a new import waits. Resume: it runs, reads two pages of the
+	// shop's 60 products, and holds there until the test has seen it run.
 	b.click("#pause-toggle")
 	b.waitUntil("the queue to pause", `document.getElementById("queue-state").textContent === "Paused" && document.getElementById("pause-toggle").textContent === "Resume queue"`)
-	b.imports.hold()
-	b.imports.allow(3)
-	waiting := b.createJob(south, map[string]any{"type": "shopify:import:products", "payload": map[string]any{"items": 40, "item_ms": 250}})
+	b.pages.hold()
+	b.pages.allow(2)
+	waiting := b.createJob(south, map[string]any{"type": "shopify:import:products"})
 	b.click("#refresh")
 	b.waitUntil("the new job to wait", rowOf(waiting)+`?.querySelector(".status").textContent === "Pending"`)
 	if _, out := b.call(http.MethodGet, "/api/background-jobs/"+waiting+"/status", operator, nil); out["job"].(map[string]any)["status"] != "pending" {
@@ -79,14 +86,16 @@ func TestJobDashboardFiltersAndControlsTheQueue(t *testing.T) {
 	}
 	b.click("#pause-toggle")
 	b.waitUntil("the queue to resume", `document.getElementById("queue-state").textContent === "Running"`)
-	b.waitUntil("the job to run", rowOf(waiting)+`?.querySelector(".status").textContent === "Running" && parseInt(`+rowOf(waiting)+`.querySelector(".percent").textContent) === 7`)
+	b.waitForProgress(waiting, "Importing products: 20/60")
+	b.click("#refresh")
+	b.waitUntil("the import to run", rowOf(waiting)+`?.querySelector(".status").textContent === "Running" && parseInt(`+rowOf(waiting)+`.querySelector(".percent").textContent) === 33`)
 	b.screenshot("job-dashboard")
 	// On a phone the page fits the screen's width (wide tables scroll in their own box).
 	b.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
 	b.waitUntil("the phone layout", `document.documentElement.clientWidth <= 400 && document.documentElement.scrollWidth <= 400`)
 	b.do(chromedp.EmulateViewport(1280, 900))
-	b.imports.release()
-	b.waitUntil("the job to complete", rowOf(waiting)+`?.querySelector(".status").textContent === "Completed"`)
+	b.pages.release()
+	b.waitUntil("the import to complete", rowOf(waiting)+`?.querySelector(".status").textContent === "Completed"`)
 
 	// A store token is told the dashboard is for operators.
 	b.open("/dashboard/jobs", north)

@@ -3,11 +3,16 @@
 // the local event source mapping, the emulators. It asserts what a viewer
 // sees. `make test` installs Chromium (`make browser`).
 //
+// The job types are the real ones: the Shopify and Akeneo imports run
+// against the sandbox's fakes of those systems (package sandbox), as in
+// `make dev`, and system:cleanup and dev:simulate as deployed.
+//
 // The tests do not run in parallel: each starts a browser, and two cores
 // cannot run several next to the system under test without making every
 // wait flaky. No test waits out a stretch of time: a job the test looks at
-// holds at a step gate until the test lets it go on, and an absence (no
-// more polling) is watched on Chrome's virtual time.
+// holds at a step gate until the test lets it go on (a simulation between
+// its steps, an import before each page it reads), and an absence (no more
+// polling) is watched on Chrome's virtual time.
 package browsertest
 
 import (
@@ -17,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,6 +35,10 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/dainostore/jobs/internal/app"
+	"github.com/dainostore/jobs/internal/jobtype"
+	"github.com/dainostore/jobs/internal/marketplace"
+	"github.com/dainostore/jobs/internal/sandbox"
+	"github.com/dainostore/jobs/internal/sandbox/shopifyfake"
 	"github.com/dainostore/jobs/internal/testenv"
 )
 
@@ -44,23 +54,72 @@ type testBundle struct {
 	// api sits in front of the system: it counts the API requests the page
 	// makes and can make the API unreachable.
 	api *apiSwitch
+	// box is the sandbox the imports read: its Shopify shop and Akeneo PIM.
+	box *sandbox.Sandbox
 	tab context.Context
-	// simulations paces the steps of dev:simulate, imports the items of
-	// shopify:import:products. Both are open until a test holds them.
-	simulations, imports *stepGate
+	// simulations paces the steps of dev:simulate; pages, the pages the
+	// imports read from Shopify and Akeneo. Both are open until a test
+	// holds them.
+	simulations, pages *stepGate
+}
+
+// catalogSize sizes the sandbox's catalogs: Shopify's products come in
+// pages of 10, Akeneo's in pages of 100, so both imports take several
+// pages. The shop's cost bucket refills fast, so that no page waits for it.
+var catalogSize = sandbox.Options{
+	ShopifyProducts: 60, ShopifyCollections: 4, AkeneoProducts: 120, AkeneoCategories: 4,
+	ShopifyBucket: shopifyfake.Bucket{Max: 2000, RestoreRate: 1000},
 }
 
 func setup(t *testing.T) *testBundle {
 	t.Helper()
 	env := testenv.New(t)
-	simulations, imports := newStepGate(), newStepGate()
-	a := env.App(t, app.Overrides{JobTypes: storeJobTypes(simulations, imports)})
+	// A failed attempt is retried a second later, so that a retry's whole
+	// story fits in a test.
+	env.Config.RetryDelays = []time.Duration{time.Second, time.Second, time.Second}
+	box := startSandbox(t, env)
+	simulations, pages := newStepGate(), newStepGate()
+	marketplaces := marketplace.NewHTTPClient(env.Config.AllowPrivateEndpoints, time.Minute)
+	marketplaces.Transport = gatedPages{next: marketplaces.Transport, gate: pages}
+	// The job types need the app's stores and clients, and the app its job
+	// types: a first app, never served, lends them.
+	parts := env.App(t, app.Overrides{JobTypes: jobtype.NewRegistry(), MarketplaceHTTP: marketplaces})
+	a := env.App(t, app.Overrides{JobTypes: jobTypes(parts, simulations), MarketplaceHTTP: marketplaces})
 	sw := &apiSwitch{next: a.HTTP}
 	a.HTTP = sw
-	b := &testBundle{t: t, app: a, api: sw, simulations: simulations, imports: imports}
+	b := &testBundle{t: t, app: a, api: sw, box: box, simulations: simulations, pages: pages}
 	b.base = testenv.Serve(t, a)
 	b.tab = startBrowser(t)
 	return b
+}
+
+// startSandbox serves the fakes of the outside systems for one test and
+// points the test's configuration at them, as `make dev` does.
+func startSandbox(t *testing.T, env *testenv.Env) *sandbox.Sandbox {
+	t.Helper()
+	box := sandbox.New(catalogSize)
+	server := httptest.NewServer(box)
+	t.Cleanup(server.Close)
+	box.SetBaseURL(server.URL)
+	e := box.Endpoints()
+	env.Config.ShopifyEndpoint = e.ShopifyEndpoint
+	env.Config.AmazonLWAURL = e.AmazonLWAURL
+	env.Config.AmazonSPAPIURL = e.AmazonSPAPIURL
+	env.Config.EbayAPIURL = e.EbayAPIURL
+	env.Config.AllowPrivateEndpoints = true
+	return box
+}
+
+// connect connects a store to the sandbox's shop and PIM through the API,
+// as its owner does in the Marketplace Hub.
+func (b *testBundle) connect(storeID string) {
+	b.t.Helper()
+	creds := b.box.Credentials()
+	for _, name := range []string{marketplace.Shopify, marketplace.Akeneo} {
+		if status, out := b.call(http.MethodPut, "/api/marketplace/connections/"+name, testenv.StoreToken(b.t, storeID), creds[name]); status != http.StatusOK {
+			b.t.Fatalf("connect %s for %s: %d %v", name, storeID, status, out)
+		}
+	}
 }
 
 // chromium is the browser binary: JOBS_CHROMIUM, or Debian's chromium.
@@ -252,15 +311,26 @@ func (b *testBundle) createJob(token string, body map[string]any) string {
 // waitForJob waits until the API reports the job in the wanted status.
 func (b *testBundle) waitForJob(id, want string) {
 	b.t.Helper()
+	b.waitForJobField(id, "status", want)
+}
+
+// waitForProgress waits until the API reports the job's progress message.
+func (b *testBundle) waitForProgress(id, message string) {
+	b.t.Helper()
+	b.waitForJobField(id, "progress_message", message)
+}
+
+func (b *testBundle) waitForJobField(id, field, want string) {
+	b.t.Helper()
 	deadline := time.Now().Add(patience)
 	for {
 		_, out := b.call(http.MethodGet, "/api/background-jobs/"+id+"/status", testenv.OperatorToken(b.t), nil)
 		job, _ := out["job"].(map[string]any)
-		if job["status"] == want {
+		if job[field] == want {
 			return
 		}
 		if time.Now().After(deadline) {
-			b.t.Fatalf("job %s is %v, want %s", id, job["status"], want)
+			b.t.Fatalf("job %s has %s %v, want %s: %v", id, field, job[field], want, job)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dainostore/jobs/internal/sandbox/shopifyfake"
 	"github.com/dainostore/jobs/internal/testenv"
 )
 
@@ -12,32 +13,37 @@ const timelineText = `document.getElementById("timeline").innerText`
 func TestJobPageTellsTheJobsStoryAndActsOnIt(t *testing.T) {
 	b := setup(t)
 	store := testenv.StoreToken(t, "north")
+	b.connect("north")
 
-	// A job whose first attempt hit a rate limit halfway, then resumed.
-	retried := b.createJob(store, map[string]any{"type": "amazon:export:products", "payload": map[string]any{"items": 6, "item_ms": 100, "rate_limit_first_ms": 1500}})
+	// An import whose first attempt met an incident at Shopify halfway:
+	// it read three of the six pages, then the fourth answered 503. Its
+	// second attempt goes on from the fourth page.
+	b.pages.hold()
+	b.pages.allow(3)
+	retried := b.createJob(store, map[string]any{"type": "shopify:import:products", "payload": map[string]any{}})
+	b.waitForProgress(retried, "Importing products: 30/60")
+	b.box.Shopify.SetFaults(shopifyfake.Faults{ServerErrorsNext: 1})
+	b.pages.release()
 	b.waitForJob(retried, "completed")
 	b.open("/dashboard/jobs/"+retried, store)
 	b.waitUntil("the whole story", timelineText+`.includes("Completed") && document.getElementById("log-lines").children.length > 0`)
 	story := eval[string](b, timelineText)
 	for _, want := range []string{
-		"Created", "Attempt 1 started", "Attempt 1 failed, retry scheduled", "marketplace rate limit exceeded",
+		"Created", "Attempt 1 started", "Attempt 1 failed, retry scheduled", "Products query: HTTP 503",
 		"Attempt 2 resumed from its checkpoint", "after waiting", "at 50%", "Completed",
 	} {
 		if !strings.Contains(story, want) {
 			t.Errorf("the timeline lacks %q:\n%s", want, story)
 		}
 	}
-	if got := b.text("#job-title"); !strings.HasPrefix(got, "Amazon Export Products #") {
+	if got := b.text("#job-title"); !strings.HasPrefix(got, "Shopify Import Products #") {
 		t.Errorf("title %q", got)
 	}
 	if got := b.text("#job-facts"); !strings.Contains(got, "Attempts\n2 of 4") {
 		t.Errorf("facts lack the attempts:\n%s", got)
 	}
-	if got := b.text("#job-result"); !strings.Contains(got, `"items": 6`) {
-		t.Errorf("result %q", got)
-	}
-	if got := b.text("#job-payload"); !strings.Contains(got, `"rate_limit_first_ms": 1500`) {
-		t.Errorf("payload %q", got)
+	if got := b.text("#job-result"); !strings.Contains(got, `"processed": 60`) || !strings.Contains(got, `"failed_items"`) {
+		t.Errorf("result %q, want the products' counts and the items that failed", got)
 	}
 	if !eval[bool](b, `document.getElementById("cancel-job").hidden && document.getElementById("retry-job").hidden`) {
 		t.Error("a completed job offers cancel or retry")
@@ -45,6 +51,11 @@ func TestJobPageTellsTheJobsStoryAndActsOnIt(t *testing.T) {
 	logs := `[...document.querySelectorAll("#log-lines tr")]`
 	if !eval[bool](b, logs+`.some(r => r.innerText.includes("retry_scheduled")) && `+logs+`.some(r => r.innerText.includes("progress"))`) {
 		t.Errorf("the log lacks the retry or the progress lines:\n%s", b.text("#log-lines"))
+	}
+	// A long value in a log line (the import's cursor) wraps: the lines
+	// fit the page, their last column in view.
+	if !eval[bool](b, `(box => box.scrollWidth <= box.clientWidth)(document.querySelector("table.logs").parentElement)`) {
+		t.Error("the log lines are wider than their box")
 	}
 	b.screenshot("job-page")
 	b.do(evalAction(`(() => { const s = document.getElementById("log-level"); s.value = "warn"; s.dispatchEvent(new Event("change")); })()`))

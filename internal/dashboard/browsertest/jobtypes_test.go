@@ -2,88 +2,81 @@ package browsertest
 
 import (
 	"context"
-	"errors"
-	"fmt"
+	"encoding/json"
+	"net/http"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/dainostore/jobs/internal/app"
 	"github.com/dainostore/jobs/internal/jobtype"
+	"github.com/dainostore/jobs/internal/jobtype/catalogimport"
+	"github.com/dainostore/jobs/internal/jobtype/cleanup"
 	"github.com/dainostore/jobs/internal/jobtype/simulate"
 )
 
-// catalogArgs is the payload of the store job types the tests register:
-// items handled one by one, with a progress message per item, as the
-// guide's marketplace jobs report.
-type catalogArgs struct {
-	Items  int `json:"items"`
-	ItemMS int `json:"item_ms"`
-	// RateLimitFirst makes the first attempt stop halfway at a rate limit
-	// that asks for this wait, after its checkpoint.
-	RateLimitFirstMS int `json:"rate_limit_first_ms,omitempty"`
-}
-
-type amazonExport struct{ catalogArgs }
-
-func (amazonExport) Kind() string { return "amazon:export:products" }
-
-type shopifyImport struct{ catalogArgs }
-
-func (shopifyImport) Kind() string { return "shopify:import:products" }
-
-type cleanupStub struct{}
-
-func (cleanupStub) Kind() string { return "system:cleanup" }
-
-var products = []string{"Blue Widget", "Red Gadget", "Oak Shelf", "Linen Shirt", "Desk Lamp", "Wool Scarf"}
-
-// storeJobTypes registers dev:simulate, two store job types and a stand-in
-// system:cleanup (the real one needs the app's store). The steps of
-// dev:simulate and the items of the import pass through the test's gates.
-func storeJobTypes(simulations, imports *stepGate) *jobtype.Registry {
+// jobTypes registers the job types the app registers from its
+// configuration: the Shopify and Akeneo imports, system:cleanup and
+// dev:simulate, the real ones, with the app's stores and clients. Only
+// dev:simulate differs: its steps pass through the test's gate.
+func jobTypes(parts *app.App, simulations *stepGate) *jobtype.Registry {
 	r := jobtype.NewRegistry()
+	jobtype.Register[cleanup.Args](r, cleanup.Handler{Jobs: parts.Jobs}, jobtype.AsSystem())
+	catalogimport.Register(r, catalogimport.Deps{
+		Connections: parts.Connections, Clients: parts.Marketplaces, Catalog: parts.Catalog, Images: parts.Images,
+	})
 	jobtype.Register[simulate.Args](r, simulate.Handler{Sleep: func(ctx context.Context, d time.Duration) error {
 		if err := simulations.pass(ctx); err != nil {
 			return err
 		}
 		return sleep(ctx, d)
 	}})
-	jobtype.Register[amazonExport](r, jobtype.Func[amazonExport](func(ctx context.Context, rt jobtype.Runtime, a amazonExport) (any, error) {
-		return runCatalog(ctx, rt, a.catalogArgs, nil, func(i int) string {
-			return fmt.Sprintf("AI optimizing: %s (%d/%d)", products[i%len(products)], i, a.Items)
-		})
-	}))
-	jobtype.Register[shopifyImport](r, jobtype.Func[shopifyImport](func(ctx context.Context, rt jobtype.Runtime, a shopifyImport) (any, error) {
-		return runCatalog(ctx, rt, a.catalogArgs, imports, func(i int) string { return fmt.Sprintf("Importing products: %d/%d", i, a.Items) })
-	}))
-	jobtype.Register[cleanupStub](r, jobtype.Func[cleanupStub](func(context.Context, jobtype.Runtime, cleanupStub) (any, error) {
-		return map[string]int{"jobs_deleted": 0}, nil
-	}), jobtype.AsSystem())
 	return r
 }
 
-// runCatalog handles the items from the last checkpoint; each item first
-// passes the gate (a nil gate lets every item through).
-func runCatalog(ctx context.Context, rt jobtype.Runtime, a catalogArgs, gate *stepGate, message func(i int) string) (any, error) {
-	var next int
-	if _, err := rt.Resume(&next); err != nil {
-		return nil, jobtype.Permanent(err)
-	}
-	for i := next; i < a.Items; i++ {
-		if a.RateLimitFirstMS > 0 && rt.Attempt() == 1 && i == a.Items/2 {
-			return nil, jobtype.RateLimited(time.Duration(a.RateLimitFirstMS)*time.Millisecond, errors.New("marketplace rate limit exceeded (429 Too Many Requests)"))
-		}
-		if err := gate.pass(ctx); err != nil {
-			return nil, err
-		}
-		if err := sleep(ctx, time.Duration(a.ItemMS)*time.Millisecond); err != nil {
-			return nil, err
-		}
-		rt.Progress((i+1)*100/a.Items, message(i+1))
-		if err := rt.Checkpoint(i + 1); err != nil {
+// gatedPages sends the marketplace clients' requests, each request for a
+// page of a catalog first passing the test's gate: Shopify's Products and
+// Collections queries, Akeneo's product and category lists. Counts,
+// Shopify's follow-up queries of a product's variants, tokens and images go
+// straight through, so one pass is one page of the import.
+type gatedPages struct {
+	next http.RoundTripper
+	gate *stepGate
+}
+
+func (g gatedPages) RoundTrip(req *http.Request) (*http.Response, error) {
+	if isCatalogPage(req) {
+		if err := g.gate.pass(req.Context()); err != nil {
+			if req.Body != nil {
+				req.Body.Close()
+			}
 			return nil, err
 		}
 	}
-	return map[string]int{"items": a.Items}, nil
+	return g.next.RoundTrip(req)
+}
+
+func isCatalogPage(req *http.Request) bool {
+	path := req.URL.Path
+	switch {
+	case strings.HasPrefix(path, "/shopify/") && strings.HasSuffix(path, "/graphql.json") && req.GetBody != nil:
+		// Read a copy of the body: the request itself is sent as it is.
+		body, err := req.GetBody()
+		if err != nil {
+			return false
+		}
+		defer body.Close()
+		var query struct {
+			OperationName string `json:"operationName"`
+		}
+		if json.NewDecoder(body).Decode(&query) != nil {
+			return false
+		}
+		return query.OperationName == "Products" || query.OperationName == "Collections"
+	case req.Method == http.MethodGet && (strings.HasSuffix(path, "/api/rest/v1/products-uuid") || strings.HasSuffix(path, "/api/rest/v1/categories")):
+		return req.URL.Query().Get("with_count") != "true"
+	}
+	return false
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -97,11 +90,11 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// A stepGate paces the steps of one job type for a test. Open, as it
-// starts, it lets every step through at the speed the job's payload asks
-// for. Held, each step waits until the test lets it through, so a job stays
-// where the test looks at it for as long as the test looks, however slow
-// the machine: a state the test waits for cannot pass unseen.
+// A stepGate paces the steps of a job for a test: the steps of dev:simulate,
+// or the pages an import reads. Open, as it starts, it lets every step
+// through. Held, each step waits until the test lets it through, so a job
+// stays where the test looks at it for as long as the test looks, however
+// slow the machine: a state the test waits for cannot pass unseen.
 type stepGate struct {
 	mu sync.Mutex
 	// open is closed while the gate is open.
@@ -156,9 +149,6 @@ func (g *stepGate) release() {
 
 // pass returns when the step may run, or when the job's context ends.
 func (g *stepGate) pass(ctx context.Context) error {
-	if g == nil {
-		return ctx.Err()
-	}
 	g.mu.Lock()
 	open := g.open
 	g.mu.Unlock()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/dainostore/jobs/internal/sandbox/akeneofake"
 	"github.com/dainostore/jobs/internal/testenv"
 )
 
@@ -99,37 +100,41 @@ func TestStoreViewShowsRetriesCancelsAndSurvivesAnOutage(t *testing.T) {
 	b := setup(t)
 	store := testenv.StoreToken(t, "shop-2")
 	operator := testenv.OperatorToken(t)
+	b.connect("shop-2")
 
-	// Earlier: an import completed, a simulation failed for good.
-	b.waitForJob(b.createJob(store, map[string]any{"type": "shopify:import:products", "payload": map[string]any{"items": 3, "item_ms": 50}}), "completed")
+	// Earlier: the PIM was imported, a simulation failed for good.
+	b.waitForJob(b.createJob(store, map[string]any{"type": "akeneo:import:all"}), "completed")
 	b.waitForJob(b.createJob(store, map[string]any{"type": "dev:simulate", "payload": map[string]any{"steps": 2, "fail_attempts": 1, "fail_with": "permanent"}}), "failed")
 
-	// Now dev:simulate is paused, so its job waits (pending); the export
-	// hits a rate limit and waits an hour for its retry, longer than the
-	// test runs; the import runs ten items and holds there, until the test
-	// lets it go on.
+	// Now dev:simulate is paused, so its job waits (pending); the PIM
+	// answers the next product import 429 with a Retry-After of an hour,
+	// longer than the test runs, so that import waits for its retry; the
+	// Shopify import reads two pages and holds there, until the test lets
+	// it go on.
 	if status, out := b.call(http.MethodPost, "/api/background-jobs/pause", operator, map[string]any{"type": "dev:simulate"}); status != http.StatusOK {
 		t.Fatalf("pause dev:simulate: %d %v", status, out)
 	}
 	b.createJob(store, map[string]any{"type": "dev:simulate", "payload": map[string]any{"steps": 4}})
-	b.createJob(store, map[string]any{"type": "amazon:export:products", "priority": "high", "payload": map[string]any{"items": 30, "item_ms": 150, "rate_limit_first_ms": time.Hour.Milliseconds()}})
-	b.imports.hold()
-	b.imports.allow(10)
-	importID := b.createJob(store, map[string]any{"type": "shopify:import:products", "payload": map[string]any{"items": 500, "item_ms": 300}})
+	b.box.Akeneo.SetFaults(akeneofake.Faults{RateLimitNext: 1, RetryAfterSeconds: int(time.Hour.Seconds())})
+	b.waitForJob(b.createJob(store, map[string]any{"type": "akeneo:import:products", "priority": "high"}), "retrying")
+	b.pages.hold()
+	b.pages.allow(2)
+	importID := b.createJob(store, map[string]any{"type": "shopify:import:products"})
+	b.waitForProgress(importID, "Importing products: 20/60")
 	b.open("/dashboard/", store)
 
-	pending, export, imports := activeCard("Dev Simulate"), activeCard("Amazon Export Products"), activeCard("Shopify Import Products")
+	pending, pim, shop := activeCard("Dev Simulate"), activeCard("Akeneo Import Products"), activeCard("Shopify Import Products")
 	b.waitUntil("a pending, a retrying and a running job",
 		pending+`?.querySelector(".status").textContent === "Pending" && `+
-			export+`?.querySelector(".status").textContent === "Retrying" && `+
-			imports+`?.querySelector(".status").textContent === "Running" && `+cardPercentOf(imports)+` === 2`)
-	detail := eval[string](b, export+`.querySelector(".job-detail").innerText`)
-	seconds := eval[int](b, countdownSecondsOf(export))
-	if !regexp.MustCompile(`^Attempt 1 failed: .*marketplace rate limit exceeded`).MatchString(detail) || seconds < 50*60 || seconds > 60*60 {
-		t.Fatalf("the retrying job says %q, want its error and a countdown of about an hour", detail)
+			pim+`?.querySelector(".status").textContent === "Retrying" && `+
+			shop+`?.querySelector(".status").textContent === "Running" && `+cardPercentOf(shop)+` === 33`)
+	detail := eval[string](b, pim+`.querySelector(".job-detail").innerText`)
+	seconds := eval[int](b, countdownSecondsOf(pim))
+	if !regexp.MustCompile(`^Attempt 1 failed: .*akeneo rate limit: You have exceeded the limit of API requests`).MatchString(detail) || seconds < 50*60 || seconds > 60*60 {
+		t.Fatalf("the retrying job says %q, want the PIM's rate limit and a countdown of about an hour", detail)
 	}
 	// The countdown runs on the page's own clock.
-	b.waitUntil("the countdown to go down", `(seconds => seconds >= 0 && seconds < `+strconv.Itoa(seconds)+`)(`+countdownSecondsOf(export)+`)`)
+	b.waitUntil("the countdown to go down", `(seconds => seconds >= 0 && seconds < `+strconv.Itoa(seconds)+`)(`+countdownSecondsOf(pim)+`)`)
 	if got := eval[string](b, pending+`.querySelector(".job-detail").innerText`); !strings.HasPrefix(got, "Waiting: Dev Simulate jobs are paused") {
 		t.Errorf("the pending job of a paused type says %q", got)
 	}
@@ -137,11 +142,14 @@ func TestStoreViewShowsRetriesCancelsAndSurvivesAnOutage(t *testing.T) {
 	if got := eval[string](b, recentCard("Dev Simulate")+`.innerText`); !strings.Contains(got, "Failed after 1 attempt: simulated permanent failure: validation failed") {
 		t.Errorf("the failed job's recent activity says %q, want its error in plain words", got)
 	}
+	if got := eval[string](b, recentCard("Akeneo Import All")+`?.querySelector(".status").textContent`); got != "Completed" {
+		t.Errorf("the PIM's import is %q in recent activity, want Completed", got)
+	}
 	if got := b.text("#active-heading"); got != "Active jobs (3)" {
 		t.Errorf("heading %q, want Active jobs (3)", got)
 	}
-	if got := eval[string](b, imports+`.querySelector(".job-message").textContent`); got != "Importing products: 10/500" {
-		t.Errorf("the import's progress message is %q, want Importing products: 10/500", got)
+	if got := eval[string](b, shop+`.querySelector(".job-message").textContent`); got != "Importing products: 20/60" {
+		t.Errorf("the import's progress message is %q, want Importing products: 20/60", got)
 	}
 	b.screenshot("store-view")
 	b.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
@@ -159,12 +167,12 @@ func TestStoreViewShowsRetriesCancelsAndSurvivesAnOutage(t *testing.T) {
 	b.api.offline.Store(false)
 	b.waitUntil("the page to recover", `document.getElementById("connection").hidden && document.getElementById("live-state").dataset.live === "true"`)
 
-	// Cancel the running import from its card. It stops at its next item,
-	// once the test lets it go on.
-	b.do(chromedp.Click(chromedp.JSPath(imports + `.querySelector("button.cancel")`)))
+	// Cancel the running import from its card. It stops after the page it
+	// is reading, once the test lets it go on.
+	b.do(chromedp.Click(chromedp.JSPath(shop + `.querySelector("button.cancel")`)))
 	b.waitForCancelRequest(importID)
-	b.imports.release()
-	b.waitUntil("the import to end cancelled", `!`+imports+` && `+recentCard("Shopify Import Products")+`?.querySelector(".status").textContent === "Cancelled"`)
+	b.pages.release()
+	b.waitUntil("the import to end cancelled", `!`+shop+` && `+recentCard("Shopify Import Products")+`?.querySelector(".status").textContent === "Cancelled"`)
 	if got := b.text("#announcer"); got == "" {
 		t.Error("nothing was announced to screen readers when the job ended")
 	}
@@ -177,4 +185,71 @@ func TestStoreViewShowsRetriesCancelsAndSurvivesAnOutage(t *testing.T) {
 		const simulation = cards.indexOf("Dev Simulate Cancelled"), importJob = cards.indexOf("Shopify Import Products Cancelled");
 		return simulation >= 0 && importJob > simulation;
 	})()`)
+}
+
+// quickStart is the store view's one-click button that starts a job type.
+func quickStart(jobType string) string {
+	return `#quick-start button[data-type="` + jobType + `"]`
+}
+
+func TestStoreViewStartsAnImportInOneClick(t *testing.T) {
+	b := setup(t)
+	store := testenv.StoreToken(t, "shop-3")
+	b.connect("shop-3")
+
+	// An operator starts jobs for a named store through the form: no
+	// one-click imports.
+	b.open("/dashboard/", testenv.OperatorToken(t))
+	b.waitUntil("the operator's start form", `document.querySelectorAll("#start-type option").length > 0 && !document.getElementById("start-store-field").hidden`)
+	if n := eval[int](b, `document.querySelectorAll("#quick-start button").length`); n != 0 {
+		t.Errorf("an operator sees %d one-click imports, want none", n)
+	}
+
+	// A store owner imports the shop in one click. The import reads the
+	// collections and a page of products, and holds there.
+	b.open("/dashboard/", store)
+	b.waitUntil("the one-click imports", `document.querySelector(`+strconv.Quote(quickStart("shopify:import:all"))+`)?.textContent === "Import from Shopify" && `+
+		`document.querySelector(`+strconv.Quote(quickStart("akeneo:import:all"))+`)?.textContent === "Import from Akeneo"`)
+	b.pages.hold()
+	b.pages.allow(2)
+	b.click(quickStart("shopify:import:all"))
+	b.waitUntil("the import to start", `document.getElementById("start-result").textContent.startsWith("Started Shopify Import All #")`)
+	shopifyID := eval[string](b, `decodeURIComponent(document.querySelector("#start-result a").getAttribute("href").split("/").pop())`)
+	if got := eval[string](b, `document.querySelector("#start-result a").textContent`); !strings.HasPrefix(got, "Shopify Import All #") {
+		t.Errorf("the result links to %q, want the job", got)
+	}
+	shop := activeCard("Shopify Import All")
+	b.waitUntil("the import to show its progress", shop+`?.querySelector(".job-message").textContent === "Importing products: 10/60"`)
+	if status, out := b.call(http.MethodGet, "/api/background-jobs/"+shopifyID, store, nil); status != http.StatusOK || out["job"].(map[string]any)["type"] != "shopify:import:all" {
+		t.Fatalf("the result's link is not the import: %d %v", status, out)
+	}
+
+	// A second click while it runs is refused, with a link to the one that runs.
+	b.click(quickStart("shopify:import:all"))
+	b.waitUntil("the refusal", `document.getElementById("start-result").textContent.startsWith("This store already runs a Shopify Import All job: ")`)
+	if got := eval[string](b, `document.querySelector("#start-result a").getAttribute("href")`); !strings.HasSuffix(got, "/"+shopifyID) {
+		t.Errorf("the refusal links to %q, want the running import %s", got, shopifyID)
+	}
+	b.pages.release()
+	b.waitUntil("the import to complete", `!`+shop+` && `+recentCard("Shopify Import All")+`?.querySelector(".status").textContent === "Completed"`)
+
+	// The PIM too: its categories, then the first of its two pages of products.
+	b.pages.hold()
+	b.pages.allow(2)
+	b.click(quickStart("akeneo:import:all"))
+	b.waitUntil("the PIM's import to start", `document.getElementById("start-result").textContent.startsWith("Started Akeneo Import All #")`)
+	pim := activeCard("Akeneo Import All")
+	b.waitUntil("the PIM's import to show its progress", pim+`?.querySelector(".job-message").textContent === "Importing products: 100/120"`)
+	b.pages.release()
+	b.waitUntil("the PIM's import to complete", `!`+pim+` && `+recentCard("Akeneo Import All")+`?.querySelector(".status").textContent === "Completed"`)
+
+	// Once the store disconnected Shopify, the click says why it cannot start.
+	if status, out := b.call(http.MethodDelete, "/api/marketplace/connections/shopify", store, nil); status != http.StatusOK {
+		t.Fatalf("disconnect Shopify: %d %v", status, out)
+	}
+	b.click(quickStart("shopify:import:all"))
+	b.waitUntil("the refusal", `document.getElementById("start-result").textContent.startsWith("Could not start the job: ")`)
+	if got := b.text("#start-result"); !strings.Contains(got, "Store shop-3 has not connected Shopify") {
+		t.Errorf("the result line says %q, want the API's refusal", got)
+	}
 }
