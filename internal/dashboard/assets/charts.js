@@ -41,11 +41,14 @@ export function drawCharts(metrics, days) {
 
   const types = metrics.by_type.filter((row) => row.run_time_ms.count > 0 || row.queue_wait_ms.count > 0);
   const typeLabels = types.map((row) => typeInWords(row.type));
+  // Several long names side by side would run into each other: they wrap.
+  const typeTicks = typeLabels.map((label) => wrapWords(label, 14));
   const typeIndex = types.map((_, i) => i);
   const seconds = (ms) => ms / 1000;
   for (const [id, field] of [["chart-runtime", "run_time_ms"], ["chart-wait", "queue_wait_ms"]]) {
     draw(id, categories(typeLabels, "Job type", {
       series: [bar("p50", COLORS.p50, -1, "s"), bar("p95", COLORS.p95, 1, "s")],
+      ticks: typeTicks,
     }), [typeIndex, types.map((row) => seconds(row[field].p50)), types.map((row) => seconds(row[field].p95))]);
   }
 }
@@ -65,9 +68,21 @@ function bar(label, color, align, unit = "") {
   };
 }
 
+// wrapWords breaks a label into lines of about width characters, between words.
+function wrapWords(label, width) {
+  const lines = [];
+  for (const word of label.split(" ")) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last].length + 1 + word.length <= width) lines[last] += " " + word;
+    else lines.push(word);
+  }
+  return lines.join("\n");
+}
+
 // categories is a chart whose x axis names things (days, job types) rather
-// than measuring time.
-function categories(labels, name, { series, y = {} }) {
+// than measuring time; ticks, when given, are the axis's labels (the legend
+// keeps labels).
+function categories(labels, name, { series, y = {}, ticks = labels }) {
   return {
     height: CHART_HEIGHT,
     scales: {
@@ -75,7 +90,10 @@ function categories(labels, name, { series, y = {} }) {
       y: y.range ? { range: y.range } : { range: (_, min, max) => [0, Math.max(1, max * 1.1)] },
     },
     axes: [
-      { values: (_, ticks) => ticks.map((t) => (Number.isInteger(t) ? labels[t] ?? "" : "")), grid: { show: false }, gap: 4 },
+      {
+        values: (_, at) => at.map((t) => (Number.isInteger(t) ? ticks[t] ?? "" : "")), grid: { show: false }, gap: 4,
+        size: Math.max(50, 20 + 16 * Math.max(...ticks.map((t) => t.split("\n").length))),
+      },
       { size: 48, grid: { stroke: "#e5e9ef" } },
     ],
     cursor: { points: { show: false } },
