@@ -84,7 +84,6 @@ type access struct {
 	catalog      []string // on the catalog table (it has no index)
 	connections  []string // on the connections key
 	imageObjects []string // on every object of the images bucket
-	imagesBucket []string // on the images bucket itself
 }
 
 // Every transition is a TransactWriteItems of Put, Update and Delete items,
@@ -135,17 +134,13 @@ var (
 		// The catalog's jobs (imports, exports) read a connection's
 		// credentials (Decrypt; only the API encrypts), read and write the
 		// catalog's items, in batches too, and store images under their
-		// content's key unless it is there: HeadObject (allowed by
-		// GetObject), then PutObject. Without ListBucket, S3 answers
-		// HeadObject of a missing object with 403 rather than 404, and every
-		// new image would look like an error.
+		// content's key (PutObject).
 		catalog: []string{
 			"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem",
 			"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem",
 		},
 		connections:  []string{"kms:Decrypt"},
-		imageObjects: []string{"s3:GetObject", "s3:PutObject"},
-		imagesBucket: []string{"s3:ListBucket"},
+		imageObjects: []string{"s3:PutObject"},
 	}
 	// The scheduler sweeps (the due index, GetItem, UpdateItem of due
 	// entries, SendMessage to priority queues, queue depths, wakes), creates
@@ -391,7 +386,6 @@ func grant(role awsiam.IRole, a access, res resources) {
 	allow(a.catalog, res.catalogTable.TableArn())
 	allow(a.connections, res.connectionsKey.KeyArn())
 	allow(a.imageObjects, res.imagesBucket.ArnForObjects(jsii.String("*")))
-	allow(a.imagesBucket, res.imagesBucket.BucketArn())
 }
 
 func queueArns(list []awssqs.Queue) []*string {

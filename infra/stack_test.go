@@ -909,16 +909,13 @@ func TestEachFunctionMayDoOnlyWhatItsCodeDoes(t *testing.T) {
 			apiFn:    {"kms:Decrypt", "kms:GenerateDataKey"},
 			workerFn: {"kms:Decrypt"},
 		}},
-		// The API signs URLs to read images; the worker stores them, unless
-		// present (HeadObject needs GetObject).
+		// The API signs URLs to read images; the worker only stores them.
 		{"images", objectsOf(bucket), map[string][]string{
 			apiFn:    {"s3:GetObject"},
-			workerFn: {"s3:GetObject", "s3:PutObject"},
+			workerFn: {"s3:PutObject"},
 		}},
-		// So that HeadObject of a missing image answers 404, not 403.
-		{"images bucket", getAtt(bucket, "Arn"), map[string][]string{
-			workerFn: {"s3:ListBucket"},
-		}},
+		// Nobody lists the bucket.
+		{"images bucket", getAtt(bucket, "Arn"), map[string][]string{}},
 	} {
 		for _, fn := range allFunctions {
 			if got := granted[fn].on(c.arn); !slices.Equal(got, c.want[fn]) {

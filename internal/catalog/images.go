@@ -5,15 +5,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // MaxImageBytes is the largest image the catalog stores (Shopify accepts
@@ -52,8 +49,8 @@ type ImageError struct {
 func (e *ImageError) Error() string { return fmt.Sprintf("image %s: %s", e.URL, e.Reason) }
 
 // Store reads an image from body (at most MaxBytes), checks it is an image,
-// and puts it under its content's key unless that object exists. It returns
-// img with the stored fields set.
+// and puts it under its content's key. It returns img with the stored
+// fields set.
 func (m *Images) Store(ctx context.Context, storeID string, img Image, body io.Reader) (Image, error) {
 	limit := m.MaxBytes
 	if limit <= 0 {
@@ -76,14 +73,9 @@ func (m *Images) Store(ctx context.Context, storeID string, img Image, body io.R
 	img.Key = fmt.Sprintf("stores/%s/images/%s.%s", storeID, img.SHA256, ext)
 	img.ContentType = contentType
 	img.Size = int64(len(data))
-	_, err = m.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(m.Bucket), Key: aws.String(img.Key)})
-	if err == nil {
-		return img, nil // the same bytes are stored already
-	}
-	var missing *s3types.NotFound
-	if !errors.As(err, &missing) && !strings.Contains(err.Error(), "StatusCode: 404") {
-		return img, fmt.Errorf("look up image %s: %w", img.Key, err)
-	}
+	// No lookup first: the image-source index already said this URL is new,
+	// and putting the same bytes under their own key again changes nothing,
+	// so one request does what a HEAD and a PUT would.
 	_, err = m.S3.PutObject(ctx, &s3.PutObjectInput{
 		Bucket: aws.String(m.Bucket), Key: aws.String(img.Key), Body: bytes.NewReader(data),
 		ContentType: aws.String(contentType), ContentLength: aws.Int64(img.Size),
