@@ -201,11 +201,26 @@ func (st *state) percent() int {
 	return min(99, done*100/total)
 }
 
-// call runs one request to the marketplace. A rate limit whose hint is short
-// is waited out here, as often as it comes; a longer one becomes a retry at
-// the hinted time. A rejected credential marks the connection invalid and
-// fails the job at once.
+// call runs one request to the marketplace, waiting out its short rate
+// limits (waitOutRateLimits), and turns what fails into what the worker must
+// do (classify).
 func (d Deps) call(ctx context.Context, rt jobtype.Runtime, st *state, src source, request func() error) error {
+	err := d.waitOutRateLimits(ctx, rt, request, func(wait time.Duration) { st.RateLimitWaitMS += wait.Milliseconds() })
+	if err == nil {
+		return nil
+	}
+	var retry *jobtype.RateLimitedError
+	if errors.As(err, &retry) {
+		return err
+	}
+	return d.classify(ctx, rt, src, err)
+}
+
+// waitOutRateLimits runs request again after each rate limit whose hint is
+// short, as often as it comes, telling waited of each wait; a longer one
+// becomes a retry of the job at the hinted time, so no worker sits idle for
+// minutes. Any other error is returned as it is.
+func (d Deps) waitOutRateLimits(ctx context.Context, rt jobtype.Runtime, request func() error, waited func(time.Duration)) error {
 	maxWait := d.MaxInlineWait
 	if maxWait <= 0 {
 		maxWait = 30 * time.Second
@@ -213,26 +228,23 @@ func (d Deps) call(ctx context.Context, rt jobtype.Runtime, st *state, src sourc
 	unhinted := time.Second
 	for {
 		err := request()
-		if err == nil {
-			return nil
+		limited, ok := marketplace.IsRateLimit(err)
+		if !ok {
+			return err
 		}
-		if limited, ok := marketplace.IsRateLimit(err); ok {
-			wait := limited.Wait
-			if wait <= 0 {
-				// No hint: back off, doubling, as the marketplace's guide asks.
-				wait, unhinted = unhinted, unhinted*2
-			}
-			if wait > maxWait {
-				return jobtype.RateLimited(wait, err)
-			}
-			rt.Log(slog.LevelDebug, "rate limited; waiting", slog.Duration("wait", wait))
-			st.RateLimitWaitMS += wait.Milliseconds()
-			if err := d.sleep(ctx, wait); err != nil {
-				return err
-			}
-			continue
+		wait := limited.Wait
+		if wait <= 0 {
+			// No hint: back off, doubling, as the marketplaces' guides ask.
+			wait, unhinted = unhinted, unhinted*2
 		}
-		return d.classify(ctx, rt, src, err)
+		if wait > maxWait {
+			return jobtype.RateLimited(wait, err)
+		}
+		rt.Log(slog.LevelDebug, "rate limited; waiting", slog.Duration("wait", wait))
+		waited(wait)
+		if err := d.sleep(ctx, wait); err != nil {
+			return err
+		}
 	}
 }
 
@@ -251,11 +263,6 @@ func (d Deps) classify(ctx context.Context, rt jobtype.Runtime, src source, err 
 			rt.Log(slog.LevelWarn, "could not mark the connection invalid", slog.String("error", markErr.Error()))
 		}
 		return jobtype.PermanentOfKind(jobtype.KindInvalidCredentials, marketplace.InvalidCredentials(src.marketplace, rejected.Reason))
-	}
-	if limited, ok := marketplace.IsRateLimit(err); ok {
-		// Met outside a request that waits (an image download): the page runs
-		// again at the hinted time, with the images stored so far kept.
-		return jobtype.RateLimited(max(limited.Wait, time.Second), err)
 	}
 	var refused *marketplace.PermanentError
 	if errors.As(err, &refused) {
@@ -345,7 +352,7 @@ func (d Deps) save(ctx context.Context, rt jobtype.Runtime, st *state, src sourc
 			products = append(products, it.product)
 		}
 	}
-	imageFailures, err := d.storeImages(ctx, storeID, src, products, &st.Images)
+	imageFailures, err := d.storeImages(ctx, rt, st, src, products)
 	if err != nil {
 		return err
 	}
@@ -380,10 +387,12 @@ func (d Deps) save(ctx context.Context, rt jobtype.Runtime, st *state, src sourc
 }
 
 // storeImages stores the products' images that the catalog does not have
-// yet, a few at a time, and fills in the stored fields of every image. An
-// image that can never be stored is left without them and reported by
-// product; any other failure fails the page, to be run again.
-func (d Deps) storeImages(ctx context.Context, storeID string, src source, products []*catalog.Product, counts *ImageCounts) (map[string][]string, error) {
+// yet, a few at a time, and fills in the stored fields of every image. A
+// short rate limit is waited out; an image that can never be stored is left
+// without them and reported by product; any other failure fails the page,
+// to be run again.
+func (d Deps) storeImages(ctx context.Context, rt jobtype.Runtime, st *state, src source, products []*catalog.Product) (map[string][]string, error) {
+	storeID, counts := rt.StoreID(), &st.Images
 	var urls []string
 	for _, p := range products {
 		for _, img := range p.Images {
@@ -416,7 +425,15 @@ func (d Deps) storeImages(ctx context.Context, storeID string, src source, produ
 			fetched[img.SourceURL] = img
 			product := p
 			group.Go(func() error {
-				storedImg, err := d.storeImage(gctx, storeID, src, *img)
+				var storedImg catalog.Image
+				err := d.waitOutRateLimits(gctx, rt, func() (err error) {
+					storedImg, err = d.storeImage(gctx, storeID, src, *img)
+					return err
+				}, func(wait time.Duration) {
+					mu.Lock()
+					defer mu.Unlock()
+					st.RateLimitWaitMS += wait.Milliseconds()
+				})
 				var broken *catalog.ImageError
 				mu.Lock()
 				defer mu.Unlock()

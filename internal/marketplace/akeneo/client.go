@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/dainostore/jobs/internal/marketplace"
 )
 
@@ -21,7 +23,9 @@ const (
 	// DefaultMaxInFlight is Akeneo's limit of concurrent calls per
 	// connection.
 	DefaultMaxInFlight = 4
-	defaultTimeout     = 30 * time.Second
+	// DefaultRequestsPerSecond is Akeneo's limit per PIM.
+	DefaultRequestsPerSecond = 100
+	defaultTimeout           = 30 * time.Second
 )
 
 // pageSize is the largest page Akeneo serves.
@@ -61,6 +65,10 @@ type Config struct {
 	// MaxInFlight bounds the calls in flight at once (default 4, Akeneo's
 	// limit per connection).
 	MaxInFlight int
+	// RequestsPerSecond spaces the calls (default 100, Akeneo's limit per
+	// PIM; negative: no spacing). Without it a client that keeps 4 calls in
+	// flight spends the PIM's burst and is answered 429 until it slows down.
+	RequestsPerSecond float64
 	// HTTP sends the requests; nil means a client with a 30 s timeout.
 	HTTP *http.Client
 	// Now tells the time that token expiries are measured in; nil means
@@ -78,6 +86,8 @@ type Client struct {
 
 	// slots holds one element per call in flight.
 	slots chan struct{}
+	// pace spaces the calls at RequestsPerSecond; nil for none.
+	pace *rate.Limiter
 	// granting is held while a token is requested, so that callers who
 	// find the token stale wait for one grant instead of each asking.
 	granting chan struct{}
@@ -124,6 +134,15 @@ func New(cfg Config) (*Client, error) {
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = DefaultMaxInFlight
 	}
+	if cfg.RequestsPerSecond == 0 {
+		cfg.RequestsPerSecond = DefaultRequestsPerSecond
+	}
+	var pace *rate.Limiter
+	if cfg.RequestsPerSecond > 0 {
+		// A burst of a tenth of a second's calls: enough for the calls in
+		// flight, too little to spend the PIM's own burst at once.
+		pace = rate.NewLimiter(rate.Limit(cfg.RequestsPerSecond), max(1, int(cfg.RequestsPerSecond/10)))
+	}
 	httpClient := cfg.HTTP
 	if httpClient == nil {
 		httpClient = &http.Client{Timeout: defaultTimeout}
@@ -138,6 +157,7 @@ func New(cfg Config) (*Client, error) {
 		http:     httpClient,
 		now:      now,
 		slots:    make(chan struct{}, cfg.MaxInFlight),
+		pace:     pace,
 		granting: make(chan struct{}, 1),
 	}, nil
 }
@@ -194,6 +214,12 @@ func (c *Client) acquire(ctx context.Context) (func(), error) {
 // response and must call release once it is done with the body: release
 // closes the body and frees the place.
 func (c *Client) send(req *http.Request) (resp *http.Response, release func(), err error) {
+	// Spaced before it takes a place in flight, so a waiting call holds none.
+	if c.pace != nil {
+		if err := c.pace.Wait(req.Context()); err != nil {
+			return nil, nil, fmt.Errorf("akeneo: %s %s: %w", req.Method, req.URL.Path, err)
+		}
+	}
 	free, err := c.acquire(req.Context())
 	if err != nil {
 		return nil, nil, fmt.Errorf("akeneo: %s %s: %w", req.Method, req.URL.Path, err)

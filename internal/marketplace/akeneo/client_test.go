@@ -594,3 +594,49 @@ func TestContextIsHonoured(t *testing.T) {
 		t.Errorf("fake received %d token requests", n)
 	}
 }
+
+// A client keeping 4 calls in flight would spend a PIM's rate in a moment;
+// it spaces its calls at the PIM's rate instead, so a run of downloads is
+// never answered 429. (Both sides on the wall clock: the fake refuses what
+// comes faster than its rate allows.)
+func TestCallsAreSpacedAtThePIMsRate(t *testing.T) {
+	t.Parallel()
+	const rate = 40
+	fake := akeneofake.New(akeneofake.Options{RequestsPerSecond: rate})
+	fake.AddClient(clientID, secret, username, password)
+	seed := akeneofake.Seed(7, 60, 5)
+	fake.SetCatalog(seed)
+	server := httptest.NewServer(fake)
+	t.Cleanup(server.Close)
+	fake.SetPublicURL(server.URL)
+	client, err := akeneo.New(akeneo.Config{BaseURL: server.URL, ClientID: clientID, Secret: secret, Username: username, Password: password,
+		HTTP: server.Client(), RequestsPerSecond: rate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	downloads := 0
+	for code := range seed.MediaFiles {
+		if downloads == 2*rate {
+			break
+		}
+		downloads++
+		wg.Go(func() {
+			body, _, err := client.DownloadMedia(ctx, server.URL+"/api/rest/v1/media-files/"+code+"/download")
+			if err != nil {
+				t.Errorf("DownloadMedia(%s): %v", code, err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, body)
+			body.Close()
+		})
+	}
+	wg.Wait()
+	if downloads < rate+10 {
+		t.Fatalf("only %d media files in the seed: not enough to go past the PIM's burst", downloads)
+	}
+	if got := fake.Counters().RateLimited; got != 0 {
+		t.Errorf("the PIM answered %d calls 429", got)
+	}
+}
