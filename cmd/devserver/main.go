@@ -55,7 +55,7 @@ func run() error {
 		if box, err = startSandbox(ctx, addr, log); err != nil {
 			return err
 		}
-		useSandbox(&cfg, box.Endpoints())
+		box.Endpoints().Configure(&cfg)
 	}
 
 	awsCfg, err := awsconfig.Load(ctx)
@@ -112,22 +112,6 @@ func startSandbox(ctx context.Context, addr string, log *slog.Logger) (*sandbox.
 	}()
 	log.Info("sandbox of the outside systems", "url", "http://"+listener.Addr().String())
 	return box, nil
-}
-
-// useSandbox points every marketplace client at the sandbox, except where
-// the environment names an endpoint itself.
-func useSandbox(cfg *config.Config, e sandbox.Endpoints) {
-	set := func(name string, dst *string, v string) {
-		if os.Getenv(name) == "" {
-			*dst = v
-		}
-	}
-	set("JOBS_SHOPIFY_ENDPOINT", &cfg.ShopifyEndpoint, e.ShopifyEndpoint)
-	set("JOBS_AMAZON_LWA_URL", &cfg.AmazonLWAURL, e.AmazonLWAURL)
-	set("JOBS_AMAZON_SPAPI_URL", &cfg.AmazonSPAPIURL, e.AmazonSPAPIURL)
-	set("JOBS_EBAY_API_URL", &cfg.EbayAPIURL, e.EbayAPIURL)
-	// The fakes listen on loopback.
-	cfg.AllowPrivateEndpoints = true
 }
 
 // connectStore1 connects store-1 to every marketplace of the sandbox, the

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dainostore/jobs/internal/config"
 	"github.com/dainostore/jobs/internal/connection"
 	"github.com/dainostore/jobs/internal/marketplace"
 	"github.com/dainostore/jobs/internal/sandbox/akeneofake"
@@ -125,6 +126,16 @@ func (s *Sandbox) Endpoints() Endpoints {
 		EbayAPIURL:      s.base + "/ebay",
 		AkeneoBaseURL:   s.base + "/akeneo",
 	}
+}
+
+// Configure points every marketplace client of cfg at the sandbox, and
+// lets them reach it on loopback.
+func (e Endpoints) Configure(cfg *config.Config) {
+	cfg.ShopifyEndpoint = e.ShopifyEndpoint
+	cfg.AmazonLWAURL = e.AmazonLWAURL
+	cfg.AmazonSPAPIURL = e.AmazonSPAPIURL
+	cfg.EbayAPIURL = e.EbayAPIURL
+	cfg.AllowPrivateEndpoints = true
 }
 
 // Credentials are the sandbox accounts, by marketplace, as a store would

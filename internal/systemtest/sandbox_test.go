@@ -28,12 +28,7 @@ func startSandbox(t *testing.T, env *testenv.Env, o sandbox.Options) *sandbox.Sa
 	server := httptest.NewServer(box)
 	t.Cleanup(server.Close)
 	box.SetBaseURL(server.URL)
-	e := box.Endpoints()
-	env.Config.ShopifyEndpoint = e.ShopifyEndpoint
-	env.Config.AmazonLWAURL = e.AmazonLWAURL
-	env.Config.AmazonSPAPIURL = e.AmazonSPAPIURL
-	env.Config.EbayAPIURL = e.EbayAPIURL
-	env.Config.AllowPrivateEndpoints = true
+	box.Endpoints().Configure(&env.Config)
 	return box
 }
 
