@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -53,7 +52,7 @@ type Client struct {
 	http     *http.Client
 	now      func() time.Time
 	creds    Credentials
-	token    tokenCache
+	token    *marketplace.TokenCache
 }
 
 // New returns a client for the seller of creds, or an error if the
@@ -82,7 +81,6 @@ func New(cfg Config, creds Credentials) (*Client, error) {
 		http:     cfg.HTTP,
 		now:      cfg.Now,
 		creds:    creds,
-		token:    newTokenCache(),
 	}
 	if c.http == nil {
 		c.http = &http.Client{Timeout: defaultTimeout}
@@ -90,6 +88,7 @@ func New(cfg Config, creds Credentials) (*Client, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	c.token = marketplace.NewTokenCache(marketplace.Amazon, c.now)
 	return c, nil
 }
 
@@ -104,13 +103,6 @@ func checkBaseURL(raw string) error {
 	return nil
 }
 
-// errAccessDenied is SP-API's 403, which it gives for an expired or revoked
-// token as well as for a missing role: call renews the token once before
-// calling it a rejected credential.
-type errAccessDenied struct{ reason string }
-
-func (e *errAccessDenied) Error() string { return "amazon access denied: " + e.reason }
-
 // call sends one SP-API request and decodes a 2xx answer's JSON into out
 // (when out is not nil). body, when not nil, is sent as JSON. Every failure
 // is one of the marketplace error classes or a transient error.
@@ -122,25 +114,9 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 			return fmt.Errorf("amazon %s %s: encode request: %w", method, path, err)
 		}
 	}
-	token, err := c.accessToken(ctx, "")
-	if err != nil {
-		return err
-	}
-	err = c.send(ctx, method, path, query, payload, token, out)
-	var denied *errAccessDenied
-	if !errors.As(err, &denied) {
-		return err
-	}
-	// The token may have expired early or been revoked with the seller's
-	// authorization; a fresh grant tells which.
-	if token, err = c.accessToken(ctx, token); err != nil {
-		return err
-	}
-	err = c.send(ctx, method, path, query, payload, token, out)
-	if errors.As(err, &denied) {
-		return &marketplace.CredentialError{Marketplace: marketplace.Amazon, Reason: denied.reason}
-	}
-	return err
+	return c.token.Call(ctx, c.refreshGrant, func(token string) error {
+		return c.send(ctx, method, path, query, payload, token, out)
+	})
 }
 
 func (c *Client) send(ctx context.Context, method, path string, query url.Values, payload []byte, token string, out any) error {
@@ -193,7 +169,9 @@ func (c *Client) classifyAPIError(resp *http.Response, method, path string) erro
 	reason := apiErrorReason(raw, resp.StatusCode)
 	switch status := resp.StatusCode; {
 	case status == http.StatusForbidden:
-		return &errAccessDenied{reason: reason}
+		// SP-API gives it for an expired or revoked token as well as for a
+		// missing role: the token cache renews the token once to tell which.
+		return &marketplace.TokenRejectedError{Reason: reason}
 	case status == http.StatusTooManyRequests:
 		return &marketplace.RateLimitError{Marketplace: marketplace.Amazon, Wait: c.rateLimitWait(resp.Header), Reason: reason}
 	case status >= 500 || status == http.StatusRequestTimeout:

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -59,7 +58,7 @@ type Client struct {
 	http   *http.Client
 	now    func() time.Time
 	creds  Credentials
-	token  tokenCache
+	token  *marketplace.TokenCache
 }
 
 // New returns a client for the seller of creds, or an error if the
@@ -81,7 +80,6 @@ func New(cfg Config, creds Credentials) (*Client, error) {
 		http:   cfg.HTTP,
 		now:    cfg.Now,
 		creds:  creds,
-		token:  newTokenCache(),
 	}
 	if len(c.scopes) == 0 {
 		c.scopes = []string{ScopeSellInventory}
@@ -92,14 +90,9 @@ func New(cfg Config, creds Credentials) (*Client, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	c.token = marketplace.NewTokenCache(marketplace.Ebay, c.now)
 	return c, nil
 }
-
-// errTokenRejected is eBay's 401: call renews the token once before
-// calling it a rejected credential.
-type errTokenRejected struct{ reason string }
-
-func (e *errTokenRejected) Error() string { return "ebay rejected the access token: " + e.reason }
 
 // call sends one API request and decodes a 2xx answer's JSON into out (when
 // out is not nil). body, when not nil, is sent as JSON in the credentials'
@@ -113,25 +106,9 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 			return fmt.Errorf("ebay %s %s: encode request: %w", method, path, err)
 		}
 	}
-	token, err := c.accessToken(ctx, "")
-	if err != nil {
-		return err
-	}
-	err = c.send(ctx, method, path, query, payload, token, out)
-	var rejected *errTokenRejected
-	if !errors.As(err, &rejected) {
-		return err
-	}
-	// The token may have expired early or been revoked with the seller's
-	// grant; a fresh grant tells which.
-	if token, err = c.accessToken(ctx, token); err != nil {
-		return err
-	}
-	err = c.send(ctx, method, path, query, payload, token, out)
-	if errors.As(err, &rejected) {
-		return &marketplace.CredentialError{Marketplace: marketplace.Ebay, Reason: rejected.reason}
-	}
-	return err
+	return c.token.Call(ctx, c.refreshGrant, func(token string) error {
+		return c.send(ctx, method, path, query, payload, token, out)
+	})
 }
 
 func (c *Client) send(ctx context.Context, method, path string, query url.Values, payload []byte, token string, out any) error {
@@ -188,7 +165,9 @@ func (c *Client) classifyAPIError(resp *http.Response, method, path string) erro
 	reason := errorReason(body.Errors, raw, resp.StatusCode)
 	switch status := resp.StatusCode; {
 	case status == http.StatusUnauthorized:
-		return &errTokenRejected{reason: reason}
+		// An expired or revoked token: the token cache renews it once to
+		// tell which.
+		return &marketplace.TokenRejectedError{Reason: reason}
 	case status == http.StatusForbidden && slices.ContainsFunc(body.Errors, func(e apiError) bool {
 		return e.ErrorID == errorIDInsufficientPermissions
 	}):

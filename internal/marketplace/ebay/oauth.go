@@ -14,53 +14,11 @@ import (
 	"github.com/dainostore/jobs/internal/marketplace"
 )
 
-// renewBefore is how long before its expiry an access token is renewed, so
-// a request that starts with it does not arrive with an expired one.
-const renewBefore = time.Minute
-
-// tokenCache is the current access token. One grant runs at a time and the
-// callers that arrive meanwhile take its result. The lock is a one-slot
-// channel rather than a mutex so a waiting caller can give up with its
-// context.
-type tokenCache struct {
-	lock    chan struct{}
-	token   string
-	renewAt time.Time
-}
-
-func newTokenCache() tokenCache { return tokenCache{lock: make(chan struct{}, 1)} }
-
 // AccessToken returns a user access token for the seller, from the cache
 // while it has more than a minute to live, otherwise from a new
 // refresh-token grant.
 func (c *Client) AccessToken(ctx context.Context) (string, error) {
-	return c.accessToken(ctx, "")
-}
-
-// accessToken is AccessToken that also renews the cached token when it is
-// the one an API just rejected. A token renewed by another caller meanwhile
-// is taken as it is: one rejection costs one grant.
-func (c *Client) accessToken(ctx context.Context, rejected string) (string, error) {
-	select {
-	case c.token.lock <- struct{}{}:
-	case <-ctx.Done():
-		return "", fmt.Errorf("ebay access token: %w", ctx.Err())
-	}
-	defer func() { <-c.token.lock }()
-
-	if c.token.token != "" && c.token.token != rejected && c.now().Before(c.token.renewAt) {
-		return c.token.token, nil
-	}
-	c.token.token = ""
-	requestedAt := c.now()
-	grant, err := c.refreshGrant(ctx)
-	if err != nil {
-		return "", err
-	}
-	lifetime := time.Duration(grant.ExpiresIn) * time.Second
-	c.token.token = grant.AccessToken
-	c.token.renewAt = requestedAt.Add(lifetime - min(renewBefore, lifetime/2))
-	return grant.AccessToken, nil
+	return c.token.Token(ctx, "", c.refreshGrant)
 }
 
 // oauthToken is eBay's answer to a refresh-token grant.
@@ -86,7 +44,8 @@ var credentialErrorCodes = map[string]bool{
 	"invalid_scope":       true,
 }
 
-func (c *Client) refreshGrant(ctx context.Context) (oauthToken, error) {
+// refreshGrant is the marketplace.GrantFunc of the client's token cache.
+func (c *Client) refreshGrant(ctx context.Context) (string, time.Duration, error) {
 	form := url.Values{
 		"grant_type":    {"refresh_token"},
 		"refresh_token": {c.creds.RefreshToken},
@@ -94,7 +53,7 @@ func (c *Client) refreshGrant(ctx context.Context) (oauthToken, error) {
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.apiURL+"/identity/v1/oauth2/token", strings.NewReader(form.Encode()))
 	if err != nil {
-		return oauthToken{}, fmt.Errorf("ebay access token: %w", err)
+		return "", 0, fmt.Errorf("ebay access token: %w", err)
 	}
 	// eBay takes the keyset as it is, base64(client_id:client_secret),
 	// without the form-encoding RFC 6749 describes.
@@ -103,19 +62,19 @@ func (c *Client) refreshGrant(ctx context.Context) (oauthToken, error) {
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return oauthToken{}, fmt.Errorf("ebay access token: %w", err)
+		return "", 0, fmt.Errorf("ebay access token: %w", err)
 	}
 	defer drainAndClose(resp.Body)
 
 	if resp.StatusCode == http.StatusOK {
 		var token oauthToken
 		if err := json.NewDecoder(io.LimitReader(resp.Body, maxResponseBytes)).Decode(&token); err != nil {
-			return oauthToken{}, fmt.Errorf("ebay access token: decode answer: %w", err)
+			return "", 0, fmt.Errorf("ebay access token: decode answer: %w", err)
 		}
 		if token.AccessToken == "" || token.ExpiresIn <= 0 {
-			return oauthToken{}, errors.New("ebay access token: answer without access_token or expires_in")
+			return "", 0, errors.New("ebay access token: answer without access_token or expires_in")
 		}
-		return token, nil
+		return token.AccessToken, time.Duration(token.ExpiresIn) * time.Second, nil
 	}
 
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBytes))
@@ -130,13 +89,13 @@ func (c *Client) refreshGrant(ctx context.Context) (oauthToken, error) {
 	}
 	switch status := resp.StatusCode; {
 	case (status == http.StatusBadRequest || status == http.StatusUnauthorized) && credentialErrorCodes[oauthErr.Error]:
-		return oauthToken{}, &marketplace.CredentialError{Marketplace: marketplace.Ebay, Reason: reason}
+		return "", 0, &marketplace.CredentialError{Marketplace: marketplace.Ebay, Reason: reason}
 	case status == http.StatusTooManyRequests:
 		wait, _ := retryAfter(resp.Header, c.now())
-		return oauthToken{}, &marketplace.RateLimitError{Marketplace: marketplace.Ebay, Wait: wait, Reason: reason}
+		return "", 0, &marketplace.RateLimitError{Marketplace: marketplace.Ebay, Wait: wait, Reason: reason}
 	case status >= 500 || status == http.StatusRequestTimeout:
-		return oauthToken{}, fmt.Errorf("ebay access token: HTTP %d: %s", status, reason)
+		return "", 0, fmt.Errorf("ebay access token: HTTP %d: %s", status, reason)
 	default:
-		return oauthToken{}, &marketplace.PermanentError{Marketplace: marketplace.Ebay, Status: status, Reason: reason}
+		return "", 0, &marketplace.PermanentError{Marketplace: marketplace.Ebay, Status: status, Reason: reason}
 	}
 }

@@ -1,16 +1,13 @@
 package amazonfake
 
 import (
-	"encoding/json"
-	"fmt"
+	"errors"
 	"net/http"
 	"slices"
 	"time"
-)
 
-// maxLatency bounds the injected latency, so a typo cannot hang the
-// sandbox for hours.
-const maxLatency = 5 * time.Minute
+	"github.com/dainostore/jobs/internal/sandbox/fakeserver"
+)
 
 // Faults are the failures the server injects.
 type Faults struct {
@@ -54,26 +51,13 @@ func (s *Server) Faults() Faults {
 }
 
 func (s *Server) handleGetFaults(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, toJSON(s.Faults()))
+	fakeserver.WriteJSON(w, http.StatusOK, toJSON(s.Faults()))
 }
 
 // handleSetFaults replaces the faults with the body's and answers with
 // them; fields left out are cleared.
 func (s *Server) handleSetFaults(w http.ResponseWriter, r *http.Request) {
-	var in faultsJSON
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "faults: " + err.Error()})
-		return
-	}
-	f, err := fromJSON(in)
-	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "faults: " + err.Error()})
-		return
-	}
-	s.SetFaults(f)
-	writeJSON(w, http.StatusOK, toJSON(f))
+	fakeserver.ServeSetFaults(w, r, fromJSON, s.SetFaults, toJSON)
 }
 
 func toJSON(f Faults) faultsJSON {
@@ -96,17 +80,11 @@ func fromJSON(in faultsJSON) (Faults, error) {
 		ServerErrorsNext:     in.ServerErrorsNext,
 	}
 	if f.RateLimitNext < 0 || f.ServerErrorsNext < 0 {
-		return Faults{}, fmt.Errorf("rate_limit_next and server_errors_next must not be negative")
+		return Faults{}, errors.New("rate_limit_next and server_errors_next must not be negative")
 	}
-	if in.Latency != "" {
-		latency, err := time.ParseDuration(in.Latency)
-		if err != nil {
-			return Faults{}, fmt.Errorf("latency: %w", err)
-		}
-		if latency < 0 || latency > maxLatency {
-			return Faults{}, fmt.Errorf("latency %s is not between 0 and %s", latency, maxLatency)
-		}
-		f.Latency = latency
+	var err error
+	if f.Latency, err = fakeserver.ParseDelay("latency", in.Latency); err != nil {
+		return Faults{}, err
 	}
 	return f, nil
 }

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"slices"
 	"time"
+
+	"github.com/dainostore/jobs/internal/sandbox/fakeserver"
 )
 
 // Login with Amazon's error descriptions, as Amazon words them; the grant
@@ -84,7 +86,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	token := newAccessToken()
 	s.tokens[token] = accessGrant{refreshToken: refreshToken, expiresAt: now.Add(accessTokenLifetime)}
 	s.counters.TokenGrants++
-	writeJSON(w, http.StatusOK, lwaToken{
+	fakeserver.WriteJSON(w, http.StatusOK, lwaToken{
 		AccessToken:  token,
 		RefreshToken: refreshToken,
 		TokenType:    "bearer",
@@ -97,7 +99,7 @@ func writeLWAError(w http.ResponseWriter, status int, code, description string) 
 	if code == "invalid_request" {
 		body.ErrorIndex = newRequestID() // LWA adds an id to look the failure up with
 	}
-	writeJSON(w, status, body)
+	fakeserver.WriteJSON(w, status, body)
 }
 
 // isRevoked reports whether the seller withdrew the authorization of

@@ -1,27 +1,19 @@
 package amazonfake
 
 import (
-	"bytes"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/dainostore/jobs/internal/sandbox/fakeserver"
 	"github.com/google/uuid"
 )
 
-const (
-	// accessTokenLifetime is how long LWA's access tokens live.
-	accessTokenLifetime = time.Hour
-	// maxRequestBytes bounds a request body the fake reads.
-	maxRequestBytes = 10 << 20
-)
+// accessTokenLifetime is how long LWA's access tokens live.
+const accessTokenLifetime = time.Hour
 
 // Options configure a Server.
 type Options struct {
@@ -64,17 +56,17 @@ type Counters struct {
 
 // Server is the fake. It is safe for concurrent use.
 type Server struct {
-	now func() time.Time
-	mux *http.ServeMux
+	now       func() time.Time
+	mux       *http.ServeMux
+	publicURL fakeserver.PublicURL
 
-	mu        sync.Mutex
-	publicURL string
-	clients   map[string]string          // LWA client id → client secret
-	sellers   map[string]Seller          // by refresh token
-	tokens    map[string]accessGrant     // by access token
-	buckets   map[bucketKey]*tokenBucket // SP-API quotas
-	faults    Faults
-	counters  Counters
+	mu       sync.Mutex
+	clients  map[string]string          // LWA client id → client secret
+	sellers  map[string]Seller          // by refresh token
+	tokens   map[string]accessGrant     // by access token
+	buckets  map[bucketKey]*tokenBucket // SP-API quotas
+	faults   Faults
+	counters Counters
 }
 
 // accessGrant is what an access token stands for.
@@ -108,52 +100,17 @@ func New(opts Options) *Server {
 // ServeHTTP serves LWA, SP-API and the fault controls. The injected latency
 // applies to LWA and SP-API only, so a person can always change the faults.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !isControlPath(r.URL.Path) {
-		if latency := s.Faults().Latency; latency > 0 {
-			// Receive the whole request first, as a slow server does: once
-			// the body is read, net/http notices a client that gives up and
-			// ends the request's context.
-			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBytes))
-			if err != nil {
-				return
-			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			timer := time.NewTimer(latency)
-			select {
-			case <-timer.C:
-			case <-r.Context().Done():
-				timer.Stop()
-				return // the client has gone: nobody reads the answer
-			}
-		}
+	if !fakeserver.IsControlPath(r.URL.Path) && !fakeserver.Delay(w, r, s.Faults().Latency) {
+		return
 	}
 	s.mux.ServeHTTP(w, r)
 }
-
-func isControlPath(path string) bool { return path == "/" || strings.HasPrefix(path, "/_") }
 
 // SetPublicURL sets the base URL clients reach the server at, prefix
 // included, for the URLs its answers give. Unset, it is the request's
 // scheme and host, which is right only when the server is mounted at the
 // root.
-func (s *Server) SetPublicURL(u string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.publicURL = strings.TrimRight(u, "/")
-}
-
-func (s *Server) baseURL(r *http.Request) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.publicURL != "" {
-		return s.publicURL
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
-}
+func (s *Server) SetPublicURL(u string) { s.publicURL.Set(u) }
 
 // AddSeller registers a seller's authorization of an app. A seller added
 // again with the same refresh token replaces the earlier one; an app's
@@ -184,13 +141,13 @@ func (s *Server) Counters() Counters {
 }
 
 func (s *Server) handleCounters(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, s.Counters())
+	fakeserver.WriteJSON(w, http.StatusOK, s.Counters())
 }
 
 // handleIndex tells a person where to point the store's client.
 func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
-	base := s.baseURL(r)
-	writeJSON(w, http.StatusOK, map[string]string{
+	base := s.publicURL.Of(r)
+	fakeserver.WriteJSON(w, http.StatusOK, map[string]string{
 		"lwa_url":      base + "/auth/o2/token",
 		"spapi_url":    base,
 		"faults_url":   base + "/_faults",
@@ -200,16 +157,6 @@ func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 
 // newAccessToken returns a token shaped like LWA's (Atza|…), unguessable so
 // a test cannot pass by accident.
-func newAccessToken() string {
-	var b [48]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	return "Atza|" + base64.RawURLEncoding.EncodeToString(b[:])
-}
+func newAccessToken() string { return fakeserver.NewToken("Atza|") }
 
 func newRequestID() string { return uuid.NewString() }
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}

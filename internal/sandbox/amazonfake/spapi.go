@@ -3,6 +3,8 @@ package amazonfake
 import (
 	"net/http"
 	"strconv"
+
+	"github.com/dainostore/jobs/internal/sandbox/fakeserver"
 )
 
 // operation is an SP-API operation as its quota knows it: by name, with
@@ -41,7 +43,7 @@ var (
 )
 
 func (e refusal) write(w http.ResponseWriter) {
-	writeJSON(w, e.status, apiErrorList{Errors: []apiError{{Code: e.code, Message: e.message, Details: ""}}})
+	fakeserver.WriteJSON(w, e.status, apiErrorList{Errors: []apiError{{Code: e.code, Message: e.message, Details: ""}}})
 }
 
 // spapi wraps the handler of an SP-API operation with what every SP-API
@@ -99,7 +101,7 @@ func (s *Server) handleMarketplaceParticipations(w http.ResponseWriter, _ *http.
 			Participation: participation{IsParticipating: true},
 		})
 	}
-	writeJSON(w, http.StatusOK, struct {
+	fakeserver.WriteJSON(w, http.StatusOK, struct {
 		Payload []marketplaceParticipation `json:"payload"`
 	}{payload})
 }

@@ -1,17 +1,13 @@
 package ebayfake
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"time"
-)
 
-// maxDelay bounds the injected latency and Retry-After, so a typo cannot
-// hang the sandbox for hours.
-const maxDelay = 5 * time.Minute
+	"github.com/dainostore/jobs/internal/sandbox/fakeserver"
+)
 
 // Faults are the failures the server injects.
 type Faults struct {
@@ -59,26 +55,13 @@ func (s *Server) Faults() Faults {
 }
 
 func (s *Server) handleGetFaults(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, toJSON(s.Faults()))
+	fakeserver.WriteJSON(w, http.StatusOK, toJSON(s.Faults()))
 }
 
 // handleSetFaults replaces the faults with the body's and answers with
 // them; fields left out are cleared.
 func (s *Server) handleSetFaults(w http.ResponseWriter, r *http.Request) {
-	var in faultsJSON
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "faults: " + err.Error()})
-		return
-	}
-	f, err := fromJSON(in)
-	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "faults: " + err.Error()})
-		return
-	}
-	s.SetFaults(f)
-	writeJSON(w, http.StatusOK, toJSON(f))
+	fakeserver.ServeSetFaults(w, r, fromJSON, s.SetFaults, toJSON)
 }
 
 func toJSON(f Faults) faultsJSON {
@@ -105,25 +88,11 @@ func fromJSON(in faultsJSON) (Faults, error) {
 		return Faults{}, errors.New("rate_limit_next and server_errors_next must not be negative")
 	}
 	var err error
-	if f.RateLimitRetryAfter, err = parseDelay("rate_limit_retry_after", in.RateLimitRetryAfter); err != nil {
+	if f.RateLimitRetryAfter, err = fakeserver.ParseDelay("rate_limit_retry_after", in.RateLimitRetryAfter); err != nil {
 		return Faults{}, err
 	}
-	if f.Latency, err = parseDelay("latency", in.Latency); err != nil {
+	if f.Latency, err = fakeserver.ParseDelay("latency", in.Latency); err != nil {
 		return Faults{}, err
 	}
 	return f, nil
-}
-
-func parseDelay(name, raw string) (time.Duration, error) {
-	if raw == "" {
-		return 0, nil
-	}
-	d, err := time.ParseDuration(raw)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", name, err)
-	}
-	if d < 0 || d > maxDelay {
-		return 0, fmt.Errorf("%s %s is not between 0 and %s", name, d, maxDelay)
-	}
-	return d, nil
 }

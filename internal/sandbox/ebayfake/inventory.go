@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/dainostore/jobs/internal/sandbox/fakeserver"
 )
 
 // InventoryItem is an inventory item as the Sell Inventory API reads and
@@ -85,7 +87,7 @@ var (
 )
 
 func (e refusal) write(w http.ResponseWriter) {
-	writeJSON(w, e.status, apiErrorList{Errors: []apiError{e.error}})
+	fakeserver.WriteJSON(w, e.status, apiErrorList{Errors: []apiError{e.error}})
 }
 
 // api wraps the handler of an API operation with what every call goes
@@ -164,7 +166,7 @@ func (s *Server) handleGetInventoryItems(w http.ResponseWriter, r *http.Request,
 
 	pages := (len(skus) + limit - 1) / limit
 	pageURL := func(offset int) string {
-		return s.baseURL(r) + "/sell/inventory/v1/inventory_item?limit=" + strconv.Itoa(limit) + "&offset=" + strconv.Itoa(offset)
+		return s.publicURL.Of(r) + "/sell/inventory/v1/inventory_item?limit=" + strconv.Itoa(limit) + "&offset=" + strconv.Itoa(offset)
 	}
 	answer := inventoryItems{
 		Href:           pageURL(offset),
@@ -179,7 +181,7 @@ func (s *Server) handleGetInventoryItems(w http.ResponseWriter, r *http.Request,
 	if offset > 0 && offset-1 < pages {
 		answer.Prev = pageURL(offset - 1)
 	}
-	writeJSON(w, http.StatusOK, answer)
+	fakeserver.WriteJSON(w, http.StatusOK, answer)
 }
 
 // pagingParameter reads an integer query parameter, which eBay types as a

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/dainostore/jobs/internal/sandbox/fakeserver"
 )
 
 // eBay's OAuth error descriptions. Those of invalid_grant and
@@ -32,7 +34,7 @@ type oauthToken struct {
 }
 
 func writeOAuthError(w http.ResponseWriter, status int, code, description string) {
-	writeJSON(w, status, oauthError{Error: code, ErrorDescription: description})
+	fakeserver.WriteJSON(w, status, oauthError{Error: code, ErrorDescription: description})
 }
 
 // handleToken is eBay's token endpoint for the refresh-token grant: the
@@ -95,7 +97,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	token := newAccessToken()
 	s.tokens[token] = accessGrant{refreshToken: refreshToken, scopes: scopes, expiresAt: now.Add(accessTokenLifetime)}
 	s.counters.TokenGrants++
-	writeJSON(w, http.StatusOK, oauthToken{
+	fakeserver.WriteJSON(w, http.StatusOK, oauthToken{
 		AccessToken: token,
 		ExpiresIn:   int(accessTokenLifetime / time.Second),
 		TokenType:   "User Access Token",

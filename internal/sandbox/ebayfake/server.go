@@ -1,16 +1,12 @@
 package ebayfake
 
 import (
-	"bytes"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/json"
-	"io"
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/dainostore/jobs/internal/sandbox/fakeserver"
 )
 
 // OAuth scopes of the Sell Inventory API.
@@ -19,12 +15,8 @@ const (
 	ScopeSellInventoryReadOnly = "https://api.ebay.com/oauth/api_scope/sell.inventory.readonly"
 )
 
-const (
-	// accessTokenLifetime is how long eBay's user access tokens live.
-	accessTokenLifetime = 2 * time.Hour
-	// maxRequestBytes bounds a request body the fake reads.
-	maxRequestBytes = 10 << 20
-)
+// accessTokenLifetime is how long eBay's user access tokens live.
+const accessTokenLifetime = 2 * time.Hour
 
 // Options configure a Server.
 type Options struct {
@@ -79,16 +71,16 @@ type Counters struct {
 
 // Server is the fake. It is safe for concurrent use.
 type Server struct {
-	now func() time.Time
-	mux *http.ServeMux
+	now       func() time.Time
+	mux       *http.ServeMux
+	publicURL fakeserver.PublicURL
 
-	mu        sync.Mutex
-	publicURL string
-	clients   map[string]string      // client id → client secret
-	sellers   map[string]*seller     // by refresh token
-	tokens    map[string]accessGrant // by access token
-	faults    Faults
-	counters  Counters
+	mu       sync.Mutex
+	clients  map[string]string      // client id → client secret
+	sellers  map[string]*seller     // by refresh token
+	tokens   map[string]accessGrant // by access token
+	faults   Faults
+	counters Counters
 }
 
 // seller is a registered seller and the state the APIs change.
@@ -130,52 +122,17 @@ func New(opts Options) *Server {
 // latency applies to OAuth and the APIs only, so a person can always change
 // the faults.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !isControlPath(r.URL.Path) {
-		if latency := s.Faults().Latency; latency > 0 {
-			// Receive the whole request first, as a slow server does: once
-			// the body is read, net/http notices a client that gives up and
-			// ends the request's context.
-			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBytes))
-			if err != nil {
-				return
-			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			timer := time.NewTimer(latency)
-			select {
-			case <-timer.C:
-			case <-r.Context().Done():
-				timer.Stop()
-				return // the client has gone: nobody reads the answer
-			}
-		}
+	if !fakeserver.IsControlPath(r.URL.Path) && !fakeserver.Delay(w, r, s.Faults().Latency) {
+		return
 	}
 	s.mux.ServeHTTP(w, r)
 }
-
-func isControlPath(path string) bool { return path == "/" || strings.HasPrefix(path, "/_") }
 
 // SetPublicURL sets the base URL clients reach the server at, prefix
 // included, for the URLs its answers give (href, next, prev). Unset, it is
 // the request's scheme and host, which is right only when the server is
 // mounted at the root.
-func (s *Server) SetPublicURL(u string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.publicURL = strings.TrimRight(u, "/")
-}
-
-func (s *Server) baseURL(r *http.Request) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.publicURL != "" {
-		return s.publicURL
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
-}
+func (s *Server) SetPublicURL(u string) { s.publicURL.Set(u) }
 
 // AddSeller registers a seller's grant to an app, with the seller's
 // inventory. A seller added again with the same refresh token replaces the
@@ -212,13 +169,13 @@ func (s *Server) Counters() Counters {
 }
 
 func (s *Server) handleCounters(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, s.Counters())
+	fakeserver.WriteJSON(w, http.StatusOK, s.Counters())
 }
 
 // handleIndex tells a person where to point the store's client.
 func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
-	base := s.baseURL(r)
-	writeJSON(w, http.StatusOK, map[string]string{
+	base := s.publicURL.Of(r)
+	fakeserver.WriteJSON(w, http.StatusOK, map[string]string{
 		"api_url":      base,
 		"token_url":    base + "/identity/v1/oauth2/token",
 		"faults_url":   base + "/_faults",
@@ -228,14 +185,4 @@ func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 
 // newAccessToken returns a token shaped like eBay's user tokens (v^1.1#…),
 // unguessable so a test cannot pass by accident.
-func newAccessToken() string {
-	var b [48]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	return "v^1.1#i^1#r^0#" + base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
+func newAccessToken() string { return fakeserver.NewToken("v^1.1#i^1#r^0#") }
