@@ -1,7 +1,8 @@
 // Command jobsbench measures what a job of the job queue costs and how fast
 // it moves, on the local emulators, beside Asynq (Redis) and River
-// (PostgreSQL) running the same no-op jobs on the same machine, and writes
-// the results as markdown and JSON. `make bench` starts what it needs.
+// (PostgreSQL) running the same no-op jobs on the same machine, and how
+// close the catalog imports come to the marketplaces' rate limits, and
+// writes the results as markdown and JSON. `make bench` starts what it needs.
 package main
 
 import (
@@ -34,7 +35,10 @@ type settings struct {
 	readSizes     []int
 	concurrencies []int
 	submitters    int
-	phases        map[string]bool
+	// shopifyProducts and akeneoProducts size the import benchmarks.
+	shopifyProducts int
+	akeneoProducts  int
+	phases          map[string]bool
 }
 
 func run() error {
@@ -51,7 +55,9 @@ func run() error {
 	flag.StringVar(&readSizes, "read-sizes", "1000,100000", "stored jobs at which reads are measured")
 	flag.StringVar(&concurrencies, "concurrency", "5,50", "worker concurrencies of the throughput runs")
 	flag.IntVar(&s.submitters, "submitters", 10, "clients creating jobs at once in throughput and backlog runs")
-	phases := flag.String("phases", "cost,flow,reads", "what to measure: cost, flow (latency, throughput, peers), reads")
+	flag.IntVar(&s.shopifyProducts, "import-shopify-products", 1000, "products of the Shopify import (0: skip it)")
+	flag.IntVar(&s.akeneoProducts, "import-akeneo-products", 5000, "products of the Akeneo import (0: skip it)")
+	phases := flag.String("phases", "cost,flow,reads,imports", "what to measure: cost, flow (latency, throughput, peers), reads, imports")
 	flag.Parse()
 	s.phases = map[string]bool{}
 	for _, phase := range strings.Split(*phases, ",") {
@@ -64,7 +70,9 @@ func run() error {
 	if s.concurrencies, err = ints(concurrencies); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 14*time.Minute)
+	// The imports add about five minutes, most of it the Shopify import's
+	// wait for its cost bucket.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 
 	began := time.Now()
@@ -82,6 +90,11 @@ func run() error {
 	if s.phases["reads"] {
 		if r.Reads, err = measureReadCosts(ctx, s.readSizes); err != nil {
 			return fmt.Errorf("read cost: %w", err)
+		}
+	}
+	if s.phases["imports"] {
+		if r.Imports, err = measureImports(ctx, s); err != nil {
+			return fmt.Errorf("imports: %w", err)
 		}
 	}
 	r.Seconds = time.Since(began).Seconds()

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,6 +24,7 @@ type Results struct {
 	Cost          CostResults  `json:"cost"`
 	Flow          []SystemFlow `json:"flow"`
 	Reads         ReadCosts    `json:"reads"`
+	Imports       []ImportRun  `json:"imports"`
 	Prices        []Price      `json:"prices"`
 	PricesTakenOn string       `json:"prices_taken_on"`
 	Seconds       float64      `json:"seconds"`
@@ -251,6 +253,9 @@ func (r Results) markdown() string {
 	p("")
 	p("Loading the jobs (BatchWriteItem, 25 a request) took %.0f s.", r.Reads.LoadSeconds)
 	p("")
+	if len(r.Imports) > 0 {
+		r.importsMarkdown(p)
+	}
 	p("## Prices used (us-east-1, on demand, taken %s)", r.PricesTakenOn)
 	p("")
 	p("| price | USD | per | source |")
@@ -259,6 +264,101 @@ func (r Results) markdown() string {
 		p("| %s | %.10g | %s | %s |", pr.Name, pr.USD, pr.Per, pr.Source)
 	}
 	return b.String()
+}
+
+// importsMarkdown writes the catalog imports' section.
+func (r Results) importsMarkdown(p func(format string, args ...any)) {
+	p("## Catalog imports")
+	p("")
+	p("Each import is created through the API and run by the worker behind the event source mapping, with the store's connection encrypted with KMS, the catalog in DynamoDB and the images in S3, against the sandbox's fake of the marketplace enforcing its limit, in real time.")
+	p("")
+	p("| import | limit | outcome | wall s | floor s | ratio | marketplace requests: API / images / tokens | throttled | images downloaded | products / s |")
+	p("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+	for _, run := range r.Imports {
+		outcome := run.Outcome
+		if run.Outcome != "completed" {
+			outcome = fmt.Sprintf("**%s** after %d of %d attempts, at %q", run.Outcome, run.Attempts, run.MaxAttempts, run.Progress)
+		} else if run.Attempts > 1 {
+			outcome = fmt.Sprintf("completed in %d attempts", run.Attempts)
+		}
+		ratio := "–"
+		if run.FloorRatio > 0 {
+			ratio = fmt.Sprintf("%.2f×", run.FloorRatio)
+		}
+		p("| %s | %s | %s | %.1f | %.1f | %s | %d: %d / %d / %d | %d | %d | %.1f |", run.label(), run.Limit, outcome, run.WallSeconds, run.FloorSeconds, ratio,
+			run.Requests, run.APIRequests, run.ImageRequests, run.TokenRequests, run.Throttled, run.Result.Images.Downloaded, run.Time.ProductsPerSecond)
+	}
+	p("")
+	p("Floors:")
+	p("")
+	for _, run := range r.Imports {
+		p("- %s: %s = %.1f s.", run.label(), run.FloorDefinition, run.FloorSeconds)
+	}
+	p("")
+	p("Where the wall time went, in seconds: wall = floor + offset + before the first request + budget full + budget left + after the last request. The budget is the limit's bucket (Shopify's points; Akeneo's second of requests) replayed over the requests as the marketplace saw them; it sat full while the import was busy elsewhere, and what it held after the last request was never spent.")
+	p("")
+	p("| import | floor | offset | before the first request | budget full (of it, ended by an API call: between pages) | budget left | after the last request | wall |")
+	p("|---|---:|---:|---:|---:|---:|---:|---:|")
+	for _, run := range r.Imports {
+		t := run.Time
+		p("| %s | %.1f | %.1f | %.1f | %.1f (%.1f) | %.1f | %.1f | %.1f |", run.label(), run.FloorSeconds, t.FloorOffset, t.BeforeFirstRequest, t.BudgetFull, t.BudgetFullBeforeAPI, t.BudgetLeft, t.AfterLastRequest, run.WallSeconds)
+	}
+	p("")
+	p("### AWS requests of the imports")
+	p("")
+	p("Our code's requests from the create call to the outcome (Lambda's polls of the wake queue left out). DynamoDB and SQS are counted by internal/meter, with the capacity units the emulator reports; S3 and KMS, which the meter does not cover, by a counter on the SDK clients. Latencies are means on the emulators.")
+	p("")
+	header, rule := "| operation |", "|---|"
+	for _, run := range r.Imports {
+		header += " " + run.label() + ": requests (write units) mean ms |"
+		rule += "---:|"
+	}
+	p("%s", header)
+	p("%s", rule)
+	var ops []string
+	seen := map[string]bool{}
+	for _, run := range r.Imports {
+		for _, op := range run.AWS {
+			if !seen[op.Operation] {
+				seen[op.Operation] = true
+				ops = append(ops, op.Operation)
+			}
+		}
+	}
+	slices.Sort(ops)
+	for _, name := range ops {
+		row := "| " + name + " |"
+		for _, run := range r.Imports {
+			cell := "–"
+			for _, op := range run.AWS {
+				if op.Operation == name {
+					cell = fmt.Sprintf("%d", op.Requests)
+					if op.WriteUnits > 0 {
+						cell += fmt.Sprintf(" (%.0f)", op.WriteUnits)
+					}
+					cell += fmt.Sprintf(" %.1f", op.MeanMS)
+				}
+			}
+			row += " " + cell + " |"
+		}
+		p("%s", row)
+	}
+	row := "| total |"
+	for _, run := range r.Imports {
+		total := 0
+		for _, op := range run.AWS {
+			total += op.Requests
+		}
+		row += fmt.Sprintf(" %d |", total)
+	}
+	p("%s", row)
+	p("")
+}
+
+// label names an import run in the tables.
+func (run ImportRun) label() string {
+	label := fmt.Sprintf("`%s`, %d products", run.Import, run.Products)
+	return label
 }
 
 func (r Results) flow(name string) SystemFlow {
