@@ -26,6 +26,7 @@ import (
 	"github.com/dainostore/jobs/internal/catalog"
 	"github.com/dainostore/jobs/internal/clock"
 	"github.com/dainostore/jobs/internal/connection"
+	"github.com/dainostore/jobs/internal/job"
 	"github.com/dainostore/jobs/internal/jobtype"
 	"github.com/dainostore/jobs/internal/marketplace"
 )
@@ -365,7 +366,7 @@ func (d Deps) save(ctx context.Context, rt jobtype.Runtime, st *state, src sourc
 	if d.Clock != nil {
 		now = d.Clock
 	}
-	importedAt := now.Now().UTC().Format(time.RFC3339)
+	importedAt := job.NewTime(now.Now()).Format(job.TimeLayout)
 	entries := make([]catalog.Entry, len(changed))
 	for i, it := range changed {
 		switch doc := it.entry.Doc.(type) {
