@@ -148,6 +148,20 @@ type Category struct {
 	ImportedAt      string            `json:"imported_at,omitempty"`
 }
 
+// MaxDocBytes is the largest item document the catalog stores: DynamoDB
+// refuses items over 400 KB, and the item's other attributes and the
+// import's additions (stored images) need room.
+const MaxDocBytes = 360 << 10
+
+// DocSize is the size of the document an item is stored as.
+func DocSize(doc any) int {
+	data, err := json.Marshal(doc)
+	if err != nil {
+		return 0 // Put reports it
+	}
+	return len(data)
+}
+
 // ItemID is the catalog id of a source's item: "shopify-8123456789" for
 // gid://shopify/Product/8123456789, "akeneo-<uuid or code>" for Akeneo.
 // Only letters, digits, '-', '_' and '.' survive, so the id is safe in a

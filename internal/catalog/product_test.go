@@ -40,3 +40,18 @@ func TestTheContentHashIgnoresWhatTheCatalogAdds(t *testing.T) {
 		t.Error("a new title did not change the hash")
 	}
 }
+
+// A product whose document DynamoDB would refuse is found before it is written.
+func TestDocSizeFindsProductsTooLargeToStore(t *testing.T) {
+	p := Product{SKU: "BIG", Title: "A product with every colour and size"}
+	if DocSize(p) > MaxDocBytes {
+		t.Fatal("a small product is too large")
+	}
+	for i := range 3000 {
+		p.Variants = append(p.Variants, Variant{SourceID: "gid://shopify/ProductVariant/" + string(rune('a'+i%26)), SKU: "BIG-VARIANT-WITH-A-LONG-CODE",
+			Title: "Extra long colour name / Extra long size name", Price: "129.99", Options: map[string]string{"Color": "Extra long colour name", "Size": "XXL"}})
+	}
+	if DocSize(p) <= MaxDocBytes {
+		t.Fatalf("3,000 variants make %d bytes, within the %d the catalog stores", DocSize(p), MaxDocBytes)
+	}
+}

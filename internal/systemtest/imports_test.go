@@ -629,3 +629,34 @@ func TestAnImportLongerThanAnInvocationContinues(t *testing.T) {
 		t.Errorf("products %+v, want each counted once", *p)
 	}
 }
+
+// A product too large for one catalog item (DynamoDB refuses items over
+// 400 KB) is listed as failed; the rest of its page is imported.
+func TestAProductTooLargeToStoreIsListedAndTheImportGoesOn(t *testing.T) {
+	t.Parallel()
+	_, a, base, box, _ := importSetup(t, sandbox.Options{ShopifyProducts: 12, ShopifyCollections: 1, AkeneoProducts: 1, AkeneoCategories: 1,
+		ShopifyBucket: shopifyfake.Bucket{Max: 2000, RestoreRate: 1000}}, "big-shop")
+	err := box.Shopify.UpdateProduct(sandbox.ShopDomain, 0, func(p *shopifyfake.Product) {
+		base := p.Variants[0]
+		for i := range 3000 {
+			v := base
+			v.ID = base.ID + int64(1_000_000+i)
+			v.SKU = fmt.Sprintf("%s-X%04d", base.SKU, i)
+			v.Title = fmt.Sprintf("Extra long colour name %d / Extra long size name", i)
+			p.Variants = append(p.Variants, v)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := box.Shopify.Shop(sandbox.ShopDomain).Products[0].GID()
+	id := startImport(t, base, "big-shop", "shopify:import:products", nil)
+	waitForStatus(t, base, id, "completed")
+	result := importResult(t, a, id)
+	mustContain(t, "failure of the large product", failedReasons(result)[big], "too large to store")
+	want := expectShopify(box.Shopify.Shop(sandbox.ShopDomain))
+	products := catalogProducts(t, a, "big-shop")
+	if _, stored := products[big]; stored || len(products) != len(want.products)-1 {
+		t.Errorf("%d products stored (the large one: %v), want the %d others", len(products), stored, len(want.products)-1)
+	}
+}

@@ -301,6 +301,14 @@ func (d Deps) save(ctx context.Context, rt jobtype.Runtime, st *state, src sourc
 			fail("product", p.SourceID, "", "no SKU: give the product (or its first variant) a SKU at the source")
 			continue
 		}
+		if size := catalog.DocSize(p); size > catalog.MaxDocBytes {
+			// DynamoDB would refuse the whole batch, and the page could never be
+			// written: the product is left out and said so instead.
+			counts.Processed++
+			counts.Failed++
+			fail("product", p.SourceID, p.SKU, fmt.Sprintf("too large to store (%d KB with %d variants; the catalog keeps products up to %d KB)", size>>10, len(p.Variants), catalog.MaxDocBytes>>10))
+			continue
+		}
 		items = append(items, pending{entry: catalog.Entry{Kind: ph.kind, ID: p.ID, Hash: p.ContentHash, Doc: p}, product: p})
 	}
 	for i := range pg.collections {
