@@ -88,6 +88,9 @@ func run() error {
 	if cfg.AuthJWKSFile == "" {
 		printDevTokens(cfg)
 	}
+	if box != nil {
+		fmt.Printf("Sandbox of the outside systems (store-1 is connected to each; faults at <fake>/_faults):\n  %s/\n\n", box.BaseURL())
+	}
 	listener, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)

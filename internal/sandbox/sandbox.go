@@ -106,6 +106,9 @@ func (s *Sandbox) SetBaseURL(base string) {
 	s.Ebay.SetPublicURL(s.base + "/ebay")
 }
 
+// BaseURL is where the sandbox is reached, as SetBaseURL was told.
+func (s *Sandbox) BaseURL() string { return s.base }
+
 // ServeHTTP serves every fake under its prefix.
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
