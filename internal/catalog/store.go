@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dainostore/jobs/internal/clock"
+	"github.com/dainostore/jobs/internal/dynamo"
 	"github.com/dainostore/jobs/internal/schema"
 )
 
@@ -86,46 +88,31 @@ type Entry struct {
 // keyed by id; items it lacks are absent. Only the hash and who wrote it
 // are read: comparing costs half a read unit per item, not the document.
 func (s *Store) StoredHashes(ctx context.Context, storeID, kind string, ids []string) (map[string]Stored, error) {
-	found := make(map[string]Stored, len(ids))
-	for start := 0; start < len(ids); start += 100 {
-		keys := make([]map[string]types.AttributeValue, 0, 100)
-		seen := map[string]bool{}
-		for _, id := range ids[start:min(start+100, len(ids))] {
-			if seen[id] {
-				continue // BatchGetItem refuses a key twice
-			}
-			seen[id] = true
-			keys = append(keys, key(storeID, kind+id))
+	var keys []map[string]types.AttributeValue
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			continue // BatchGetItem refuses a key twice
 		}
-		items, err := s.batchGet(ctx, keys, "sk, content_hash, imported_by, import_outcome")
-		if err != nil {
-			return nil, err
-		}
-		for _, item := range items {
-			found[str(item["sk"])[len(kind):]] = Stored{Hash: str(item["content_hash"]), ImportedBy: str(item["imported_by"]), Outcome: str(item["import_outcome"])}
-		}
+		seen[id] = true
+		keys = append(keys, key(storeID, kind+id))
+	}
+	items, err := s.batchGet(ctx, keys, "sk, content_hash, imported_by, import_outcome")
+	if err != nil {
+		return nil, err
+	}
+	found := make(map[string]Stored, len(items))
+	for _, item := range items {
+		found[str(item["sk"])[len(kind):]] = Stored{Hash: str(item["content_hash"]), ImportedBy: str(item["imported_by"]), Outcome: str(item["import_outcome"])}
 	}
 	return found, nil
 }
 
-// batchGet reads keys (at most 100), asking again for what DynamoDB left
-// unprocessed, a bounded number of times.
+// batchGet reads keys, with their latest writes, projected.
 func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue, projection string) ([]map[string]types.AttributeValue, error) {
-	var items []map[string]types.AttributeValue
-	request := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ProjectionExpression: aws.String(projection), ConsistentRead: aws.Bool(true)}}
-	for try := 0; len(request) > 0 && len(request[s.table].Keys) > 0; try++ {
-		if try == maxBatchTries {
-			return nil, fmt.Errorf("catalog: %d keys still unprocessed after %d tries", len(request[s.table].Keys), try)
-		}
-		if try > 0 && !sleep(ctx, backoff(try)) {
-			return nil, ctx.Err()
-		}
-		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: request})
-		if err != nil {
-			return nil, fmt.Errorf("catalog: read items: %w", err)
-		}
-		items = append(items, out.Responses[s.table]...)
-		request = out.UnprocessedKeys
+	items, err := dynamo.BatchGet(ctx, s.db, s.table, types.KeysAndAttributes{Keys: keys, ProjectionExpression: aws.String(projection), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, fmt.Errorf("catalog: read items: %w", err)
 	}
 	return items, nil
 }
@@ -148,30 +135,10 @@ func (s *Store) Put(ctx context.Context, storeID, jobID string, entries []Entry)
 		item["updated_at"] = &types.AttributeValueMemberS{Value: now}
 		writes = append(writes, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
 	}
-	for start := 0; start < len(writes); start += 25 {
-		if err := s.batchWrite(ctx, writes[start:min(start+25, len(writes))]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-const maxBatchTries = 6
-
-func (s *Store) batchWrite(ctx context.Context, writes []types.WriteRequest) error {
-	request := map[string][]types.WriteRequest{s.table: writes}
-	for try := 0; len(request[s.table]) > 0; try++ {
-		if try == maxBatchTries {
-			return fmt.Errorf("catalog: %d writes still unprocessed after %d tries", len(request[s.table]), try)
-		}
-		if try > 0 && !sleep(ctx, backoff(try)) {
-			return ctx.Err()
-		}
-		out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: request})
-		if err != nil {
+	for batch := range slices.Chunk(writes, 25) { // BatchWriteItem's limit
+		if err := dynamo.BatchWrite(ctx, s.db, s.table, batch); err != nil {
 			return fmt.Errorf("catalog: write items: %w", err)
 		}
-		request = out.UnprocessedItems
 	}
 	return nil
 }
@@ -179,29 +146,27 @@ func (s *Store) batchWrite(ctx context.Context, writes []types.WriteRequest) err
 // ImageSources returns the images already stored from the given source
 // URLs, keyed by URL.
 func (s *Store) ImageSources(ctx context.Context, storeID string, urls []string) (map[string]Image, error) {
-	found := make(map[string]Image, len(urls))
 	byKey := make(map[string]string, len(urls))
-	for start := 0; start < len(urls); start += 100 {
-		var keys []map[string]types.AttributeValue
-		for _, u := range urls[start:min(start+100, len(urls))] {
-			sk := kindImageSource + urlHash(u)
-			if _, dup := byKey[sk]; dup {
-				continue
-			}
-			byKey[sk] = u
-			keys = append(keys, key(storeID, sk))
+	var keys []map[string]types.AttributeValue
+	for _, u := range urls {
+		sk := kindImageSource + urlHash(u)
+		if _, dup := byKey[sk]; dup {
+			continue // BatchGetItem refuses a key twice
 		}
-		items, err := s.batchGet(ctx, keys, "sk, doc")
-		if err != nil {
-			return nil, err
+		byKey[sk] = u
+		keys = append(keys, key(storeID, sk))
+	}
+	items, err := s.batchGet(ctx, keys, "sk, doc")
+	if err != nil {
+		return nil, err
+	}
+	found := make(map[string]Image, len(items))
+	for _, item := range items {
+		var img Image
+		if err := json.Unmarshal([]byte(str(item["doc"])), &img); err != nil {
+			return nil, fmt.Errorf("catalog: decode image source: %w", err)
 		}
-		for _, item := range items {
-			var img Image
-			if err := json.Unmarshal([]byte(str(item["doc"])), &img); err != nil {
-				return nil, fmt.Errorf("catalog: decode image source: %w", err)
-			}
-			found[byKey[str(item["sk"])]] = img
-		}
+		found[byKey[str(item["sk"])]] = img
 	}
 	return found, nil
 }
@@ -319,17 +284,4 @@ func str(v types.AttributeValue) string {
 func urlHash(u string) string {
 	sum := sha256.Sum256([]byte(u))
 	return hex.EncodeToString(sum[:])
-}
-
-func backoff(try int) time.Duration { return time.Duration(25<<min(try, 6)) * time.Millisecond }
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/dainostore/jobs/internal/dynamo"
 	"github.com/dainostore/jobs/internal/job"
 )
 
@@ -31,7 +32,7 @@ func (t *Table) ImportJobs(ctx context.Context, jobs []*job.Job) error {
 			}
 			batch = append(batch, types.WriteRequest{PutRequest: &types.PutRequest{Item: av}})
 		}
-		if err := t.batchWrite(ctx, batch); err != nil {
+		if err := dynamo.BatchWrite(ctx, t.db, t.name, batch); err != nil {
 			return fmt.Errorf("import jobs: %w", err)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/dainostore/jobs/internal/dynamo"
 	"github.com/dainostore/jobs/internal/schema"
 )
 
@@ -211,7 +212,7 @@ func (t *Table) deleteLog(ctx context.Context, id string) (int, error) {
 			for i, key := range batch {
 				requests[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key}}
 			}
-			if err := t.batchWrite(ctx, requests); err != nil {
+			if err := dynamo.BatchWrite(ctx, t.db, t.name, requests); err != nil {
 				return lines, fmt.Errorf("delete log of deleted job %s: %w", id, err)
 			}
 			lines += len(batch)

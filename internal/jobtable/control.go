@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/dainostore/jobs/internal/dynamo"
 	"github.com/dainostore/jobs/internal/job"
 	"github.com/dainostore/jobs/internal/schema"
 )
@@ -30,7 +31,7 @@ const cancelTries = 5
 // write. It returns the job as it is after the call.
 func (t *Table) Cancel(ctx context.Context, id, by string) (*job.Job, error) {
 	var j *job.Job
-	err := again(ctx, cancelTries, func() (bool, error) {
+	err := dynamo.Again(ctx, cancelTries, func() (bool, error) {
 		var err error
 		j, err = t.Get(ctx, id)
 		switch {

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/dainostore/jobs/internal/dynamo"
 	"github.com/dainostore/jobs/internal/job"
 	"github.com/dainostore/jobs/internal/schema"
 )
@@ -111,33 +112,12 @@ func (t *Table) AppendLogs(ctx context.Context, jobID string, entries []LogEntry
 			}
 			requests = append(requests, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
 		}
-		if err := t.batchWrite(ctx, requests); err != nil {
+		if err := dynamo.BatchWrite(ctx, t.db, t.name, requests); err != nil {
 			return written, fmt.Errorf("write logs of job %s: %w", jobID, err)
 		}
 		written += len(batch)
 	}
 	return written, nil
-}
-
-// batchWriteTries bounds how often items DynamoDB leaves unprocessed (the
-// table is busy) are sent again.
-const batchWriteTries = 6
-
-// batchWrite writes up to 25 requests, sending again what DynamoDB leaves
-// unprocessed.
-func (t *Table) batchWrite(ctx context.Context, requests []types.WriteRequest) error {
-	pending := map[string][]types.WriteRequest{t.name: requests}
-	return again(ctx, batchWriteTries, func() (bool, error) {
-		out, err := t.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
-		if err != nil {
-			return true, err
-		}
-		pending = out.UnprocessedItems
-		if len(pending) > 0 {
-			return false, fmt.Errorf("DynamoDB left %d of %d writes unprocessed", len(pending[t.name]), len(requests))
-		}
-		return true, nil
-	})
 }
 
 // LogPage is one page of a job's log.

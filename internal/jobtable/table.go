@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dainostore/jobs/internal/clock"
+	"github.com/dainostore/jobs/internal/dynamo"
 	"github.com/dainostore/jobs/internal/job"
 	"github.com/dainostore/jobs/internal/schema"
 )
@@ -336,7 +337,7 @@ func (t *Table) queryEach(ctx context.Context, in *dynamodb.QueryInput, fn func(
 func (t *Table) transact(ctx context.Context, writes []types.TransactWriteItem) ([]types.CancellationReason, error) {
 	const conflictTries = 8
 	var reasons []types.CancellationReason
-	err := again(ctx, conflictTries, func() (bool, error) {
+	err := dynamo.Again(ctx, conflictTries, func() (bool, error) {
 		reasons = nil
 		_, err := t.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 		var cancelled *types.TransactionCanceledException
