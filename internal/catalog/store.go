@@ -49,9 +49,6 @@ func NewStore(db *dynamodb.Client, table string, clk clock.Clock) *Store {
 	return &Store{db: db, table: table, clock: clk}
 }
 
-// Table is the catalog table's name.
-func (s *Store) Table() string { return s.table }
-
 // PartitionKey is the partition of a store's items (connections included).
 func PartitionKey(storeID string) string { return "STORE#" + storeID }
 
@@ -70,9 +67,8 @@ type Stored struct {
 
 // Outcomes of writing an item.
 const (
-	OutcomeCreated   = "created"
-	OutcomeUpdated   = "updated"
-	OutcomeUnchanged = "unchanged"
+	OutcomeCreated = "created"
+	OutcomeUpdated = "updated"
 )
 
 // Entry is an item to write: its kind and id, its content hash and document.
@@ -243,28 +239,6 @@ func (s *Store) List(ctx context.Context, storeID, kind, prefix string, limit in
 		page.Next = base64.RawURLEncoding.EncodeToString([]byte(str(last["sk"])))
 	}
 	return page, nil
-}
-
-// Count counts a store's items of a kind (a query that reads keys only).
-func (s *Store) Count(ctx context.Context, storeID, kind string) (int, error) {
-	in := &dynamodb.QueryInput{
-		TableName:              aws.String(s.table),
-		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :prefix)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk":     &types.AttributeValueMemberS{Value: PartitionKey(storeID)},
-			":prefix": &types.AttributeValueMemberS{Value: kind},
-		},
-		Select: types.SelectCount,
-	}
-	n := 0
-	for p := dynamodb.NewQueryPaginator(s.db, in); p.HasMorePages(); {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return 0, fmt.Errorf("catalog: count %s: %w", kind, err)
-		}
-		n += int(out.Count)
-	}
-	return n, nil
 }
 
 func key(storeID, sk string) map[string]types.AttributeValue {
