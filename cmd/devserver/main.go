@@ -122,14 +122,14 @@ func startSandbox(ctx context.Context, addr string, log *slog.Logger) (*sandbox.
 // it is connected already.
 func connectStore1(ctx context.Context, a *app.App, box *sandbox.Sandbox, log *slog.Logger) {
 	for name, creds := range box.Credentials() {
-		if _, err := a.Connections.Get(ctx, "store-1", name); err == nil {
+		if _, err := a.Connections.Get(ctx, sandbox.Store, name); err == nil {
 			continue
 		}
 		if err := a.Marketplaces.Verify(ctx, name, creds); err != nil {
 			log.Error("sandbox: connect store-1", "marketplace", name, "error", err)
 			continue
 		}
-		if _, err := a.Connections.Save(ctx, "store-1", name, creds, creds.Account()); err != nil {
+		if _, err := a.Connections.Save(ctx, sandbox.Store, name, creds, creds.Account()); err != nil {
 			log.Error("sandbox: connect store-1", "marketplace", name, "error", err)
 		}
 	}
@@ -138,7 +138,7 @@ func connectStore1(ctx context.Context, a *app.App, box *sandbox.Sandbox, log *s
 // printDevTokens prints ready tokens, so the API can be tried at once.
 func printDevTokens(cfg config.Config) {
 	secret := []byte(cfg.AuthHS256Secret)
-	store, err1 := auth.MintHS256(secret, cfg.AuthIssuer, cfg.AuthAudience, auth.Principal{Subject: "store-1-owner", StoreID: "store-1"}, 30*24*time.Hour)
+	store, err1 := auth.MintHS256(secret, cfg.AuthIssuer, cfg.AuthAudience, auth.Principal{Subject: "store-1-owner", StoreID: sandbox.Store}, 30*24*time.Hour)
 	operator, err2 := auth.MintHS256(secret, cfg.AuthIssuer, cfg.AuthAudience, auth.Principal{Subject: "operator", Operator: true}, 30*24*time.Hour)
 	if err1 != nil || err2 != nil {
 		fmt.Fprintln(os.Stderr, "devserver: mint tokens:", errors.Join(err1, err2))

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/dainostore/jobs/internal/ai"
 	"github.com/dainostore/jobs/internal/alert"
 	"github.com/dainostore/jobs/internal/api"
 	"github.com/dainostore/jobs/internal/auth"
@@ -29,6 +30,7 @@ import (
 	"github.com/dainostore/jobs/internal/dispatch"
 	"github.com/dainostore/jobs/internal/jobtable"
 	"github.com/dainostore/jobs/internal/jobtype"
+	"github.com/dainostore/jobs/internal/ledger"
 	"github.com/dainostore/jobs/internal/marketplace"
 	"github.com/dainostore/jobs/internal/queue"
 	"github.com/dainostore/jobs/internal/retry"
@@ -50,9 +52,13 @@ type App struct {
 	Images       *catalog.Images
 	Connections  *connection.Store
 	Marketplaces connection.Clients
-	JobTypes     *jobtype.Registry
-	Dispatcher   *dispatch.Dispatcher
-	API          *api.Server
+	// AI writes the exports' optimized text; Ledger is the store platform's
+	// credits ledger it is paid on (nil when none is configured).
+	AI         *ai.Optimizer
+	Ledger     *ledger.Client
+	JobTypes   *jobtype.Registry
+	Dispatcher *dispatch.Dispatcher
+	API        *api.Server
 	// HTTP is what the process serves: the API, and whatever wraps it.
 	HTTP    http.Handler
 	Worker  *worker.Worker
@@ -85,12 +91,15 @@ type Overrides struct {
 	AlertRules *alert.Rules
 	// SNSOptions adjust the SNS client of the alarm topic.
 	SNSOptions []func(*sns.Options)
-	// ImportWait replaces how the imports wait out a marketplace's rate
-	// limit (tests count the waits instead of sleeping them).
-	ImportWait func(ctx context.Context, d time.Duration) error
+	// RateLimitWait replaces how the imports and exports wait out a
+	// marketplace's rate limit (tests count the waits instead of sleeping
+	// them).
+	RateLimitWait func(ctx context.Context, d time.Duration) error
 	// MarketplaceHTTP replaces the HTTP client of every marketplace client
 	// and image download (tests hold requests at a gate).
 	MarketplaceHTTP *http.Client
+	// LedgerHTTP replaces the credits ledger's HTTP client.
+	LedgerHTTP *http.Client
 }
 
 // New builds the app.
@@ -124,6 +133,10 @@ func New(ctx context.Context, cfg config.Config, awsCfg aws.Config, log *slog.Lo
 	}
 	if a.Marketplaces.HTTP == nil {
 		a.Marketplaces.HTTP = marketplace.NewHTTPClient(cfg.AllowPrivateEndpoints, 60*time.Second)
+	}
+	a.AI = ai.New(ai.NewClient(awsCfg, cfg.BedrockEndpoint), cfg.AIModelID)
+	if cfg.CreditsLedgerURL != "" {
+		a.Ledger = &ledger.Client{URL: cfg.CreditsLedgerURL, Token: cfg.CreditsLedgerToken, HTTP: o.LedgerHTTP}
 	}
 	a.JobTypes = o.JobTypes
 	if a.JobTypes == nil {

@@ -3,6 +3,7 @@ package app
 import (
 	"github.com/dainostore/jobs/internal/config"
 	"github.com/dainostore/jobs/internal/jobtype"
+	"github.com/dainostore/jobs/internal/jobtype/catalogexport"
 	"github.com/dainostore/jobs/internal/jobtype/catalogimport"
 	"github.com/dainostore/jobs/internal/jobtype/cleanup"
 	"github.com/dainostore/jobs/internal/jobtype/credits"
@@ -14,12 +15,16 @@ import (
 func jobTypes(cfg config.Config, a *App, o Overrides) *jobtype.Registry {
 	r := jobtype.NewRegistry()
 	jobtype.Register[cleanup.Args](r, cleanup.Handler{Jobs: a.Jobs}, jobtype.AsSystem())
-	if cfg.CreditsLedgerURL != "" {
-		ledger := credits.Ledger{URL: cfg.CreditsLedgerURL, Token: cfg.CreditsLedgerToken}
-		jobtype.Register[credits.Args](r, credits.Handler{Ledger: ledger}, jobtype.AsSystem())
+	if a.Ledger != nil {
+		jobtype.Register[credits.Args](r, credits.Handler{Ledger: a.Ledger}, jobtype.AsSystem())
 	}
 	catalogimport.Register(r, catalogimport.Deps{
-		Connections: a.Connections, Clients: a.Marketplaces, Catalog: a.Catalog, Images: a.Images, Sleep: o.ImportWait, Clock: a.Clock,
+		Connections: a.Connections, Clients: a.Marketplaces, Catalog: a.Catalog, Images: a.Images, Sleep: o.RateLimitWait, Clock: a.Clock,
+	})
+	catalogexport.Register(r, catalogexport.Deps{
+		Connections: a.Connections, Clients: a.Marketplaces, Catalog: a.Catalog, AI: a.AI, Ledger: a.Ledger,
+		CreditsPerProduct: int64(cfg.AICreditsPerProduct), AIConcurrency: cfg.ExportAIConcurrency, SendConcurrency: cfg.ExportSendConcurrency,
+		ImagesPublicURL: cfg.ImagesPublicURL, Sleep: o.RateLimitWait, Clock: a.Clock,
 	})
 	// dev:simulate: on in local runs, off by default when deployed.
 	if cfg.DiagnosticJobs {

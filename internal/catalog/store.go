@@ -236,10 +236,13 @@ func (s *Store) List(ctx context.Context, storeID, kind, prefix string, limit in
 		page.Docs = append(page.Docs, json.RawMessage(str(item["doc"])))
 	}
 	if last := out.LastEvaluatedKey; last != nil {
-		page.Next = base64.RawURLEncoding.EncodeToString([]byte(str(last["sk"])))
+		page.Next = encodeCursor(str(last["sk"]))
 	}
 	return page, nil
 }
+
+// encodeCursor is a List cursor continuing after the sort key sk.
+func encodeCursor(sk string) string { return base64.RawURLEncoding.EncodeToString([]byte(sk)) }
 
 func key(storeID, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{

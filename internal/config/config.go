@@ -75,6 +75,23 @@ type Config struct {
 	// downloads reach loopback and private addresses: on for local runs and
 	// the sandbox, off when deployed.
 	AllowPrivateEndpoints bool // JOBS_ALLOW_PRIVATE_ENDPOINTS
+	// AIModelID is the Bedrock model that writes the exports' titles,
+	// descriptions and bullet points; BedrockEndpoint, when set, replaces
+	// Bedrock Runtime's regional endpoint (the sandbox's fake).
+	AIModelID       string // JOBS_AI_MODEL_ID
+	BedrockEndpoint string // JOBS_BEDROCK_ENDPOINT
+	// AICreditsPerProduct is what the AI optimization of one product costs
+	// the store, in AI credits.
+	AICreditsPerProduct int // JOBS_AI_CREDITS_PER_PRODUCT
+	// ExportAIConcurrency bounds the AI calls one export makes at once, and
+	// ExportSendConcurrency its marketplace calls (each marketplace's rate
+	// limit paces them further).
+	ExportAIConcurrency   int // JOBS_EXPORT_AI_CONCURRENCY
+	ExportSendConcurrency int // JOBS_EXPORT_SEND_CONCURRENCY
+	// ImagesPublicURL, when set, is where marketplaces fetch the catalog's
+	// stored images (<url>/<key>, a CDN in front of the bucket); unset, an
+	// export gives them each image's source URL.
+	ImagesPublicURL string // JOBS_IMAGES_PUBLIC_URL
 	// CreateRateLimit is how many jobs one store may create per minute.
 	CreateRateLimit int // JOBS_CREATE_RATE_LIMIT
 	// DiagnosticJobs registers dev:simulate.
@@ -89,28 +106,32 @@ const MaxRetries = 20
 // Defaults are the values used when a variable is not set.
 func Defaults() Config {
 	return Config{
-		TableName:         "jobs",
-		QueuePrefix:       "jobs",
-		HTTPAddr:          "127.0.0.1:8080",
-		MaxConcurrency:    5,
-		RetryDelays:       retry.DefaultDelays,
-		Lease:             time.Minute,
-		WorkerTimeout:     15 * time.Minute,
-		DeadlineMargin:    20 * time.Second,
-		SweepInterval:     time.Minute,
-		StarvationWait:    2 * time.Minute,
-		CleanupInterval:   time.Hour,
-		Retention:         30 * 24 * time.Hour,
-		FailedRetention:   90 * 24 * time.Hour,
-		EmptyPollWait:     time.Second,
-		AuthIssuer:        "dainostore-jobs-local",
-		AuthAudience:      "background-jobs",
-		CreateRateLimit:   120,
-		CatalogTableName:  "catalog",
-		ImagesBucket:      "catalog-images",
-		ConnectionsKeyID:  "alias/jobs-connections",
-		ShopifyAPIVersion: "2026-07",
-		LogLevel:          slog.LevelInfo,
+		TableName:             "jobs",
+		QueuePrefix:           "jobs",
+		HTTPAddr:              "127.0.0.1:8080",
+		MaxConcurrency:        5,
+		RetryDelays:           retry.DefaultDelays,
+		Lease:                 time.Minute,
+		WorkerTimeout:         15 * time.Minute,
+		DeadlineMargin:        20 * time.Second,
+		SweepInterval:         time.Minute,
+		StarvationWait:        2 * time.Minute,
+		CleanupInterval:       time.Hour,
+		Retention:             30 * 24 * time.Hour,
+		FailedRetention:       90 * 24 * time.Hour,
+		EmptyPollWait:         time.Second,
+		AuthIssuer:            "dainostore-jobs-local",
+		AuthAudience:          "background-jobs",
+		CreateRateLimit:       120,
+		CatalogTableName:      "catalog",
+		ImagesBucket:          "catalog-images",
+		ConnectionsKeyID:      "alias/jobs-connections",
+		ShopifyAPIVersion:     "2026-07",
+		AIModelID:             "amazon.nova-lite-v1:0",
+		AICreditsPerProduct:   1,
+		ExportAIConcurrency:   8,
+		ExportSendConcurrency: 5,
+		LogLevel:              slog.LevelInfo,
 	}
 }
 
@@ -155,6 +176,22 @@ func parse(c Config, getenv func(string) string) (Config, error) {
 	str("JOBS_AMAZON_LWA_URL", &c.AmazonLWAURL)
 	str("JOBS_AMAZON_SPAPI_URL", &c.AmazonSPAPIURL)
 	str("JOBS_EBAY_API_URL", &c.EbayAPIURL)
+	str("JOBS_AI_MODEL_ID", &c.AIModelID)
+	str("JOBS_BEDROCK_ENDPOINT", &c.BedrockEndpoint)
+	str("JOBS_IMAGES_PUBLIC_URL", &c.ImagesPublicURL)
+	count := func(name string, dst *int, most int) {
+		if v := getenv(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > most {
+				errs = append(errs, fmt.Sprintf("%s=%q is not a number between 1 and %d", name, v, most))
+				return
+			}
+			*dst = n
+		}
+	}
+	count("JOBS_AI_CREDITS_PER_PRODUCT", &c.AICreditsPerProduct, 1000)
+	count("JOBS_EXPORT_AI_CONCURRENCY", &c.ExportAIConcurrency, 64)
+	count("JOBS_EXPORT_SEND_CONCURRENCY", &c.ExportSendConcurrency, 64)
 	if v := getenv("JOBS_CREATE_RATE_LIMIT"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
@@ -221,6 +258,7 @@ func parse(c Config, getenv func(string) string) (Config, error) {
 	for _, setting := range []struct{ name, value string }{
 		{"JOBS_CREDITS_LEDGER_URL", c.CreditsLedgerURL}, {"JOBS_SHOPIFY_ENDPOINT", c.ShopifyEndpoint},
 		{"JOBS_AMAZON_LWA_URL", c.AmazonLWAURL}, {"JOBS_AMAZON_SPAPI_URL", c.AmazonSPAPIURL}, {"JOBS_EBAY_API_URL", c.EbayAPIURL},
+		{"JOBS_BEDROCK_ENDPOINT", c.BedrockEndpoint}, {"JOBS_IMAGES_PUBLIC_URL", c.ImagesPublicURL},
 	} {
 		if u, err := url.Parse(setting.value); setting.value != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "") {
 			errs = append(errs, fmt.Sprintf("%s=%q is not an http(s) URL", setting.name, setting.value))

@@ -104,6 +104,14 @@ type Ebay struct {
 	RefreshToken    string `json:"refresh_token"`
 	MarketplaceID   string `json:"marketplace_id"`
 	ContentLanguage string `json:"content_language"`
+	// Listing settings of the seller's account that every offer names: the
+	// inventory location, the three business policies and the eBay category
+	// products are listed in. Optional to connect; an export needs them.
+	MerchantLocationKey string `json:"merchant_location_key,omitempty"`
+	FulfillmentPolicyID string `json:"fulfillment_policy_id,omitempty"`
+	PaymentPolicyID     string `json:"payment_policy_id,omitempty"`
+	ReturnPolicyID      string `json:"return_policy_id,omitempty"`
+	CategoryID          string `json:"category_id,omitempty"`
 }
 
 var (
@@ -125,9 +133,34 @@ func (c Ebay) Validate() error {
 	return nil
 }
 
-// Account names the marketplace and language.
+// MissingListingSettings names the listing settings an export needs that
+// the connection lacks.
+func (c Ebay) MissingListingSettings() []string {
+	var missing []string
+	for _, f := range []struct{ name, value string }{
+		{"merchant_location_key", c.MerchantLocationKey}, {"fulfillment_policy_id", c.FulfillmentPolicyID},
+		{"payment_policy_id", c.PaymentPolicyID}, {"return_policy_id", c.ReturnPolicyID}, {"category_id", c.CategoryID},
+	} {
+		if strings.TrimSpace(f.value) == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	return missing
+}
+
+// Account names the marketplace and language, and the listing settings
+// (account data, not secrets).
 func (c Ebay) Account() map[string]any {
-	return map[string]any{"marketplace_id": c.MarketplaceID, "content_language": c.ContentLanguage}
+	account := map[string]any{"marketplace_id": c.MarketplaceID, "content_language": c.ContentLanguage}
+	for name, value := range map[string]string{
+		"merchant_location_key": c.MerchantLocationKey, "fulfillment_policy_id": c.FulfillmentPolicyID,
+		"payment_policy_id": c.PaymentPolicyID, "return_policy_id": c.ReturnPolicyID, "category_id": c.CategoryID,
+	} {
+		if value != "" {
+			account[name] = value
+		}
+	}
+	return account
 }
 
 // Decode reads a marketplace's credentials from a request body (strictly:

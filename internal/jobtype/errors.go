@@ -8,10 +8,13 @@ import (
 
 // PermanentError fails the job at once: waiting cannot fix it (invalid
 // credentials, validation failed, insufficient credits). Kind names the
-// failure for failure groups and alerts ("permanent" when empty).
+// failure for failure groups and alerts ("permanent" when empty). Result,
+// when set, is saved as the failed job's result: what the job did before it
+// stopped, and what was wrong with each item.
 type PermanentError struct {
-	Kind string
-	Err  error
+	Kind   string
+	Err    error
+	Result any
 }
 
 func (e *PermanentError) Error() string { return e.Err.Error() }
@@ -24,10 +27,20 @@ func Permanent(err error) error { return &PermanentError{Err: err} }
 const (
 	// KindInvalidCredentials: a marketplace rejected the store's credentials.
 	KindInvalidCredentials = "invalid_credentials"
+	// KindValidation: items of the job were refused for their data, by the
+	// job's own checks or by the marketplace.
+	KindValidation = "validation"
+	// KindInsufficientCredits: the store's AI credits ran out.
+	KindInsufficientCredits = "insufficient_credits"
 )
 
 // PermanentOfKind is Permanent with the failure's kind.
 func PermanentOfKind(kind string, err error) error { return &PermanentError{Kind: kind, Err: err} }
+
+// FailedWithResult is PermanentOfKind with the result the failed job keeps.
+func FailedWithResult(kind string, err error, result any) error {
+	return &PermanentError{Kind: kind, Err: err, Result: result}
+}
 
 // RateLimitedError asks to run the job again after RetryAfter (for example
 // the server's Retry-After), instead of on the retry schedule.

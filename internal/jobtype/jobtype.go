@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -79,7 +80,8 @@ type Entry struct {
 // Validate decodes the payload (rejecting unknown fields) and checks it.
 func (e *Entry) Validate(payload json.RawMessage) error { return e.validate(payload) }
 
-// Run decodes the payload and runs the handler.
+// Run decodes the payload and runs the handler. A failure can come with a
+// result (FailedWithResult).
 func (e *Entry) Run(ctx context.Context, rt Runtime, payload json.RawMessage) (json.RawMessage, error) {
 	return e.run(ctx, rt, payload)
 }
@@ -142,6 +144,13 @@ func Register[T Args](r *Registry, h Handler[T], opts ...Option) {
 			}
 			result, err := h.Run(ctx, rt, args)
 			if err != nil {
+				var failed *PermanentError
+				if errors.As(err, &failed) && failed.Result != nil {
+					// A failed job keeps what it reports; a result that cannot
+					// be encoded is a bug, but must not hide the failure.
+					data, _ := json.Marshal(failed.Result)
+					return data, err
+				}
 				return nil, err
 			}
 			if result == nil {

@@ -1,10 +1,12 @@
 // Package sandbox is every outside system the job types call, faked at the
 // protocol level on one HTTP server: Shopify's Admin GraphQL API and CDN,
-// an Akeneo PIM, Amazon's Login with Amazon and Selling Partner API, and
-// eBay's OAuth and Sell Inventory API. `make dev` runs it seeded with a
-// realistic catalog and connects store-1 to it, so every job type can be
-// tried offline; the tests run the very same fakes. The real clients reach
-// it only through base URLs (Endpoints), never through a test-only path.
+// an Akeneo PIM, Amazon's Login with Amazon and Selling Partner API, eBay's
+// OAuth and Sell Inventory API, Amazon Bedrock's Converse API (the AI that
+// writes the exports' text) and the store platform's AI credits ledger.
+// `make dev` runs it seeded with a realistic catalog, connects store-1 to
+// it and gives store-1 credits, so every job type can be tried offline; the
+// tests run the very same fakes. The real clients reach it only through
+// base URLs (Endpoints), never through a test-only path.
 //
 // Each fake sits under its own prefix and has fault modes a test switches
 // on with SetFaults, and a person with GET/POST <prefix>/_faults:
@@ -13,6 +15,8 @@
 //	/akeneo/   one Akeneo PIM:  /akeneo/api/oauth/v1/token, /akeneo/api/rest/v1/...
 //	/amazon/   LWA (/amazon/auth/o2/token) and SP-API (/amazon/...)
 //	/ebay/     eBay OAuth and APIs (/ebay/identity/v1/oauth2/token, /ebay/sell/...)
+//	/bedrock/  Bedrock Runtime (/bedrock/model/<model id>/converse)
+//	/ledger/   the credits ledger (/ledger/debits, /ledger/balances/<store>; balances at /ledger/_balances)
 package sandbox
 
 import (
@@ -27,7 +31,9 @@ import (
 	"github.com/dainostore/jobs/internal/marketplace"
 	"github.com/dainostore/jobs/internal/sandbox/akeneofake"
 	"github.com/dainostore/jobs/internal/sandbox/amazonfake"
+	"github.com/dainostore/jobs/internal/sandbox/bedrockfake"
 	"github.com/dainostore/jobs/internal/sandbox/ebayfake"
+	"github.com/dainostore/jobs/internal/sandbox/ledgerfake"
 	"github.com/dainostore/jobs/internal/sandbox/shopifyfake"
 )
 
@@ -45,7 +51,27 @@ type Options struct {
 	// AkeneoRequestsPerSecond limits the PIM (0: no limit but its 4 calls
 	// in flight).
 	AkeneoRequestsPerSecond float64
+	// AILatency is how long the AI model takes per call (nil: at once;
+	// bedrockfake.UniformLatency(2*time.Second, 4*time.Second) is a small
+	// model's), and AIMaxConcurrent the calls in flight the account's quota
+	// allows (0: no cap).
+	AILatency       func() time.Duration
+	AIMaxConcurrent int
+	// StoreCredits are the AI credits of Store when the sandbox starts
+	// (default 500).
+	StoreCredits int64
 }
+
+// Store is the store the sandbox's accounts belong to, which `make dev`
+// connects to them.
+const Store = "store-1"
+
+// EbayCategoryID is the eBay category the sandbox's connection lists
+// products in (the fake takes any category id).
+const EbayCategoryID = "20625"
+
+// LedgerToken is the token the service calls the sandbox's ledger with.
+const LedgerToken = "sandbox-ledger-token"
 
 // The sandbox account of each marketplace.
 const (
@@ -63,6 +89,8 @@ type Sandbox struct {
 	Akeneo  *akeneofake.Fake
 	Amazon  *amazonfake.Server
 	Ebay    *ebayfake.Server
+	Bedrock *bedrockfake.Server
+	Ledger  *ledgerfake.Server
 	mux     *http.ServeMux
 	base    string
 }
@@ -81,8 +109,15 @@ func New(o Options) *Sandbox {
 		Akeneo:  akeneofake.New(akeneofake.Options{Now: o.Now, RequestsPerSecond: o.AkeneoRequestsPerSecond}),
 		Amazon:  amazonfake.New(amazonfake.Options{Now: o.Now}),
 		Ebay:    ebayfake.New(ebayfake.Options{Now: o.Now}),
+		Bedrock: bedrockfake.New(bedrockfake.Options{Latency: o.AILatency, MaxConcurrent: o.AIMaxConcurrent}),
+		Ledger:  ledgerfake.New(ledgerfake.Options{Token: LedgerToken, Now: o.Now}),
 		mux:     http.NewServeMux(),
 	}
+	credits := o.StoreCredits
+	if credits == 0 {
+		credits = 500
+	}
+	s.Ledger.SetBalance(Store, credits)
 	s.Shopify.AddShop(ShopDomain, ShopToken, shopifyfake.Seed(1, orDefault(o.ShopifyProducts, 500), orDefault(o.ShopifyCollections, 40)))
 	s.Akeneo.AddClient(AkeneoClient, AkeneoSecret, AkeneoUser, AkeneoPass)
 	s.Akeneo.SetCatalog(akeneofake.Seed(1, orDefault(o.AkeneoProducts, 2000), orDefault(o.AkeneoCategories, 150)))
@@ -92,6 +127,8 @@ func New(o Options) *Sandbox {
 	s.mux.Handle("/akeneo/", http.StripPrefix("/akeneo", s.Akeneo))
 	s.mux.Handle("/amazon/", http.StripPrefix("/amazon", s.Amazon))
 	s.mux.Handle("/ebay/", http.StripPrefix("/ebay", s.Ebay))
+	s.mux.Handle("/bedrock/", http.StripPrefix("/bedrock", s.Bedrock))
+	s.mux.Handle("/ledger/", http.StripPrefix("/ledger", s.Ledger))
 	s.mux.HandleFunc("GET /{$}", s.index)
 	return s
 }
@@ -104,6 +141,8 @@ func (s *Sandbox) SetBaseURL(base string) {
 	s.Akeneo.SetPublicURL(s.base + "/akeneo")
 	s.Amazon.SetPublicURL(s.base + "/amazon")
 	s.Ebay.SetPublicURL(s.base + "/ebay")
+	s.Bedrock.SetPublicURL(s.base + "/bedrock")
+	s.Ledger.SetPublicURL(s.base + "/ledger")
 }
 
 // BaseURL is where the sandbox is reached, as SetBaseURL was told.
@@ -116,6 +155,7 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serv
 // the sandbox.
 type Endpoints struct {
 	ShopifyEndpoint, AmazonLWAURL, AmazonSPAPIURL, EbayAPIURL string
+	BedrockEndpoint, LedgerURL                                string
 	// AkeneoBaseURL goes in a connection, as a store's PIM address does.
 	AkeneoBaseURL string
 }
@@ -127,17 +167,22 @@ func (s *Sandbox) Endpoints() Endpoints {
 		AmazonLWAURL:    s.base + "/amazon/auth/o2/token",
 		AmazonSPAPIURL:  s.base + "/amazon",
 		EbayAPIURL:      s.base + "/ebay",
+		BedrockEndpoint: s.base + "/bedrock",
+		LedgerURL:       s.base + "/ledger",
 		AkeneoBaseURL:   s.base + "/akeneo",
 	}
 }
 
-// Configure points every marketplace client of cfg at the sandbox, and
-// lets them reach it on loopback.
+// Configure points every outside client of cfg (marketplaces, AI model,
+// credits ledger) at the sandbox, and lets them reach it on loopback.
 func (e Endpoints) Configure(cfg *config.Config) {
 	cfg.ShopifyEndpoint = e.ShopifyEndpoint
 	cfg.AmazonLWAURL = e.AmazonLWAURL
 	cfg.AmazonSPAPIURL = e.AmazonSPAPIURL
 	cfg.EbayAPIURL = e.EbayAPIURL
+	cfg.BedrockEndpoint = e.BedrockEndpoint
+	cfg.CreditsLedgerURL = e.LedgerURL
+	cfg.CreditsLedgerToken = LedgerToken
 	cfg.AllowPrivateEndpoints = true
 }
 
@@ -152,7 +197,9 @@ func (s *Sandbox) Credentials() map[string]connection.Credentials {
 		marketplace.Amazon: &connection.Amazon{ClientID: amazon.ClientID, ClientSecret: amazon.ClientSecret, RefreshToken: amazon.RefreshToken,
 			SellerID: amazon.SellerID, MarketplaceIDs: amazon.MarketplaceIDs[:1], Region: "na"},
 		marketplace.Ebay: &connection.Ebay{ClientID: ebay.ClientID, ClientSecret: ebay.ClientSecret, RefreshToken: ebay.RefreshToken,
-			MarketplaceID: "EBAY_US", ContentLanguage: "en-US"},
+			MarketplaceID: "EBAY_US", ContentLanguage: "en-US", MerchantLocationKey: ebay.MerchantLocationKey,
+			FulfillmentPolicyID: ebay.Policies.Fulfillment, PaymentPolicyID: ebay.Policies.Payment, ReturnPolicyID: ebay.Policies.Return,
+			CategoryID: EbayCategoryID},
 	}
 }
 
@@ -166,6 +213,8 @@ var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
 <li>Akeneo PIM: <code>{{.}}/akeneo</code>, faults <a href="{{.}}/akeneo/_faults">/akeneo/_faults</a></li>
 <li>Amazon LWA and SP-API: <code>{{.}}/amazon</code>, faults <a href="{{.}}/amazon/_faults">/amazon/_faults</a></li>
 <li>eBay: <code>{{.}}/ebay</code>, faults <a href="{{.}}/ebay/_faults">/ebay/_faults</a></li>
+<li>Bedrock Runtime (the AI model): <code>{{.}}/bedrock</code>, faults <a href="{{.}}/bedrock/_faults">/bedrock/_faults</a>, calls <a href="{{.}}/bedrock/_counters">/bedrock/_counters</a></li>
+<li>Credits ledger: <code>{{.}}/ledger</code>, balances <a href="{{.}}/ledger/_balances">/ledger/_balances</a> (top up with <code>curl -X POST {{.}}/ledger/_balances -d '{"store_id":"store-1","balance":500}'</code>), faults <a href="{{.}}/ledger/_faults">/ledger/_faults</a></li>
 </ul>`))
 
 func (s *Sandbox) index(w http.ResponseWriter, r *http.Request) {

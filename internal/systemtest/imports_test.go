@@ -37,7 +37,7 @@ func importSetup(t *testing.T, o sandbox.Options, storeID string) (*testenv.Env,
 	env.Config.RetryDelays = []time.Duration{200 * time.Millisecond, 200 * time.Millisecond, 200 * time.Millisecond}
 	box := startSandbox(t, env, o)
 	waits := &recordedWaits{}
-	a := env.App(t, app.Overrides{ImportWait: waits.wait})
+	a := env.App(t, app.Overrides{RateLimitWait: waits.wait})
 	base := testenv.Serve(t, a)
 	for name, creds := range box.Credentials() {
 		if name == marketplace.Shopify || name == marketplace.Akeneo {

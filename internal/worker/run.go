@@ -86,7 +86,7 @@ func (w *Worker) run(ctx context.Context, log *slog.Logger, j *job.Job, entry *j
 		decision := policy.Decide(j.Attempts, err)
 		if !decision.Retry {
 			log.Warn("job failed", "error", message)
-			_ = w.finish(ctx, log, j, msg, jobtable.Outcome{Status: job.StatusFailed, Progress: progress, Error: message,
+			_ = w.finish(ctx, log, j, msg, jobtable.Outcome{Status: job.StatusFailed, Progress: progress, Error: message, Result: result,
 				Failure: &jobtable.Failure{Kind: failureKind(err), Message: message},
 				Event:   w.failEvent("failed", j.Attempts, "attempt %d of %d failed for good: %s", j.Attempts, policy.MaxAttempts(), message)})
 			return false

@@ -28,6 +28,7 @@ import (
 	"github.com/dainostore/jobs/internal/connection"
 	"github.com/dainostore/jobs/internal/job"
 	"github.com/dainostore/jobs/internal/jobtype"
+	"github.com/dainostore/jobs/internal/jobtype/connected"
 	"github.com/dainostore/jobs/internal/marketplace"
 )
 
@@ -251,25 +252,7 @@ func (d Deps) waitOutRateLimits(ctx context.Context, rt jobtype.Runtime, request
 
 // classify turns a marketplace error into what the worker must do.
 func (d Deps) classify(ctx context.Context, rt jobtype.Runtime, src source, err error) error {
-	if ctx.Err() != nil {
-		// The job was cancelled or its invocation is ending: whatever the
-		// request said (an HTTP client reports the context's cause, not
-		// context.Canceled), the worker must see the context's end to hand
-		// the job on or cancel it, not a failed attempt.
-		return ctx.Err()
-	}
-	if rejected, ok := marketplace.IsCredential(err); ok {
-		if markErr := d.Connections.MarkInvalid(context.WithoutCancel(ctx), rt.StoreID(), src.marketplace, src.connectionVersion, rejected.Reason); markErr != nil {
-			// The job fails anyway; the connection shows it at the next failure.
-			rt.Log(slog.LevelWarn, "could not mark the connection invalid", slog.String("error", markErr.Error()))
-		}
-		return jobtype.PermanentOfKind(jobtype.KindInvalidCredentials, marketplace.InvalidCredentials(src.marketplace, rejected.Reason))
-	}
-	var refused *marketplace.PermanentError
-	if errors.As(err, &refused) {
-		return jobtype.Permanent(err)
-	}
-	return err
+	return connected.Classify(ctx, rt, d.Connections, src.marketplace, src.connectionVersion, err)
 }
 
 // save writes one page to the catalog: only the items whose content changed,

@@ -10,6 +10,7 @@ import (
 	"github.com/dainostore/jobs/internal/catalog"
 	"github.com/dainostore/jobs/internal/connection"
 	"github.com/dainostore/jobs/internal/jobtype"
+	"github.com/dainostore/jobs/internal/jobtype/connected"
 	"github.com/dainostore/jobs/internal/marketplace"
 	"github.com/dainostore/jobs/internal/marketplace/akeneo"
 )
@@ -83,20 +84,9 @@ func Register(r *jobtype.Registry, d Deps) {
 	}), uses(marketplace.Akeneo))
 }
 
-// loadCredentials reads the store's credentials for a marketplace when the
-// job runs (a payload never carries them).
-func (d Deps) loadCredentials(ctx context.Context, storeID, name string, creds any) (connection.Connection, error) {
-	conn, err := d.Connections.Load(ctx, storeID, name, creds)
-	if errors.Is(err, connection.ErrNotConnected) {
-		return conn, jobtype.PermanentOfKind(jobtype.KindInvalidCredentials,
-			fmt.Errorf("%s is not connected for this store (it was disconnected after the job was created): connect it in the Marketplace Hub and run the job again", marketplace.Title(name)))
-	}
-	return conn, err
-}
-
 func (d Deps) shopify(ctx context.Context, rt jobtype.Runtime, o Options, what int) (any, error) {
 	var creds connection.Shopify
-	conn, err := d.loadCredentials(ctx, rt.StoreID(), marketplace.Shopify, &creds)
+	conn, err := connected.Load(ctx, d.Connections, rt.StoreID(), marketplace.Shopify, &creds)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +129,7 @@ func nextCursor(hasNext bool, endCursor string) string {
 
 func (d Deps) akeneo(ctx context.Context, rt jobtype.Runtime, o Options, what int) (any, error) {
 	var creds connection.Akeneo
-	conn, err := d.loadCredentials(ctx, rt.StoreID(), marketplace.Akeneo, &creds)
+	conn, err := connected.Load(ctx, d.Connections, rt.StoreID(), marketplace.Akeneo, &creds)
 	if err != nil {
 		return nil, err
 	}

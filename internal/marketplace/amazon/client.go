@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dainostore/jobs/internal/marketplace"
+	"golang.org/x/time/rate"
 )
 
 // DefaultLWAURL is Login with Amazon's token endpoint.
@@ -42,6 +43,13 @@ type Config struct {
 	// Now tells the time the access token's expiry is measured in; nil means
 	// time.Now.
 	Now func() time.Time
+	// ListingsRate spaces the Listings Items API calls before SP-API has to
+	// refuse them; zero means the published usage plan,
+	// DefaultListingsRate, and rate.Inf no spacing.
+	ListingsRate rate.Limit
+	// ListingsBurst is how many listings calls may go at once after a pause;
+	// zero means DefaultListingsBurst.
+	ListingsBurst int
 }
 
 // Client calls LWA and SP-API for one seller. It is safe for concurrent
@@ -53,6 +61,9 @@ type Client struct {
 	now      func() time.Time
 	creds    Credentials
 	token    *marketplace.TokenCache
+	// listings spaces the Listings Items API calls at its usage plan, so
+	// a run of exports meets few 429s.
+	listings *rate.Limiter
 }
 
 // New returns a client for the seller of creds, or an error if the
@@ -75,12 +86,23 @@ func New(cfg Config, creds Credentials) (*Client, error) {
 	if err := checkBaseURL(spapiURL); err != nil {
 		return nil, fmt.Errorf("amazon: SP-API URL: %w", err)
 	}
+	listingsRate, listingsBurst := cfg.ListingsRate, cfg.ListingsBurst
+	if listingsRate < 0 || listingsBurst < 0 {
+		return nil, fmt.Errorf("amazon: listings rate %v and burst %d must not be negative", listingsRate, listingsBurst)
+	}
+	if listingsRate == 0 {
+		listingsRate = DefaultListingsRate
+	}
+	if listingsBurst == 0 {
+		listingsBurst = DefaultListingsBurst
+	}
 	c := &Client{
 		lwaURL:   lwaURL,
 		spapiURL: strings.TrimRight(spapiURL, "/"),
 		http:     cfg.HTTP,
 		now:      cfg.Now,
 		creds:    creds,
+		listings: rate.NewLimiter(listingsRate, listingsBurst),
 	}
 	if c.http == nil {
 		c.http = &http.Client{Timeout: defaultTimeout}

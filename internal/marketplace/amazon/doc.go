@@ -11,6 +11,22 @@
 // and renews it once when SP-API answers 403 Unauthorized, the answer to an
 // expired or revoked token.
 //
+// # Listings
+//
+// PutListingsItem is the Listings Items API's putListingsItem (PUT
+// /listings/2021-08-01/items/{sellerId}/{sku}): it creates or fully
+// replaces a listing, product facts and offer together. The operation takes
+// one marketplace per request, so the client sends one per marketplace of
+// the credentials and folds the answers into one Submission. A submission
+// Amazon finds invalid is answered 200 with status INVALID and its issues;
+// the client returns it as a Submission, not an error, so a job records the
+// issues against the product and goes on with the next.
+//
+// The listings calls keep to putListingsItem's usage plan (5 requests a
+// second, burst 10) on the client's side, with a token bucket per client
+// (Config.ListingsRate and ListingsBurst), so that an export meets few
+// 429s; Verify's call has its own quota at Amazon and does not wait on it.
+//
 // # Errors
 //
 // Every answer becomes a value or one of the error classes of package

@@ -58,7 +58,10 @@ type Client struct {
 	http   *http.Client
 	now    func() time.Time
 	creds  Credentials
-	token  *marketplace.TokenCache
+	token  *marketplace.TokenCache // the seller's user token
+	// appToken is the app's own token (client-credentials grant), for the
+	// Developer Analytics API.
+	appToken *marketplace.TokenCache
 }
 
 // New returns a client for the seller of creds, or an error if the
@@ -91,6 +94,7 @@ func New(cfg Config, creds Credentials) (*Client, error) {
 		c.now = time.Now
 	}
 	c.token = marketplace.NewTokenCache(marketplace.Ebay, c.now)
+	c.appToken = marketplace.NewTokenCache(marketplace.Ebay, c.now)
 	return c, nil
 }
 
@@ -147,29 +151,75 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 	return c.classifyAPIError(resp, method, path)
 }
 
-// apiError is one entry of eBay's {"errors":[…]} body.
-type apiError struct {
-	ErrorID     int    `json:"errorId"`
-	Domain      string `json:"domain"`
-	Category    string `json:"category"`
-	Message     string `json:"message"`
-	LongMessage string `json:"longMessage"`
+// Problem is one of eBay's errors or warnings (ErrorDetailV3): the whole
+// answer's, or one item's in a bulk answer.
+type Problem struct {
+	ErrorID     int         `json:"errorId"`
+	Domain      string      `json:"domain"`
+	Category    string      `json:"category"` // REQUEST, APPLICATION or BUSINESS
+	Message     string      `json:"message"`
+	LongMessage string      `json:"longMessage,omitempty"`
+	Parameters  []Parameter `json:"parameters,omitempty"`
 }
 
+// Parameter names what a Problem is about: a field, an offer id.
+type Parameter struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// String is eBay's own words for the problem: the message, completed by
+// the longMessage (which often repeats the message).
+func (p Problem) String() string {
+	switch {
+	case p.LongMessage == "" || p.LongMessage == p.Message:
+		return p.Message
+	case strings.HasPrefix(p.LongMessage, p.Message):
+		return p.LongMessage
+	case strings.HasSuffix(p.Message, "."):
+		return p.Message + " " + p.LongMessage
+	default:
+		return p.Message + ": " + p.LongMessage
+	}
+}
+
+// refusal is a call eBay refused: its class (err, one of the marketplace
+// error classes or a transient error) and eBay's errors, for the calls
+// that read an errorId.
+type refusal struct {
+	problems []Problem
+	err      error
+}
+
+func (r *refusal) Error() string { return r.err.Error() }
+func (r *refusal) Unwrap() error { return r.err }
+
+// has reports whether eBay answered with errorID.
+func (r *refusal) has(errorID int) bool {
+	return slices.ContainsFunc(r.problems, func(p Problem) bool { return p.ErrorID == errorID })
+}
+
+// classifyAPIError turns a refused call into its error class, keeping
+// eBay's errors alongside.
 func (c *Client) classifyAPIError(resp *http.Response, method, path string) error {
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBytes))
 	var body struct {
-		Errors []apiError `json:"errors"`
+		Errors []Problem `json:"errors"`
 	}
 	_ = json.Unmarshal(raw, &body)
-	reason := errorReason(body.Errors, raw, resp.StatusCode)
+	return &refusal{problems: body.Errors, err: c.errorClass(resp, body.Errors, raw, method, path)}
+}
+
+// errorClass is the marketplace error class of a refused call.
+func (c *Client) errorClass(resp *http.Response, problems []Problem, raw []byte, method, path string) error {
+	reason := errorReason(problems, raw, resp.StatusCode)
 	switch status := resp.StatusCode; {
 	case status == http.StatusUnauthorized:
 		// An expired or revoked token: the token cache renews it once to
 		// tell which.
 		return &marketplace.TokenRejectedError{Reason: reason}
-	case status == http.StatusForbidden && slices.ContainsFunc(body.Errors, func(e apiError) bool {
-		return e.ErrorID == errorIDInsufficientPermissions
+	case status == http.StatusForbidden && slices.ContainsFunc(problems, func(p Problem) bool {
+		return p.ErrorID == errorIDInsufficientPermissions
 	}):
 		// The seller did not grant a scope the call needs: only a new
 		// consent, which the store gives by connecting again, adds it.
@@ -178,35 +228,49 @@ func (c *Client) classifyAPIError(resp *http.Response, method, path string) erro
 		wait, _ := retryAfter(resp.Header, c.now())
 		return &marketplace.RateLimitError{Marketplace: marketplace.Ebay, Wait: wait, Reason: reason}
 	case status >= 500 || status == http.StatusRequestTimeout:
+		// 500 errorId 25025 (concurrent access of the same item) among them.
 		return fmt.Errorf("ebay %s %s: HTTP %d: %s", method, path, status, reason)
 	default:
+		// A listing's business errors (25002–25764) are this too: the job
+		// records eBay's words for the product and goes on.
 		return &marketplace.PermanentError{Marketplace: marketplace.Ebay, Status: status, Reason: reason}
 	}
 }
 
-// errorReason is eBay's own words for a failed call: the first error's
-// message, completed by its longMessage (which often repeats the message),
-// or the status when the body is not eBay's.
-func errorReason(errs []apiError, raw []byte, status int) string {
-	if len(errs) > 0 {
-		first := errs[0]
-		switch {
-		case first.LongMessage == "" || first.LongMessage == first.Message:
-			if first.Message != "" {
-				return first.Message
-			}
-		case strings.HasPrefix(first.LongMessage, first.Message):
-			return first.LongMessage
-		case strings.HasSuffix(first.Message, "."):
-			return first.Message + " " + first.LongMessage
-		default:
-			return first.Message + ": " + first.LongMessage
-		}
+// errorReason is eBay's own words for a failed call: every distinct error
+// (a publish refused for three reasons names all three), or the status
+// when the body is not eBay's.
+func errorReason(problems []Problem, raw []byte, status int) string {
+	if reason := problemsReason(problems); reason != "" {
+		return reason
 	}
 	if text := strings.TrimSpace(string(raw)); text != "" && len(text) <= 200 {
 		return text
 	}
 	return http.StatusText(status)
+}
+
+// problemsReason joins the distinct words of problems: as sentences when
+// they end as one, eBay's usual form, otherwise with semicolons.
+func problemsReason(problems []Problem) string {
+	var reason strings.Builder
+	var seen []string
+	for _, p := range problems {
+		text := p.String()
+		if text == "" || slices.Contains(seen, text) {
+			continue
+		}
+		if len(seen) > 0 {
+			if strings.HasSuffix(seen[len(seen)-1], ".") {
+				reason.WriteString(" ")
+			} else {
+				reason.WriteString("; ")
+			}
+		}
+		seen = append(seen, text)
+		reason.WriteString(text)
+	}
+	return reason.String()
 }
 
 // retryAfter reads a Retry-After header in either of its forms (seconds, or

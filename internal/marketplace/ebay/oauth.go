@@ -3,7 +3,6 @@ package ebay
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -21,11 +20,11 @@ func (c *Client) AccessToken(ctx context.Context) (string, error) {
 	return c.token.Token(ctx, "", c.refreshGrant)
 }
 
-// oauthToken is eBay's answer to a refresh-token grant.
+// oauthToken is eBay's answer to a grant.
 type oauthToken struct {
 	AccessToken string `json:"access_token"`
 	ExpiresIn   int    `json:"expires_in"`
-	TokenType   string `json:"token_type"` // "User Access Token"
+	TokenType   string `json:"token_type"` // "User Access Token" or "Application Access Token"
 }
 
 // oauthError is eBay's OAuth error body.
@@ -44,16 +43,31 @@ var credentialErrorCodes = map[string]bool{
 	"invalid_scope":       true,
 }
 
-// refreshGrant is the marketplace.GrantFunc of the client's token cache.
+// refreshGrant is the marketplace.GrantFunc of the client's user token.
 func (c *Client) refreshGrant(ctx context.Context) (string, time.Duration, error) {
-	form := url.Values{
+	return c.grant(ctx, "access token", url.Values{
 		"grant_type":    {"refresh_token"},
 		"refresh_token": {c.creds.RefreshToken},
 		"scope":         {strings.Join(c.scopes, " ")},
-	}
+	})
+}
+
+// applicationGrant is the marketplace.GrantFunc of the app's own token:
+// the client-credentials grant, which eBay allows an app 1,000 times a day
+// (https://developer.ebay.com/api-docs/static/oauth-rate-limits.html).
+func (c *Client) applicationGrant(ctx context.Context) (string, time.Duration, error) {
+	return c.grant(ctx, "application token", url.Values{
+		"grant_type": {"client_credentials"},
+		"scope":      {scopeApplication},
+	})
+}
+
+// grant asks eBay's token endpoint for the token of form; what names it in
+// errors.
+func (c *Client) grant(ctx context.Context, what string, form url.Values) (string, time.Duration, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.apiURL+"/identity/v1/oauth2/token", strings.NewReader(form.Encode()))
 	if err != nil {
-		return "", 0, fmt.Errorf("ebay access token: %w", err)
+		return "", 0, fmt.Errorf("ebay %s: %w", what, err)
 	}
 	// eBay takes the keyset as it is, base64(client_id:client_secret),
 	// without the form-encoding RFC 6749 describes.
@@ -62,17 +76,17 @@ func (c *Client) refreshGrant(ctx context.Context) (string, time.Duration, error
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return "", 0, fmt.Errorf("ebay access token: %w", err)
+		return "", 0, fmt.Errorf("ebay %s: %w", what, err)
 	}
 	defer drainAndClose(resp.Body)
 
 	if resp.StatusCode == http.StatusOK {
 		var token oauthToken
 		if err := json.NewDecoder(io.LimitReader(resp.Body, maxResponseBytes)).Decode(&token); err != nil {
-			return "", 0, fmt.Errorf("ebay access token: decode answer: %w", err)
+			return "", 0, fmt.Errorf("ebay %s: decode answer: %w", what, err)
 		}
 		if token.AccessToken == "" || token.ExpiresIn <= 0 {
-			return "", 0, errors.New("ebay access token: answer without access_token or expires_in")
+			return "", 0, fmt.Errorf("ebay %s: answer without access_token or expires_in", what)
 		}
 		return token.AccessToken, time.Duration(token.ExpiresIn) * time.Second, nil
 	}
@@ -94,7 +108,7 @@ func (c *Client) refreshGrant(ctx context.Context) (string, time.Duration, error
 		wait, _ := retryAfter(resp.Header, c.now())
 		return "", 0, &marketplace.RateLimitError{Marketplace: marketplace.Ebay, Wait: wait, Reason: reason}
 	case status >= 500 || status == http.StatusRequestTimeout:
-		return "", 0, fmt.Errorf("ebay access token: HTTP %d: %s", status, reason)
+		return "", 0, fmt.Errorf("ebay %s: HTTP %d: %s", what, status, reason)
 	default:
 		return "", 0, &marketplace.PermanentError{Marketplace: marketplace.Ebay, Status: status, Reason: reason}
 	}

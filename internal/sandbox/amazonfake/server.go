@@ -52,6 +52,12 @@ type Counters struct {
 	TokenRequests int `json:"token_requests"` // every request to the token endpoint
 	TokenGrants   int `json:"token_grants"`   // the ones that issued an access token
 	APICalls      int `json:"api_calls"`      // every SP-API request, whatever its answer
+	// ListingPuts is every putListingsItem that passed the token, faults and
+	// quota, whatever its answer; the others count the answers.
+	ListingPuts      int `json:"listing_puts"`
+	ListingsCreated  int `json:"listings_created"`  // ACCEPTED for a SKU new to the marketplace
+	ListingsReplaced int `json:"listings_replaced"` // ACCEPTED for a SKU already listed there
+	ListingsInvalid  int `json:"listings_invalid"`  // answered INVALID
 }
 
 // Server is the fake. It is safe for concurrent use.
@@ -61,10 +67,11 @@ type Server struct {
 	publicURL fakeserver.PublicURL
 
 	mu       sync.Mutex
-	clients  map[string]string          // LWA client id → client secret
-	sellers  map[string]Seller          // by refresh token
-	tokens   map[string]accessGrant     // by access token
-	buckets  map[bucketKey]*tokenBucket // SP-API quotas
+	clients  map[string]string             // LWA client id → client secret
+	sellers  map[string]Seller             // by refresh token
+	tokens   map[string]accessGrant        // by access token
+	buckets  map[bucketKey]*tokenBucket    // SP-API quotas
+	listings map[listingKey]*storedListing // by seller, marketplace and SKU
 	faults   Faults
 	counters Counters
 }
@@ -78,18 +85,21 @@ type accessGrant struct {
 // New returns a server that accepts no seller yet.
 func New(opts Options) *Server {
 	s := &Server{
-		now:     opts.Now,
-		mux:     http.NewServeMux(),
-		clients: make(map[string]string),
-		sellers: make(map[string]Seller),
-		tokens:  make(map[string]accessGrant),
-		buckets: make(map[bucketKey]*tokenBucket),
+		now:      opts.Now,
+		mux:      http.NewServeMux(),
+		clients:  make(map[string]string),
+		sellers:  make(map[string]Seller),
+		tokens:   make(map[string]accessGrant),
+		buckets:  make(map[bucketKey]*tokenBucket),
+		listings: make(map[listingKey]*storedListing),
 	}
 	if s.now == nil {
 		s.now = time.Now
 	}
 	s.mux.HandleFunc("POST /auth/o2/token", s.handleToken)
 	s.mux.HandleFunc("GET /sellers/v1/marketplaceParticipations", s.spapi(getMarketplaceParticipations, s.handleMarketplaceParticipations))
+	s.mux.HandleFunc("PUT "+listingsItemPath, s.spapi(putListingsItem, s.handlePutListingsItem))
+	s.mux.HandleFunc("GET "+listingsItemPath, s.spapi(getListingsItem, s.handleGetListingsItem))
 	s.mux.HandleFunc("GET /_faults", s.handleGetFaults)
 	s.mux.HandleFunc("POST /_faults", s.handleSetFaults)
 	s.mux.HandleFunc("GET /_counters", s.handleCounters)

@@ -15,7 +15,11 @@ type operation struct {
 }
 
 // The operations served, with the usage plans of their API models.
-var getMarketplaceParticipations = operation{name: "getMarketplaceParticipations", plan: usagePlan{rate: 0.016, burst: 15}}
+var (
+	getMarketplaceParticipations = operation{name: "getMarketplaceParticipations", plan: usagePlan{rate: 0.016, burst: 15}}
+	putListingsItem              = operation{name: "putListingsItem", plan: usagePlan{rate: 5, burst: 10}}
+	getListingsItem              = operation{name: "getListingsItem", plan: usagePlan{rate: 5, burst: 10}}
+)
 
 // apiError is one entry of SP-API's {"errors":[…]} body.
 type apiError struct {

@@ -25,6 +25,10 @@ type Faults struct {
 	ServerErrorsNext int
 	// Latency delays every OAuth and API answer (on the wall clock).
 	Latency time.Duration
+	// QuotaExhausted uses up the daily Sell Inventory quota of every app at
+	// once: the calls answer 429 errorId 2001, without Retry-After, until the
+	// quota day it was set in ends. Faults then reads it as false.
+	QuotaExhausted bool
 }
 
 // faultsJSON is Faults as /_faults reads and writes them; durations are Go
@@ -35,22 +39,30 @@ type faultsJSON struct {
 	RateLimitRetryAfter  string   `json:"rate_limit_retry_after"`
 	ServerErrorsNext     int      `json:"server_errors_next"`
 	Latency              string   `json:"latency"`
+	QuotaExhausted       bool     `json:"quota_exhausted"`
 }
 
 // SetFaults replaces the faults in force.
 func (s *Server) SetFaults(f Faults) {
 	f.RevokedRefreshTokens = slices.Clone(f.RevokedRefreshTokens)
+	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = f
+	s.quotaExhaustedUntil = time.Time{}
+	if f.QuotaExhausted {
+		_, s.quotaExhaustedUntil = s.quotaDay(now)
+	}
 }
 
 // Faults returns the faults in force, with the counts left.
 func (s *Server) Faults() Faults {
+	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f := s.faults
 	f.RevokedRefreshTokens = slices.Clone(f.RevokedRefreshTokens)
+	f.QuotaExhausted = s.quotaExhausted(now)
 	return f
 }
 
@@ -71,6 +83,7 @@ func toJSON(f Faults) faultsJSON {
 		RateLimitRetryAfter:  f.RateLimitRetryAfter.String(),
 		ServerErrorsNext:     f.ServerErrorsNext,
 		Latency:              f.Latency.String(),
+		QuotaExhausted:       f.QuotaExhausted,
 	}
 	if out.RevokedRefreshTokens == nil {
 		out.RevokedRefreshTokens = []string{}
@@ -83,6 +96,7 @@ func fromJSON(in faultsJSON) (Faults, error) {
 		RevokedRefreshTokens: in.RevokedRefreshTokens,
 		RateLimitNext:        in.RateLimitNext,
 		ServerErrorsNext:     in.ServerErrorsNext,
+		QuotaExhausted:       in.QuotaExhausted,
 	}
 	if f.RateLimitNext < 0 || f.ServerErrorsNext < 0 {
 		return Faults{}, errors.New("rate_limit_next and server_errors_next must not be negative")

@@ -45,13 +45,21 @@ type Product struct {
 	ImageURLs   []string            `json:"imageUrls,omitempty"`
 }
 
-// apiError is one entry of eBay's {"errors":[…]} body.
+// apiError is one entry of eBay's {"errors":[…]} body (ErrorDetailV3),
+// and of the errors and warnings of a bulk call's per-item answers.
 type apiError struct {
-	ErrorID     int    `json:"errorId"`
-	Domain      string `json:"domain"`
-	Category    string `json:"category"`
-	Message     string `json:"message"`
-	LongMessage string `json:"longMessage,omitempty"`
+	ErrorID     int              `json:"errorId"`
+	Domain      string           `json:"domain"`
+	Category    string           `json:"category"`
+	Message     string           `json:"message"`
+	LongMessage string           `json:"longMessage,omitempty"`
+	Parameters  []errorParameter `json:"parameters,omitempty"`
+}
+
+// errorParameter names what an error is about: a field, an offer id.
+type errorParameter struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
 
 type apiErrorList struct {
@@ -90,41 +98,66 @@ func (e refusal) write(w http.ResponseWriter) {
 	fakeserver.WriteJSON(w, e.status, apiErrorList{Errors: []apiError{e.error}})
 }
 
-// api wraps the handler of an API operation with what every call goes
-// through: the bearer token, then its scopes (any of anyOfScopes will do).
-// Injected faults come after both, so a call with a bad token is still
-// refused as such.
+// api wraps the handler of a Sell Inventory operation with what every call
+// goes through: the user token, then its scopes (any of anyOfScopes will
+// do), then the app's daily quota. Injected faults come after the token
+// and its scopes, so a call with a bad token is still refused as such, and
+// before the quota, so a refused call does not count.
 func (s *Server) api(anyOfScopes []string, handle func(http.ResponseWriter, *http.Request, *seller)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		now := s.now()
 		s.mu.Lock()
 		s.counters.APICalls++
-		grant, caller, ok := s.grantOf(r.Header.Get("Authorization"), s.now())
+		grant, ok := s.grantOf(r.Header.Get("Authorization"), now)
+		caller := s.sellers[grant.refreshToken]
 		var refused *refusal
 		var retryAfter time.Duration
 		switch {
 		case !ok:
 			refused = &invalidAccessToken
 		case !slices.ContainsFunc(anyOfScopes, func(scope string) bool { return slices.Contains(grant.scopes, scope) }):
+			// An application token lands here too: it carries no Sell scope.
 			refused = &insufficientPermissions
-		case s.faults.ServerErrorsNext > 0:
-			s.faults.ServerErrorsNext--
-			refused = &systemError
-		case s.faults.RateLimitNext > 0:
-			s.faults.RateLimitNext--
-			refused = &tooManyRequests
-			retryAfter = s.faults.RateLimitRetryAfter
+		case caller == nil:
+			refused = &invalidAccessToken
+		default:
+			refused, retryAfter = s.injectedFault()
+			if refused == nil && !s.takeInventoryCall(caller.ClientID, now) {
+				// A daily quota: no Retry-After, as eBay sends none.
+				refused = &tooManyRequests
+			}
 		}
 		s.mu.Unlock()
 
 		if refused != nil {
 			if retryAfter > 0 {
-				w.Header().Set("Retry-After", strconv.Itoa(int((retryAfter+time.Second-1)/time.Second)))
+				w.Header().Set("Retry-After", retryAfterSeconds(retryAfter))
 			}
 			refused.write(w)
 			return
 		}
 		handle(w, r, caller)
 	}
+}
+
+// retryAfterSeconds is a Retry-After header's value for d: whole seconds,
+// rounded up.
+func retryAfterSeconds(d time.Duration) string {
+	return strconv.Itoa(int((d + time.Second - 1) / time.Second))
+}
+
+// injectedFault spends one of the faults that refuse the next calls, if
+// any is left, and returns its answer. s.mu is held.
+func (s *Server) injectedFault() (*refusal, time.Duration) {
+	switch {
+	case s.faults.ServerErrorsNext > 0:
+		s.faults.ServerErrorsNext--
+		return &systemError, 0
+	case s.faults.RateLimitNext > 0:
+		s.faults.RateLimitNext--
+		return &tooManyRequests, s.faults.RateLimitRetryAfter
+	}
+	return nil, 0
 }
 
 // inventoryItems is getInventoryItems' answer (InventoryItems).

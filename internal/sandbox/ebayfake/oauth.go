@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -37,9 +38,10 @@ func writeOAuthError(w http.ResponseWriter, status int, code, description string
 	fakeserver.WriteJSON(w, status, oauthError{Error: code, ErrorDescription: description})
 }
 
-// handleToken is eBay's token endpoint for the refresh-token grant: the
-// app's keyset as Basic credentials, the refresh token and the scopes in a
-// form-encoded body.
+// handleToken is eBay's token endpoint: the app's keyset as Basic
+// credentials and a form-encoded body, for the refresh-token grant (a user
+// token for the seller of the refresh token) or the client-credentials
+// grant (an application token for the app itself).
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.counters.TokenRequests++
@@ -61,8 +63,25 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", descInvalidClient)
 		return
 	}
+	var grant accessGrant
 	switch form.Get("grant_type") {
 	case "refresh_token":
+		var ok bool
+		if grant, ok = s.refreshGrant(w, clientID, form); !ok {
+			return
+		}
+	case "client_credentials":
+		// An application token carries the base scope only: the one the
+		// Developer Analytics API asks for.
+		scopes := []string{ScopeApplication}
+		if requested := strings.Fields(form.Get("scope")); len(requested) > 0 {
+			if slices.ContainsFunc(requested, func(scope string) bool { return scope != ScopeApplication }) {
+				writeOAuthError(w, http.StatusBadRequest, "invalid_scope", descInvalidScope)
+				return
+			}
+			scopes = requested
+		}
+		grant = accessGrant{clientID: clientID, scopes: scopes}
 	case "":
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", descMalformed)
 		return
@@ -70,15 +89,36 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusBadRequest, "unsupported_grant_type", descUnsupportedGrant)
 		return
 	}
+
+	now := s.now()
+	s.forgetExpiredTokens(now)
+	token := newAccessToken()
+	grant.expiresAt = now.Add(accessTokenLifetime)
+	s.tokens[token] = grant
+	s.counters.TokenGrants++
+	tokenType := "User Access Token"
+	if grant.isApplication() {
+		tokenType = "Application Access Token"
+	}
+	fakeserver.WriteJSON(w, http.StatusOK, oauthToken{
+		AccessToken: token,
+		ExpiresIn:   int(accessTokenLifetime / time.Second),
+		TokenType:   tokenType,
+	})
+}
+
+// refreshGrant checks a refresh-token grant of clientID's app and returns
+// what its token will stand for, or answers the OAuth error. s.mu is held.
+func (s *Server) refreshGrant(w http.ResponseWriter, clientID string, form url.Values) (accessGrant, bool) {
 	refreshToken := form.Get("refresh_token")
 	if refreshToken == "" {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", descMalformed)
-		return
+		return accessGrant{}, false
 	}
 	granter, known := s.sellers[refreshToken]
 	if !known || granter.ClientID != clientID || s.isRevoked(refreshToken) {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", descInvalidGrant)
-		return
+		return accessGrant{}, false
 	}
 	// A grant may narrow the scopes, never widen them.
 	scopes := granter.Scopes
@@ -86,22 +126,12 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		for _, scope := range requested {
 			if !slices.Contains(granter.Scopes, scope) {
 				writeOAuthError(w, http.StatusBadRequest, "invalid_scope", descInvalidScope)
-				return
+				return accessGrant{}, false
 			}
 		}
 		scopes = requested
 	}
-
-	now := s.now()
-	s.forgetExpiredTokens(now)
-	token := newAccessToken()
-	s.tokens[token] = accessGrant{refreshToken: refreshToken, scopes: scopes, expiresAt: now.Add(accessTokenLifetime)}
-	s.counters.TokenGrants++
-	fakeserver.WriteJSON(w, http.StatusOK, oauthToken{
-		AccessToken: token,
-		ExpiresIn:   int(accessTokenLifetime / time.Second),
-		TokenType:   "User Access Token",
-	})
+	return accessGrant{clientID: clientID, refreshToken: refreshToken, scopes: scopes}, true
 }
 
 // isRevoked reports whether the seller withdrew the grant of refreshToken.
@@ -111,19 +141,17 @@ func (s *Server) isRevoked(refreshToken string) bool {
 }
 
 // grantOf returns what a bearer token grants, if it is current: issued
-// here, not expired, and from a grant neither revoked nor removed. s.mu is
-// held.
-func (s *Server) grantOf(authorization string, now time.Time) (accessGrant, *seller, bool) {
+// here, not expired, and not from a revoked grant. s.mu is held.
+func (s *Server) grantOf(authorization string, now time.Time) (accessGrant, bool) {
 	token, ok := strings.CutPrefix(authorization, "Bearer ")
 	if !ok {
-		return accessGrant{}, nil, false
+		return accessGrant{}, false
 	}
 	grant, ok := s.tokens[token]
-	if !ok || !now.Before(grant.expiresAt) || s.isRevoked(grant.refreshToken) {
-		return accessGrant{}, nil, false
+	if !ok || !now.Before(grant.expiresAt) || (!grant.isApplication() && s.isRevoked(grant.refreshToken)) {
+		return accessGrant{}, false
 	}
-	granter, ok := s.sellers[grant.refreshToken]
-	return grant, granter, ok
+	return grant, true
 }
 
 // forgetExpiredTokens keeps the token table from growing in a long sandbox

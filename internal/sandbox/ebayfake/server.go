@@ -9,20 +9,34 @@ import (
 	"github.com/dainostore/jobs/internal/sandbox/fakeserver"
 )
 
-// OAuth scopes of the Sell Inventory API.
+// OAuth scopes of the Sell Inventory API, and the scope of an application
+// token (client-credentials grant), which the Developer Analytics API asks
+// for.
 const (
 	ScopeSellInventory         = "https://api.ebay.com/oauth/api_scope/sell.inventory"
 	ScopeSellInventoryReadOnly = "https://api.ebay.com/oauth/api_scope/sell.inventory.readonly"
+	ScopeApplication           = "https://api.ebay.com/oauth/api_scope"
 )
 
-// accessTokenLifetime is how long eBay's user access tokens live.
+// accessTokenLifetime is how long eBay's user and application access
+// tokens live.
 const accessTokenLifetime = 2 * time.Hour
 
 // Options configure a Server.
 type Options struct {
-	// Now is the clock access tokens expire on; nil means time.Now. Share
-	// it with the client under test to move time instead of sleeping.
+	// Now is the clock access tokens expire on and quota days turn on; nil
+	// means time.Now. Share it with the client under test to move time
+	// instead of sleeping.
 	Now func() time.Time
+	// DailyCallLimit is how many Sell Inventory API calls an app (a client
+	// id, whatever the seller) may make in a quota day; 0 means no limit.
+	// eBay's default for the Inventory API is 2,000,000.
+	DailyCallLimit int
+	// QuotaResetLocation is the time zone whose midnight starts a quota
+	// day; nil means America/Los_Angeles. eBay's documentation does not say
+	// when daily quotas reset; the sample answer of its getRateLimits shows
+	// a reset at 07:00 UTC, midnight in Pacific daylight time.
+	QuotaResetLocation *time.Location
 }
 
 // Seller is a seller who granted an app (a keyset) a user token.
@@ -35,17 +49,37 @@ type Seller struct {
 	Scopes []string
 	// InventoryItems are the seller's inventory when added.
 	InventoryItems []InventoryItem
+	// MerchantLocationKey is the seller's inventory location, the one an
+	// offer must name to be published; empty means the seller has none.
+	MerchantLocationKey string
+	// Policies are the ids of the seller's business policies, the ones an
+	// offer must name to be published; an empty id means none of its kind.
+	Policies BusinessPolicies
+}
+
+// BusinessPolicies are a seller's business policies (Account API), by id.
+type BusinessPolicies struct {
+	Fulfillment string
+	Payment     string
+	Return      string
 }
 
 // SandboxSeller is the seller of the local sandbox: an eBay US seller with
-// one inventory item, whose credentials a person can type into the store's
+// one inventory item, an inventory location and business policies, whose
+// credentials and listing settings a person can type into the store's
 // connection form.
 func SandboxSeller() Seller {
 	return Seller{
-		ClientID:     "DainoSto-sandbox-PRD-0a1b2c3d4-5e6f7a8b",
-		ClientSecret: "PRD-sandbox-client-secret",
-		RefreshToken: "v^1.1#i^1#sandbox",
-		Scopes:       []string{ScopeSellInventory},
+		ClientID:            "DainoSto-sandbox-PRD-0a1b2c3d4-5e6f7a8b",
+		ClientSecret:        "PRD-sandbox-client-secret",
+		RefreshToken:        "v^1.1#i^1#sandbox",
+		Scopes:              []string{ScopeSellInventory},
+		MerchantLocationKey: "sandbox-warehouse",
+		Policies: BusinessPolicies{
+			Fulfillment: "6196932000",
+			Payment:     "6196933000",
+			Return:      "6196934000",
+		},
 		InventoryItems: []InventoryItem{{
 			SKU:          "SANDBOX-MUG-001",
 			Locale:       "en_US",
@@ -65,52 +99,93 @@ func SandboxSeller() Seller {
 // Counters count what the server was asked, since it started.
 type Counters struct {
 	TokenRequests int `json:"token_requests"` // every request to the token endpoint
-	TokenGrants   int `json:"token_grants"`   // the ones that issued an access token
+	TokenGrants   int `json:"token_grants"`   // the ones that issued an access token (user or application)
 	APICalls      int `json:"api_calls"`      // every API request, whatever its answer
+	// The counts below are of calls that reached their operation: past the
+	// token, the faults and the daily quota.
+	BulkItemRequests int `json:"bulk_item_requests"` // bulkCreateOrReplaceInventoryItem calls
+	ItemsCreated     int `json:"items_created"`      // inventory items stored for a new SKU
+	ItemsReplaced    int `json:"items_replaced"`     // inventory items stored over an existing one
+	OffersCreated    int `json:"offers_created"`
+	OffersUpdated    int `json:"offers_updated"`
+	Publishes        int `json:"publishes"`        // publishOffer calls that succeeded
+	ListingsCreated  int `json:"listings_created"` // the ones that made a new listing, not a revision
 }
 
 // Server is the fake. It is safe for concurrent use.
 type Server struct {
-	now       func() time.Time
-	mux       *http.ServeMux
-	publicURL fakeserver.PublicURL
+	now                func() time.Time
+	dailyCallLimit     int
+	quotaResetLocation *time.Location
+	mux                *http.ServeMux
+	publicURL          fakeserver.PublicURL
 
 	mu       sync.Mutex
 	clients  map[string]string      // client id → client secret
 	sellers  map[string]*seller     // by refresh token
 	tokens   map[string]accessGrant // by access token
+	quota    map[string]*quotaUsage // by client id
 	faults   Faults
 	counters Counters
+	// quotaExhaustedUntil is the end of the quota day in which
+	// Faults.QuotaExhausted was set.
+	quotaExhaustedUntil time.Time
+	// lastOfferID and lastListingID number offers and listings across
+	// sellers, as eBay's ids are unique.
+	lastOfferID, lastListingID int64
 }
 
 // seller is a registered seller and the state the APIs change.
 type seller struct {
 	Seller
 	inventory map[string]InventoryItem // by SKU
+	offers    []*Offer                 // oldest first
 }
 
-// accessGrant is what an access token stands for.
+// accessGrant is what an access token stands for: a seller's grant (a user
+// token) or an app's own (an application token, without refresh token).
 type accessGrant struct {
+	clientID     string
 	refreshToken string
 	scopes       []string
 	expiresAt    time.Time
 }
 
+// isApplication reports whether the token is an application token.
+func (g accessGrant) isApplication() bool { return g.refreshToken == "" }
+
 // New returns a server that accepts no seller yet.
 func New(opts Options) *Server {
 	s := &Server{
-		now:     opts.Now,
-		mux:     http.NewServeMux(),
-		clients: make(map[string]string),
-		sellers: make(map[string]*seller),
-		tokens:  make(map[string]accessGrant),
+		now:                opts.Now,
+		dailyCallLimit:     max(opts.DailyCallLimit, 0),
+		quotaResetLocation: opts.QuotaResetLocation,
+		mux:                http.NewServeMux(),
+		clients:            make(map[string]string),
+		sellers:            make(map[string]*seller),
+		tokens:             make(map[string]accessGrant),
+		quota:              make(map[string]*quotaUsage),
 	}
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if s.quotaResetLocation == nil {
+		s.quotaResetLocation = pacificTime()
+	}
+	read := []string{ScopeSellInventory, ScopeSellInventoryReadOnly}
+	write := []string{ScopeSellInventory}
 	s.mux.HandleFunc("POST /identity/v1/oauth2/token", s.handleToken)
-	s.mux.HandleFunc("GET /sell/inventory/v1/inventory_item",
-		s.api([]string{ScopeSellInventory, ScopeSellInventoryReadOnly}, s.handleGetInventoryItems))
+	s.mux.HandleFunc("GET /sell/inventory/v1/inventory_item", s.api(read, s.handleGetInventoryItems))
+	s.mux.HandleFunc("POST /sell/inventory/v1/bulk_create_or_replace_inventory_item", s.api(write, s.handleBulkCreateOrReplaceInventoryItem))
+	s.mux.HandleFunc("GET /sell/inventory/v1/offer", s.api(read, s.handleGetOffers))
+	s.mux.HandleFunc("POST /sell/inventory/v1/offer", s.api(write, s.handleCreateOffer))
+	s.mux.HandleFunc("PUT /sell/inventory/v1/offer/{offerId}", s.api(write, s.handleUpdateOffer))
+	// eBay's OpenAPI document spells publishOffer with a trailing slash, its
+	// guides without one; both are served.
+	s.mux.HandleFunc("POST /sell/inventory/v1/offer/{offerId}/publish", s.api(write, s.handlePublishOffer))
+	s.mux.HandleFunc("POST /sell/inventory/v1/offer/{offerId}/publish/{$}", s.api(write, s.handlePublishOffer))
+	s.mux.HandleFunc("GET /developer/analytics/v1_beta/rate_limit/{$}", s.handleGetRateLimits)
+	s.mux.HandleFunc("GET /developer/analytics/v1_beta/rate_limit", s.handleGetRateLimits)
 	s.mux.HandleFunc("GET /_faults", s.handleGetFaults)
 	s.mux.HandleFunc("POST /_faults", s.handleSetFaults)
 	s.mux.HandleFunc("GET /_counters", s.handleCounters)
@@ -135,7 +210,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) SetPublicURL(u string) { s.publicURL.Set(u) }
 
 // AddSeller registers a seller's grant to an app, with the seller's
-// inventory. A seller added again with the same refresh token replaces the
+// inventory and listing settings, and no offers. A seller added again with the same refresh token replaces the
 // earlier one; an app's secret is the one of the last seller added with its
 // client id. It panics on a seller without credentials or with an item
 // without a SKU, as that is a mistake in the setup, not in the client.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	_ "time/tzdata" // the quota day is Pacific time on any machine
 
 	"github.com/dainostore/jobs/internal/clock"
 	"github.com/dainostore/jobs/internal/sandbox/ebayfake"
@@ -25,8 +26,16 @@ type testBundle struct {
 
 func setup(t *testing.T) *testBundle {
 	t.Helper()
+	return setupWith(t, ebayfake.Options{})
+}
+
+// setupWith serves a fake with opts, on a clock standing at 09:00 UTC
+// (01:00 in Los Angeles), for the sandbox seller.
+func setupWith(t *testing.T, opts ebayfake.Options) *testBundle {
+	t.Helper()
 	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
-	fake := ebayfake.New(ebayfake.Options{Now: clk.Now})
+	opts.Now = clk.Now
+	fake := ebayfake.New(opts)
 	seller := ebayfake.SandboxSeller()
 	fake.AddSeller(seller)
 	server := httptest.NewServer(fake)
@@ -276,7 +285,7 @@ func TestFaultsEndpoint(t *testing.T) {
 	}
 
 	got := post(`{"rate_limit_next":1,"rate_limit_retry_after":"30s","revoked_refresh_tokens":["v^1.1#i^1#sandbox"]}`)
-	const want = `{"revoked_refresh_tokens":["v^1.1#i^1#sandbox"],"rate_limit_next":1,"rate_limit_retry_after":"30s","server_errors_next":0,"latency":"0s"}`
+	const want = `{"revoked_refresh_tokens":["v^1.1#i^1#sandbox"],"rate_limit_next":1,"rate_limit_retry_after":"30s","server_errors_next":0,"latency":"0s","quota_exhausted":false}`
 	if got.status != http.StatusOK || got.body != want {
 		t.Fatalf("POST /_faults = %d %s", got.status, got.body)
 	}
@@ -286,6 +295,9 @@ func TestFaultsEndpoint(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodGet, b.base+"/_faults", nil)
 	if got := b.do(t, req); got.body != want {
 		t.Errorf("GET /_faults = %s", got.body)
+	}
+	if got := post(`{"quota_exhausted":true}`); got.status != http.StatusOK || !b.fake.Faults().QuotaExhausted {
+		t.Errorf("POST quota_exhausted = %d %s", got.status, got.body)
 	}
 	for _, bad := range []string{`{"server_errors_next":-2}`, `{"latency":"1 minute"}`, `{"rate_limit_retry_after":"1h"}`, `{"revoked":[]}`} {
 		if got := post(bad); got.status != http.StatusBadRequest {
@@ -306,5 +318,160 @@ func TestIndexUsesThePublicURL(t *testing.T) {
 	_ = json.Unmarshal([]byte(got.body), &index)
 	if index["api_url"] != "http://127.0.0.1:8080/_sandbox/ebay" || index["token_url"] != "http://127.0.0.1:8080/_sandbox/ebay/identity/v1/oauth2/token" {
 		t.Errorf("index = %s", got.body)
+	}
+}
+
+const tooManyRequests = `{"errors":[{"errorId":2001,"domain":"ACCESS","category":"REQUEST","message":"Too many requests.","longMessage":"The request limit has been reached for the resource."}]}`
+
+func TestDailyQuotaPerApp(t *testing.T) {
+	t.Parallel()
+	b := setupWith(t, ebayfake.Options{DailyCallLimit: 2})
+	sameApp := b.seller
+	sameApp.RefreshToken = "v^1.1#same-app"
+	otherApp := b.seller
+	otherApp.ClientID, otherApp.RefreshToken = "Other-app-PRD-1", "v^1.1#other-app"
+	b.fake.AddSeller(sameApp)
+	b.fake.AddSeller(otherApp)
+	tokenOf := func(seller ebayfake.Seller) string {
+		got := b.grant(t, seller.ClientID, seller.ClientSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {seller.RefreshToken}})
+		var token struct {
+			AccessToken string `json:"access_token"`
+		}
+		_ = json.Unmarshal([]byte(got.body), &token)
+		return token.AccessToken
+	}
+	token, sameAppToken, otherAppToken := b.accessToken(t), tokenOf(sameApp), tokenOf(otherApp)
+	for range 2 {
+		if got := b.inventoryItems(t, token, ""); got.status != http.StatusOK {
+			t.Fatalf("within the quota: answer = %d %s", got.status, got.body)
+		}
+	}
+
+	got := b.inventoryItems(t, token, "")
+
+	if got.status != http.StatusTooManyRequests || got.body != tooManyRequests || got.header.Get("Retry-After") != "" {
+		t.Errorf("over the quota: answer = %d %v %s, want 429 errorId 2001 without Retry-After", got.status, got.header, got.body)
+	}
+	if got := b.inventoryItems(t, sameAppToken, ""); got.status != http.StatusTooManyRequests {
+		t.Errorf("another seller of the app: answer = %d, want the app's quota used up", got.status)
+	}
+	if got := b.inventoryItems(t, otherAppToken, ""); got.status != http.StatusOK {
+		t.Errorf("a seller of another app: answer = %d %s", got.status, got.body)
+	}
+
+	b.clock.Advance(22*time.Hour + 59*time.Minute + 59*time.Second) // 23:59:59 in Los Angeles
+	if got := b.inventoryItems(t, b.accessToken(t), ""); got.status != http.StatusTooManyRequests {
+		t.Errorf("a second before midnight in Los Angeles: answer = %d", got.status)
+	}
+	b.clock.Advance(time.Second)
+	if got := b.inventoryItems(t, b.accessToken(t), ""); got.status != http.StatusOK {
+		t.Errorf("at midnight in Los Angeles: answer = %d %s", got.status, got.body)
+	}
+}
+
+func TestQuotaDayInAnotherZone(t *testing.T) {
+	t.Parallel()
+	b := setupWith(t, ebayfake.Options{DailyCallLimit: 1, QuotaResetLocation: time.UTC})
+	token := b.accessToken(t)
+	if got := b.inventoryItems(t, token, ""); got.status != http.StatusOK {
+		t.Fatalf("first call: answer = %d %s", got.status, got.body)
+	}
+	if got := b.inventoryItems(t, token, ""); got.status != http.StatusTooManyRequests {
+		t.Fatalf("second call: answer = %d, want 429", got.status)
+	}
+
+	b.clock.Advance(14*time.Hour + 59*time.Minute + 59*time.Second)
+	if got := b.inventoryItems(t, b.accessToken(t), ""); got.status != http.StatusTooManyRequests {
+		t.Errorf("a second before midnight UTC: answer = %d", got.status)
+	}
+	b.clock.Advance(time.Second)
+
+	if got := b.inventoryItems(t, b.accessToken(t), ""); got.status != http.StatusOK {
+		t.Errorf("at midnight UTC: answer = %d %s", got.status, got.body)
+	}
+}
+
+func TestQuotaExhaustedFault(t *testing.T) {
+	t.Parallel()
+	b := setup(t) // no daily limit
+	token := b.accessToken(t)
+
+	b.fake.SetFaults(ebayfake.Faults{QuotaExhausted: true})
+
+	if got := b.inventoryItems(t, token, ""); got.status != http.StatusTooManyRequests || got.body != tooManyRequests {
+		t.Errorf("exhausted: answer = %d %s", got.status, got.body)
+	}
+	if !b.fake.Faults().QuotaExhausted {
+		t.Errorf("Faults().QuotaExhausted = false during the day it was set")
+	}
+	b.clock.Advance(23 * time.Hour) // 08:00 UTC, midnight in Los Angeles
+	if got := b.inventoryItems(t, b.accessToken(t), ""); got.status != http.StatusOK {
+		t.Errorf("after the reset: answer = %d %s", got.status, got.body)
+	}
+	if b.fake.Faults().QuotaExhausted {
+		t.Errorf("Faults().QuotaExhausted = true after the reset")
+	}
+}
+
+func (b *testBundle) applicationToken(t *testing.T) string {
+	t.Helper()
+	got := b.grant(t, b.seller.ClientID, b.seller.ClientSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {ebayfake.ScopeApplication}})
+	var token map[string]any
+	if err := json.Unmarshal([]byte(got.body), &token); err != nil || got.status != http.StatusOK {
+		t.Fatalf("client-credentials grant = %d %s", got.status, got.body)
+	}
+	if token["token_type"] != "Application Access Token" || token["expires_in"] != 7200.0 {
+		t.Errorf("token = %v", token)
+	}
+	return token["access_token"].(string)
+}
+
+func (b *testBundle) rateLimits(t *testing.T, accessToken, path string) answer {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, b.base+path, nil)
+	req.Header.Set("Authorization", "Bearer "+accessToken)
+	return b.do(t, req)
+}
+
+func TestRateLimitsAnswerTheInventoryQuota(t *testing.T) {
+	t.Parallel()
+	b := setupWith(t, ebayfake.Options{DailyCallLimit: 2})
+	appToken, userToken := b.applicationToken(t), b.accessToken(t)
+	if got := b.inventoryItems(t, userToken, ""); got.status != http.StatusOK {
+		t.Fatalf("inventory call: %d %s", got.status, got.body)
+	}
+
+	got := b.rateLimits(t, appToken, "/developer/analytics/v1_beta/rate_limit/?api_context=sell&api_name=inventory")
+
+	const want = `{"rateLimits":[{"apiContext":"sell","apiName":"inventory","apiVersion":"v1","resources":[{"name":"sell.inventory","rates":[` +
+		`{"count":1,"limit":2,"remaining":1,"reset":"2026-03-03T08:00:00.000Z","timeWindow":86400}]}]}]}`
+	if got.status != http.StatusOK || got.body != want {
+		t.Errorf("answer = %d %s\nwant 200 %s", got.status, got.body, want)
+	}
+	if got := b.rateLimits(t, appToken, "/developer/analytics/v1_beta/rate_limit?api_name=browse"); got.status != http.StatusOK || got.body != `{"rateLimits":[]}` {
+		t.Errorf("another API, without the trailing slash: answer = %d %s", got.status, got.body)
+	}
+
+	b.clock.Advance(121 * 24 * time.Hour) // July: Pacific daylight time
+	got = b.rateLimits(t, b.applicationToken(t), "/developer/analytics/v1_beta/rate_limit/")
+	if !strings.Contains(got.body, `"count":0,"limit":2,"remaining":2,"reset":"2026-07-02T07:00:00.000Z"`) {
+		t.Errorf("in summer: answer = %d %s, want a new day resetting at 07:00 UTC", got.status, got.body)
+	}
+}
+
+func TestApplicationAndUserTokensAreNotInterchangeable(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	appToken, userToken := b.applicationToken(t), b.accessToken(t)
+
+	if got := b.rateLimits(t, userToken, "/developer/analytics/v1_beta/rate_limit/"); got.status != http.StatusUnauthorized || !strings.Contains(got.body, `"errorId":1001`) {
+		t.Errorf("getRateLimits with a user token: answer = %d %s", got.status, got.body)
+	}
+	if got := b.inventoryItems(t, appToken, ""); got.status != http.StatusForbidden || !strings.Contains(got.body, `"errorId":1100`) {
+		t.Errorf("Sell Inventory with an application token: answer = %d %s", got.status, got.body)
+	}
+	got := b.grant(t, b.seller.ClientID, b.seller.ClientSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {ebayfake.ScopeSellInventory}})
+	if got.status != http.StatusBadRequest || !strings.Contains(got.body, `"error":"invalid_scope"`) {
+		t.Errorf("an application token for a user scope: grant = %d %s", got.status, got.body)
 	}
 }

@@ -1,0 +1,82 @@
+package catalogexport
+
+import (
+	"cmp"
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/dainostore/jobs/internal/jobtype"
+	"github.com/dainostore/jobs/internal/jobtype/connected"
+	"github.com/dainostore/jobs/internal/marketplace"
+)
+
+// firstBackoff is the first wait after a rate limit that hints at none;
+// each one after doubles it.
+const firstBackoff = time.Second
+
+// call runs one request to the marketplace, waiting out its rate limits: a
+// hinted wait as hinted, an unhinted one (Amazon never hints) with
+// exponential backoff and jitter, so concurrent calls do not come back
+// together. A wait longer than MaxInlineWait becomes the job's retry at the
+// right time (target.longWait), so no worker sits idle for minutes. Other
+// errors are returned as they are.
+func (e *export) call(ctx context.Context, request func() error) error {
+	maxWait := cmp.Or(e.MaxInlineWait, 30*time.Second)
+	backoff := firstBackoff
+	for {
+		err := request()
+		limited, ok := marketplace.IsRateLimit(err)
+		if !ok {
+			return err
+		}
+		wait := limited.Wait
+		if wait <= 0 {
+			// Half the backoff, plus up to as much again at random.
+			wait = backoff/2 + time.Duration(e.jitter()*float64(backoff/2))
+			backoff *= 2
+		}
+		if wait > maxWait {
+			return e.target.longWait(ctx, err, wait)
+		}
+		e.rt.Log(slog.LevelDebug, "rate limited; waiting", slog.Duration("wait", wait))
+		e.mu.Lock()
+		e.st.RateLimitWaitMS += wait.Milliseconds()
+		e.mu.Unlock()
+		if err := e.sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+// retryAt is the longWait of a marketplace whose hint is the time to wait.
+func retryAt(_ context.Context, err error, wait time.Duration) error {
+	return jobtype.RateLimited(wait, err)
+}
+
+// classify turns a marketplace error into what the worker must do.
+func (e *export) classify(ctx context.Context, err error) error {
+	return connected.Classify(ctx, e.rt, e.Connections, e.target.name, e.target.connectionVersion, err)
+}
+
+func (e *export) jitter() float64 {
+	if e.Jitter != nil {
+		return e.Jitter()
+	}
+	return rand.Float64()
+}
+
+func (e *export) sleep(ctx context.Context, wait time.Duration) error {
+	if e.Sleep != nil {
+		return e.Sleep(ctx, wait)
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

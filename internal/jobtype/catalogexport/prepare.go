@@ -1,0 +1,216 @@
+package catalogexport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dainostore/jobs/internal/ai"
+	"github.com/dainostore/jobs/internal/catalog"
+	"github.com/dainostore/jobs/internal/jobtype"
+	"github.com/dainostore/jobs/internal/ledger"
+)
+
+// insufficientCredits stops an export: the store could not pay for a
+// product's AI optimization.
+type insufficientCredits struct {
+	balance int64
+}
+
+func (e *insufficientCredits) Error() string { return "insufficient credits" }
+
+// prepare readies a batch: it looks up the products' listings, skips the
+// unchanged ones, checks the rest and, with AI optimization, pays for and
+// writes their text. The items come in order, those already done with their
+// outcome. The error stops the export: *insufficientCredits after the
+// products it could pay for, or a fault.
+func (e *export) prepare(ctx context.Context, batch []catalog.Product) ([]*item, error) {
+	ids := make([]string, len(batch))
+	for i, p := range batch {
+		ids[i] = p.ID
+	}
+	previous, err := e.Catalog.Listings(ctx, e.rt.StoreID(), e.target.name, ids)
+	if err != nil {
+		return nil, err
+	}
+	optimize := e.opts.aiOptimize()
+	items := make([]*item, len(batch))
+	var toWrite []*item
+	for i := range batch {
+		p := &batch[i]
+		e.prepared++
+		it := &item{ordinal: e.prepared, product: *p, hash: exportHash(p, optimize)}
+		items[i] = it
+		if l, ok := previous[p.ID]; ok {
+			it.previous = &l
+		}
+		switch prev := it.previous; {
+		case p.ContentHash == "":
+			// Named by id, but not in the catalog: nothing to record it on.
+			it.outcome = outcomeInvalid
+			it.issues = []catalog.ListingIssue{{Field: "product_ids", Source: sourceExport,
+				Message: fmt.Sprintf("the store's catalog has no product %s: import it first, or check the id", p.ID)}}
+		case prev != nil && prev.ExportHash == it.hash && prev.JobID == e.rt.JobID():
+			// Done by this job before a crash or a retry: counted as it was.
+			it.outcome, it.issues, it.listing = outcomeOfListing(prev.Status), prev.Issues, *prev
+		case prev != nil && prev.ExportHash == it.hash && prev.Status == catalog.ListingListed:
+			it.outcome, it.listing = outcomeUnchanged, *prev
+		default:
+			var issues []catalog.ListingIssue
+			if !optimize {
+				it.text = e.target.plainText(p)
+				issues = e.check(p, it.text, false)
+			} else {
+				issues = e.check(p, ai.Text{}, true)
+			}
+			if len(issues) > 0 {
+				if err := e.record(ctx, it, outcomeInvalid, catalog.ListingInvalid, issues, catalog.Listing{}); err != nil {
+					return nil, err
+				}
+			} else if optimize {
+				toWrite = append(toWrite, it)
+			}
+		}
+		if it.outcome != "" {
+			e.finished(false)
+		}
+	}
+	if len(toWrite) == 0 {
+		return items, nil
+	}
+	return items, e.writeTexts(ctx, toWrite)
+}
+
+func outcomeOfListing(status string) string {
+	switch status {
+	case catalog.ListingListed:
+		return outcomeExported
+	case catalog.ListingInvalid:
+		return outcomeInvalid
+	}
+	return outcomeFailed
+}
+
+// writeTexts pays for and writes the AI text of items, a few at a time.
+// Once a debit is refused for lack of credits, no further product is paid
+// for or started; those left get the outcome "not exported".
+func (e *export) writeTexts(ctx context.Context, items []*item) error {
+	var outOfCredits atomic.Pointer[insufficientCredits]
+	group, gctx := errgroup.WithContext(ctx)
+	group.SetLimit(max(e.AIConcurrency, 1))
+	for _, it := range items {
+		group.Go(func() error {
+			if outOfCredits.Load() != nil {
+				it.outcome = outcomeUnpaid
+				return nil
+			}
+			e.rt.Progress(e.percent(e.doneCount()), fmt.Sprintf("AI optimizing: %s (%d/%d)", it.product.Title, it.ordinal, max(e.st.Total, it.ordinal)))
+			if err := e.pay(gctx, it); err != nil {
+				var short *insufficientCredits
+				if errors.As(err, &short) {
+					outOfCredits.CompareAndSwap(nil, short)
+					it.outcome = outcomeUnpaid
+					return nil
+				}
+				return err
+			}
+			return e.optimize(gctx, it)
+		})
+	}
+	if err := group.Wait(); err != nil {
+		return err
+	}
+	if short := outOfCredits.Load(); short != nil {
+		return short
+	}
+	return nil
+}
+
+// pay debits the product's AI optimization from the store's credits. The
+// idempotency key is the job, the product and its content: whatever runs
+// this again (a crash, a retry, a duplicate message, a continuation) is
+// answered as a replay, not charged.
+func (e *export) pay(ctx context.Context, it *item) error {
+	p := &it.product
+	result, err := e.Ledger.Debit(ctx, ledger.Debit{
+		StoreID:        e.rt.StoreID(),
+		Credits:        e.CreditsPerProduct,
+		Reason:         fmt.Sprintf("AI optimization of %s for %s", p.SKU, e.target.title),
+		Reference:      e.rt.JobID(),
+		IdempotencyKey: fmt.Sprintf("ai-optimize:%s:%s:%s", e.rt.JobID(), p.ID, p.ContentHash),
+	})
+	var short *ledger.InsufficientCreditsError
+	var unavailable *ledger.UnavailableError
+	var refused *ledger.RefusedError
+	switch {
+	case err == nil:
+		e.mu.Lock()
+		e.st.CreditsCharged += e.CreditsPerProduct
+		e.mu.Unlock()
+		if result.Replayed {
+			e.rt.Log(slog.LevelInfo, "debit answered as a replay: the product was paid for before", slog.String("product", p.ID))
+		}
+		return nil
+	case errors.As(err, &short):
+		return &insufficientCredits{balance: short.Balance}
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case errors.As(err, &unavailable):
+		return jobtype.RateLimited(unavailable.RetryAfter, err)
+	case errors.As(err, &refused):
+		return jobtype.Permanent(fmt.Errorf("the credits ledger refused the debit: %w", err))
+	}
+	return fmt.Errorf("debit AI credits: %w", err)
+}
+
+// optimize has the model write the product's text. A product whose text
+// cannot be written is recorded as failed; a model that is wrongly
+// configured fails the job; throttling and faults are retried.
+func (e *export) optimize(ctx context.Context, it *item) error {
+	p := &it.product
+	text, usage, err := e.AI.Optimize(ctx, aiProduct(p), e.target.limits)
+	e.mu.Lock()
+	e.st.AICalls += usage.Calls
+	e.mu.Unlock()
+	var itemErr *ai.ItemError
+	var config *ai.ConfigError
+	switch {
+	case err == nil:
+		it.text = text
+		if issues := e.target.check(p, text, true); len(issues) > 0 {
+			return e.record(ctx, it, outcomeFailed, catalog.ListingFailed, issues, catalog.Listing{})
+		}
+		return nil
+	case errors.As(err, &itemErr):
+		return e.record(ctx, it, outcomeFailed, catalog.ListingFailed, []catalog.ListingIssue{{
+			Source: sourceExport, Message: "the AI could not write this product's text: " + itemErr.Error(),
+		}}, catalog.Listing{})
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case errors.As(err, &config):
+		return jobtype.Permanent(err)
+	}
+	return fmt.Errorf("AI optimizing %s: %w", p.SKU, err)
+}
+
+// outOfCredits is the guide's "Insufficient credits", once the products
+// paid for are sent.
+func (e *export) outOfCredits(short *insufficientCredits) error {
+	r := e.st.Result
+	left := r.Total - r.Exported - r.Unchanged - r.Invalid - r.Failed
+	return jobtype.FailedWithResult(jobtype.KindInsufficientCredits, fmt.Errorf(
+		"Insufficient credits: AI optimization of the %d products left needs up to %d credits, and the store has %d. "+
+			"Buy more AI credits and run the export again, or export without AI optimization (ai_optimize: false). "+
+			"The %d products already exported are not sent again",
+		left, int64(left)*e.CreditsPerProduct, short.balance, r.Exported+r.Unchanged), r)
+}
+
+func (e *export) doneCount() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.done
+}
