@@ -27,6 +27,7 @@ import (
 	"github.com/dainostore/jobs/internal/localrun"
 	"github.com/dainostore/jobs/internal/meter"
 	"github.com/dainostore/jobs/internal/sandbox"
+	"github.com/dainostore/jobs/internal/sandbox/bedrockfake"
 	"github.com/dainostore/jobs/internal/worker"
 )
 
@@ -105,7 +106,9 @@ func startSandbox(ctx context.Context, addr string, log *slog.Logger) (*sandbox.
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: listen on %s (JOBS_SANDBOX_ADDR; \"off\" runs without it): %w", addr, err)
 	}
-	box := sandbox.New(sandbox.Options{})
+	// The AI answers as a small model does, so an export's "AI optimizing"
+	// stage can be watched.
+	box := sandbox.New(sandbox.Options{AILatency: bedrockfake.UniformLatency(2*time.Second, 4*time.Second)})
 	box.SetBaseURL("http://" + listener.Addr().String())
 	server := &http.Server{Handler: box, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = server.Serve(listener) }()

@@ -210,5 +210,17 @@ func (s *Server) getProduct(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]json.RawMessage{"product": product})
+	listings, err := s.catalog.Items.ProductListings(r.Context(), storeID, r.PathValue("id"), exportMarketplaces)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	slices.SortFunc(listings, func(a, b catalog.Listing) int { return strings.Compare(a.Marketplace, b.Marketplace) })
+	if listings == nil {
+		listings = []catalog.Listing{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"product": product, "listings": listings})
 }
+
+// exportMarketplaces are the marketplaces products are exported to.
+var exportMarketplaces = []string{marketplace.Amazon, marketplace.Ebay}

@@ -9,6 +9,7 @@
 package clock
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -143,3 +144,20 @@ func (o *Offset) Advance(d time.Duration) {
 
 // NewTicker ticks on the wall clock's pace.
 func (o *Offset) NewTicker(d time.Duration) Ticker { return Real.NewTicker(d) }
+
+// Sleep waits d on the wall clock, or less if ctx ends first (then it
+// returns ctx.Err()). Jobs use it for the waits they spend inside an
+// attempt, such as a marketplace's rate limit.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -75,3 +75,21 @@ func TestRegisteringATypeTwicePanics(t *testing.T) {
 	Register[exportArgs](r, h)
 	Register[exportArgs](r, h)
 }
+
+// A job that fails with a result keeps it: what it did before it stopped.
+func TestAFailureCarriesItsResult(t *testing.T) {
+	t.Parallel()
+	r := NewRegistry()
+	Register[exportArgs](r, Func[exportArgs](func(ctx context.Context, rt Runtime, args exportArgs) (any, error) {
+		return nil, FailedWithResult(KindValidation, errors.New("Product validation failed: 1 of 2"), map[string]int{"exported": 1, "invalid": 1})
+	}))
+	entry, _ := r.Lookup("amazon:export:products")
+	out, err := entry.Run(context.Background(), nil, json.RawMessage(`{"products": ["a", "b"]}`))
+	var permanent *PermanentError
+	if !errors.As(err, &permanent) || permanent.Kind != KindValidation {
+		t.Fatalf("error %v, want a permanent validation failure", err)
+	}
+	if string(out) != `{"exported":1,"invalid":1}` {
+		t.Errorf("result %s, want the failure's", out)
+	}
+}

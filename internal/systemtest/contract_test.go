@@ -17,6 +17,7 @@ import (
 
 	"github.com/dainostore/jobs/docs"
 	"github.com/dainostore/jobs/internal/app"
+	"github.com/dainostore/jobs/internal/catalog"
 	"github.com/dainostore/jobs/internal/sandbox"
 	"github.com/dainostore/jobs/internal/sandbox/shopifyfake"
 	"github.com/dainostore/jobs/internal/testenv"
@@ -195,6 +196,18 @@ func TestResponsesMatchTheOpenAPISchemas(t *testing.T) {
 	}
 	productID := page["products"].([]any)[0].(map[string]any)["id"].(string)
 	call(t, http.MethodGet, base+"/api/catalog/products/"+productID, nil, store...)
+	// Exported (as an export records it): the product's listing comes with it.
+	if err := a.Catalog.PutListing(context.Background(), "contract", catalog.Listing{
+		Marketplace: "amazon", ProductID: productID, SKU: "CONTRACT-1", Status: catalog.ListingInvalid, ExportHash: "e1", ProductHash: "p1",
+		Issues: []catalog.ListingIssue{{Field: "externally_assigned_product_identifier", Code: "90220", Severity: "ERROR",
+			Message: "'externally_assigned_product_identifier' is required but not supplied.", Source: "amazon"}},
+		JobID: "01a22dff-f58c-7958-9f93-5ee745e1b6ba", ExportedAt: "2026-11-30T19:47:59.061Z",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := call(t, http.MethodGet, base+"/api/catalog/products/"+productID, nil, store...); status != http.StatusOK || len(body["listings"].([]any)) != 1 {
+		t.Fatalf("the exported product: %d %v", status, body)
+	}
 	call(t, http.MethodGet, base+"/api/catalog/products/"+productID+"?store_id=other", nil, store...)
 	call(t, http.MethodGet, base+"/api/catalog/products/missing", nil, store...)
 

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/dainostore/jobs/internal/clock"
 	"github.com/dainostore/jobs/internal/jobtype"
 )
 
@@ -79,7 +80,7 @@ type Handler struct {
 func (h Handler) Run(ctx context.Context, rt jobtype.Runtime, args Args) (any, error) {
 	sleep := h.Sleep
 	if sleep == nil {
-		sleep = sleepContext
+		sleep = clock.Sleep
 	}
 	var state State
 	if _, err := rt.Resume(&state); err != nil {
@@ -117,18 +118,4 @@ func failure(args Args) error {
 		panic("simulated panic")
 	}
 	return err
-}
-
-func sleepContext(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
