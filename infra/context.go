@@ -46,6 +46,8 @@ func (c appContext) props() (JobsStackProps, error) {
 		AlarmEmail:               c.string("alarmEmail", ""),
 		CreditsLedgerURL:         c.string("creditsLedgerUrl", ""),
 		CreditsLedgerTokenSecret: c.string("creditsLedgerTokenSecret", ""),
+		AIModelID:                c.string("aiModelId", ""),
+		ImagesPublicURL:          c.string("imagesPublicUrl", ""),
 		Schedules: Schedules{
 			Sweep:                c.string("sweepSchedule", ""),
 			Cleanup:              c.string("cleanupSchedule", ""),

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"maps"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -69,21 +70,23 @@ type resources struct {
 	catalogTable   awsdynamodb.Table
 	connectionsKey awskms.Key
 	imagesBucket   awss3.Bucket
+	aiModel        string // the Bedrock model id of the exports' AI optimization
 }
 
 // access lists the actions a function calls on each resource: exactly what
 // its code paths in internal/ use, so a function cannot touch what it has
 // no reason to.
 type access struct {
-	table        []string // on the table itself
-	queryIndexes []string // the indexes the function queries
-	priority     []string // on the four priority queues
-	wake         []string // on the wake queue
-	deadLetter   []string // on the dead-letter queue
-	publishAlarm bool     // sns:Publish on the alarm topic
-	catalog      []string // on the catalog table (it has no index)
-	connections  []string // on the connections key
-	imageObjects []string // on every object of the images bucket
+	table         []string // on the table itself
+	queryIndexes  []string // the indexes the function queries
+	priority      []string // on the four priority queues
+	wake          []string // on the wake queue
+	deadLetter    []string // on the dead-letter queue
+	publishAlarm  bool     // sns:Publish on the alarm topic
+	catalog       []string // on the catalog table (it has no index)
+	connections   []string // on the connections key
+	imageObjects  []string // on every object of the images bucket
+	invokeAIModel bool     // bedrock:InvokeModel on the AI model
 }
 
 // Every transition is a TransactWriteItems of Put, Update and Delete items,
@@ -141,6 +144,9 @@ var (
 		},
 		connections:  []string{"kms:Decrypt"},
 		imageObjects: []string{"s3:PutObject"},
+		// The exports' AI optimization calls Bedrock's Converse, which IAM
+		// authorizes as bedrock:InvokeModel.
+		invokeAIModel: true,
 	}
 	// The scheduler sweeps (the due index, GetItem, UpdateItem of due
 	// entries, SendMessage to priority queues, queue depths, wakes), creates
@@ -179,6 +185,7 @@ func newFunctions(scope constructs.Construct, props JobsStackProps, res resource
 	if wake := wakeVisibility(); wake < workerTimeout {
 		panic(fmt.Sprintf("the wake queue's visibility timeout %s is shorter than the worker's timeout %s; Lambda refuses such an event source mapping", wake, workerTimeout))
 	}
+	checkAIModelID(props.AIModelID)
 	env := newEnvironments(props, res)
 	newFn := func(spec functionSpec) awslambda.Function {
 		return newFunction(scope, props, spec, env.shared, res)
@@ -265,9 +272,9 @@ func newEnvironments(props JobsStackProps, res resources) environments {
 	}
 	// The catalog and the marketplace connections are the API's and the
 	// worker's; the scheduler touches neither. The key is given by ARN,
-	// which is what the roles' policies name. The marketplace endpoints are
-	// left to their defaults, the marketplaces' own hosts, and private
-	// endpoints stay refused.
+	// which is what the roles' policies name. The marketplace endpoints, and
+	// Bedrock's, are left to their defaults, the services' own hosts, and
+	// private endpoints stay refused.
 	catalog := map[string]string{
 		"JOBS_CATALOG_TABLE_NAME": *res.catalogTable.TableName(),
 		"JOBS_IMAGES_BUCKET":      *res.imagesBucket.BucketName(),
@@ -275,8 +282,17 @@ func newEnvironments(props JobsStackProps, res resources) environments {
 	}
 	env.api = maps.Clone(catalog)
 	maps.Copy(env.worker, catalog)
+	// Only the worker calls the AI model, for the exports.
+	env.worker["JOBS_AI_MODEL_ID"] = props.AIModelID
+	if props.ImagesPublicURL != "" {
+		if u, err := url.Parse(props.ImagesPublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			panic(fmt.Sprintf("ImagesPublicURL %q is not an http(s) URL", props.ImagesPublicURL))
+		}
+		env.worker["JOBS_IMAGES_PUBLIC_URL"] = props.ImagesPublicURL
+	}
 	// system:daily_credit_deduction exists where the ledger is configured:
-	// the scheduler creates the job only then, and the worker runs it.
+	// the scheduler creates the job only then, and the worker runs it. The
+	// worker also debits the exports' AI optimization from it.
 	if props.CreditsLedgerURL != "" {
 		env.worker["JOBS_CREDITS_LEDGER_URL"] = props.CreditsLedgerURL
 		env.scheduler["JOBS_CREDITS_LEDGER_URL"] = props.CreditsLedgerURL
@@ -386,6 +402,9 @@ func grant(role awsiam.IRole, a access, res resources) {
 	allow(a.catalog, res.catalogTable.TableArn())
 	allow(a.connections, res.connectionsKey.KeyArn())
 	allow(a.imageObjects, res.imagesBucket.ArnForObjects(jsii.String("*")))
+	if a.invokeAIModel {
+		allow([]string{"bedrock:InvokeModel"}, aiModelArns(awscdk.Stack_Of(role), res.aiModel)...)
+	}
 }
 
 func queueArns(list []awssqs.Queue) []*string {

@@ -8,9 +8,13 @@
 //	authAudience         the JWT audiences, comma-separated (default background-jobs)
 //	workerConcurrency    jobs running at once (default 5)
 //	alarmEmail           an address subscribed to the alarm topic
-//	creditsLedgerUrl     the credits ledger of system:daily_credit_deduction
+//	creditsLedgerUrl     the credits ledger of system:daily_credit_deduction and
+//	                     of the exports' AI optimization
 //	creditsLedgerTokenSecret
 //	                     the Secrets Manager secret holding the ledger's token
+//	aiModelId            the Bedrock model or cross-region inference profile of
+//	                     the exports' AI optimization (default amazon.nova-lite-v1:0)
+//	imagesPublicUrl      where marketplaces fetch the catalog's images (a CDN)
 //	deletionProtection   the tables' deletion protection (default true)
 //	lambdaArchitecture   arm64 (default) or x86_64, as `make build` built them
 //	sweepSchedule, cleanupSchedule, dailyCreditDeductionSchedule

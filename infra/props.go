@@ -61,11 +61,25 @@ type JobsStackProps struct {
 	AlarmEmail string
 
 	// CreditsLedgerURL is the store platform's credits ledger, which
-	// system:daily_credit_deduction calls; without it the scheduler skips
-	// that job. CreditsLedgerTokenSecret names the Secrets Manager secret
-	// whose value is the ledger's bearer token.
+	// system:daily_credit_deduction calls and the exports' AI optimization
+	// is paid on; without it the scheduler skips that job and exports run
+	// only without AI optimization. CreditsLedgerTokenSecret names the
+	// Secrets Manager secret whose value is the ledger's bearer token.
 	CreditsLedgerURL         string
 	CreditsLedgerTokenSecret string
+
+	// AIModelID is the Amazon Bedrock model that the exports' AI
+	// optimization calls: a model id ("amazon.nova-lite-v1:0") or a
+	// cross-region inference profile's ("us.amazon.nova-lite-v1:0"). The
+	// worker may invoke this model and no other. Default: the
+	// configuration's AIModelID.
+	AIModelID string
+
+	// ImagesPublicURL, when set, is where marketplaces fetch the catalog's
+	// images, <url>/<key>: a CDN in front of the images bucket, which this
+	// stack does not create. Without it an export gives the marketplaces
+	// each image's source URL.
+	ImagesPublicURL string
 
 	// APIThrottle limits the default stage of the HTTP API.
 	APIThrottle Throttle
@@ -121,6 +135,7 @@ func (p JobsStackProps) withDefaults(stackName string) JobsStackProps {
 	}
 	p.QueuePrefix = cmp.Or(p.QueuePrefix, stackName)
 	p.WorkerConcurrency = cmp.Or(p.WorkerConcurrency, defaults.MaxConcurrency)
+	p.AIModelID = cmp.Or(p.AIModelID, defaults.AIModelID)
 	p.LogRetention = cmp.Or(p.LogRetention, awslogs.RetentionDays_THREE_MONTHS)
 	if p.DeletionProtection == nil {
 		p.DeletionProtection = jsii.Bool(true)

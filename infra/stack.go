@@ -24,6 +24,7 @@ func NewJobsStack(scope constructs.Construct, id string, props JobsStackProps) a
 		catalogTable:   newCatalogTable(stack, props.DeletionProtection),
 		connectionsKey: newConnectionsKey(stack, *stack.StackName()),
 		imagesBucket:   newImagesBucket(stack),
+		aiModel:        props.AIModelID,
 	}
 	fns := newFunctions(stack, props, res)
 	stage := newHTTPAPI(stack, props, fns.api)

@@ -36,6 +36,9 @@ var variantProps = JobsStackProps{
 	CreditsLedgerURL:   "https://ledger.example.com/deductions",
 	// The name of a Secrets Manager secret.
 	CreditsLedgerTokenSecret: "jobs/credits-ledger-token",
+	// A cross-region inference profile, where the default is a model.
+	AIModelID:       "eu.amazon.nova-pro-v1:0",
+	ImagesPublicURL: "https://images.example.com/catalog",
 	// No AuthIssuer: the template asks for it.
 }
 
@@ -393,7 +396,7 @@ func TestFunctionEnvironmentIsWhatTheConfigurationReads(t *testing.T) {
 		// never at private addresses.
 		for name := range env {
 			if strings.HasPrefix(name, "JOBS_SHOPIFY_") || strings.HasPrefix(name, "JOBS_AMAZON_") ||
-				strings.HasPrefix(name, "JOBS_EBAY_") || name == "JOBS_ALLOW_PRIVATE_ENDPOINTS" {
+				strings.HasPrefix(name, "JOBS_EBAY_") || name == "JOBS_BEDROCK_ENDPOINT" || name == "JOBS_ALLOW_PRIVATE_ENDPOINTS" {
 				t.Errorf("%s has %s, which only local runs set", fn, name)
 			}
 		}
@@ -455,6 +458,121 @@ func TestCreditsLedgerReachesOnlyTheFunctionsThatUseIt(t *testing.T) {
 		if ref, _ := token.(string); !strings.HasPrefix(ref, "{{resolve:secretsmanager:"+variantProps.CreditsLedgerTokenSecret+":SecretString") {
 			t.Errorf("worker JOBS_CREDITS_LEDGER_TOKEN = %v, want a dynamic reference to the secret", token)
 		}
+		// The exports refuse AI optimization without a ledger to debit: the
+		// worker that calls the model reads both.
+		for name, value := range env {
+			if value, literal := value.(string); literal {
+				t.Setenv(name, value)
+			}
+		}
+		cfg, err := config.FromEnv()
+		if err != nil {
+			t.Fatalf("worker environment: %v", err)
+		}
+		if cfg.CreditsLedgerURL != variantProps.CreditsLedgerURL || cfg.CreditsLedgerToken == "" || cfg.AIModelID != variantProps.AIModelID {
+			t.Errorf("worker configuration: ledger %q with token %t, AI model %q; want the ledger and the model of the properties",
+				cfg.CreditsLedgerURL, cfg.CreditsLedgerToken != "", cfg.AIModelID)
+		}
+	}
+}
+
+// join is CloudFormation's Fn::Join without a separator.
+func join(parts ...any) map[string]any { return map[string]any{"Fn::Join": []any{"", parts}} }
+
+// aiModelCases are the stacks with the ARNs on which their worker may
+// invoke the AI model: the default model in the stack's region, and the
+// variant's cross-region inference profile, with its model in every region
+// (the profile may route a call to any of its geography's).
+var aiModelCases = []struct {
+	name  string
+	stack func(*testing.T) *synthesized
+	model string
+	arns  []any
+}{
+	{"default", func(*testing.T) *synthesized { return defaultStack }, config.Defaults().AIModelID, []any{
+		join("arn:", ref("AWS::Partition"), ":bedrock:", ref("AWS::Region"), "::foundation-model/"+config.Defaults().AIModelID),
+	}},
+	{"property", variant, variantProps.AIModelID, []any{
+		join("arn:", ref("AWS::Partition"), ":bedrock:", ref("AWS::Region"), ":", ref("AWS::AccountId"), ":inference-profile/eu.amazon.nova-pro-v1:0"),
+		join("arn:", ref("AWS::Partition"), ":bedrock:*::foundation-model/amazon.nova-pro-v1:0"),
+	}},
+}
+
+func TestOnlyTheWorkerMayInvokeTheConfiguredAIModel(t *testing.T) {
+	if config.Defaults().AIModelID == variantProps.AIModelID {
+		t.Fatal("the variant's AI model is the default: the test could not tell the property from a hard-coded value")
+	}
+	for _, c := range aiModelCases {
+		t.Run(c.name, func(t *testing.T) {
+			s := c.stack(t)
+			for _, fn := range allFunctions {
+				granted := s.grants(t, fn)
+				for action := range granted {
+					if strings.HasPrefix(action, "bedrock:") && action != "bedrock:InvokeModel" {
+						t.Errorf("%s may %s; Converse needs only bedrock:InvokeModel", fn, action)
+					}
+				}
+				model, set := s.env(t, fn)["JOBS_AI_MODEL_ID"]
+				if fn != workerFn {
+					if got, ok := granted["bedrock:InvokeModel"]; ok || set {
+						t.Errorf("%s may invoke %v with JOBS_AI_MODEL_ID %v; only the worker calls the model", fn, got, model)
+					}
+					continue
+				}
+				if model != c.model {
+					t.Errorf("worker JOBS_AI_MODEL_ID = %v, want %s", model, c.model)
+				}
+				if got := granted["bedrock:InvokeModel"]; !jsonEqual(got, c.arns) {
+					data, _ := json.Marshal(got)
+					t.Errorf("worker may invoke %s\nwant %v", data, c.arns)
+				}
+			}
+		})
+	}
+}
+
+func TestImagesPublicURLReachesTheWorkerWhenSet(t *testing.T) {
+	for _, fn := range allFunctions {
+		if url, set := defaultStack.env(t, fn)["JOBS_IMAGES_PUBLIC_URL"]; set {
+			t.Errorf("%s JOBS_IMAGES_PUBLIC_URL = %v without the property", fn, url)
+		}
+		url, set := variant(t).env(t, fn)["JOBS_IMAGES_PUBLIC_URL"]
+		if fn == workerFn && url != variantProps.ImagesPublicURL || fn != workerFn && set {
+			t.Errorf("%s JOBS_IMAGES_PUBLIC_URL = %v; only the worker's exports use it", fn, url)
+		}
+	}
+}
+
+func TestCrossRegionProfilesAreToldFromModels(t *testing.T) {
+	for id, want := range map[string]struct{ geography, model string }{
+		"amazon.nova-lite-v1:0":                          {},
+		"meta.llama3-8b-instruct-v1:0":                   {},
+		"us.amazon.nova-lite-v1:0":                       {"us", "amazon.nova-lite-v1:0"},
+		"us-gov.anthropic.claude-3-haiku-20240307-v1:0":  {"us-gov", "anthropic.claude-3-haiku-20240307-v1:0"},
+		"apac.amazon.nova-pro-v1:0":                      {"apac", "amazon.nova-pro-v1:0"},
+		"global.anthropic.claude-sonnet-4-20250514-v1:0": {"global", "anthropic.claude-sonnet-4-20250514-v1:0"},
+		"eu.mistral.pixtral-large-2502-v1:0":             {"eu", "mistral.pixtral-large-2502-v1:0"},
+		"usa.example-model-v1:0":                         {},
+	} {
+		geography, model, ok := crossRegionProfile(id)
+		if geography != want.geography || model != want.model || ok != (want.geography != "") {
+			t.Errorf("crossRegionProfile(%q) = %q, %q, %t; want %q, %q", id, geography, model, ok, want.geography, want.model)
+		}
+	}
+}
+
+func TestSynthesisRefusesWhatTheWorkerCouldNotUse(t *testing.T) {
+	for _, id := range []string{"*", "amazon.*", "arn:aws:bedrock:eu-west-1:123456789012:application-inference-profile/abc"} {
+		props := variantProps
+		props.AIModelID = id
+		if _, err := synth(props); err == nil {
+			t.Errorf("AIModelID %q synthesized", id)
+		}
+	}
+	props := variantProps
+	props.ImagesPublicURL = "images.example.com"
+	if _, err := synth(props); err == nil {
+		t.Errorf("ImagesPublicURL %q synthesized", props.ImagesPublicURL)
 	}
 }
 
@@ -798,46 +916,71 @@ func TestAlarmTopicAcceptsThisAccountsAlarmsOverTLS(t *testing.T) {
 var xrayActions = map[string]bool{"xray:PutTraceSegments": true, "xray:PutTelemetryRecords": true}
 
 func TestIAMStatementsNameOnlyTheStacksOwnResources(t *testing.T) {
-	s := defaultStack
-	// The one pattern a statement may name: every object of the images
-	// bucket, whose keys are the images' content hashes.
-	images := objectsOf(s.logicalID(t, "AWS::S3::Bucket", "ImagesBucket"))
-	for id, policy := range s.ofType("AWS::IAM::Policy") {
-		for _, st := range list(dig(policy.Properties, "PolicyDocument", "Statement")) {
-			st := st.(map[string]any)
-			actions := list(st["Action"])
-			for _, action := range actions {
-				if strings.Contains(action.(string), "*") {
-					t.Errorf("policy %s: wildcard action %v", id, action)
+	for _, c := range aiModelCases {
+		t.Run(c.name, func(t *testing.T) {
+			s := c.stack(t)
+			// The one pattern a statement may name of the stack's own: every
+			// object of the images bucket, whose keys are the images' content
+			// hashes.
+			images := objectsOf(s.logicalID(t, "AWS::S3::Bucket", "ImagesBucket"))
+			for id, policy := range s.ofType("AWS::IAM::Policy") {
+				for _, st := range list(dig(policy.Properties, "PolicyDocument", "Statement")) {
+					checkStatementResources(t, s, id, st.(map[string]any), images, c.arns)
 				}
 			}
-			for _, res := range list(st["Resource"]) {
-				if res == "*" {
-					for _, action := range actions {
-						if !xrayActions[action.(string)] {
-							t.Errorf("policy %s: %v on every resource", id, action)
-						}
-					}
-					continue
-				}
-				if data, _ := json.Marshal(res); strings.Contains(string(data), "*") && !jsonEqual(res, images) {
-					t.Errorf("policy %s: resource %s is a pattern", id, data)
-				}
-				ids := referencedIDs(res)
-				if len(ids) == 0 {
-					t.Errorf("policy %s: resource %v is not one of the stack's resources", id, res)
-				}
-				for _, ref := range ids {
-					if _, ok := s.resources[ref]; !ok && !strings.HasPrefix(ref, "AWS::") {
-						t.Errorf("policy %s: resource %v refers to %s, which is not in the stack", id, res, ref)
-					}
+			for id, role := range s.ofType("AWS::IAM::Role") {
+				if arns, ok := role.Properties["ManagedPolicyArns"]; ok {
+					t.Errorf("role %s has managed policies %v", id, arns)
 				}
 			}
+		})
+	}
+}
+
+// checkStatementResources fails a statement that names an action by
+// pattern, or a resource that is neither the stack's own nor the AI model
+// (whose ARNs, a cross-region profile's model in every region among them,
+// only bedrock:InvokeModel may name).
+func checkStatementResources(t *testing.T, s *synthesized, policyID string, st map[string]any, images any, aiModel []any) {
+	t.Helper()
+	actions := list(st["Action"])
+	for _, action := range actions {
+		if strings.Contains(action.(string), "*") {
+			t.Errorf("policy %s: wildcard action %v", policyID, action)
 		}
 	}
-	for id, role := range s.ofType("AWS::IAM::Role") {
-		if arns, ok := role.Properties["ManagedPolicyArns"]; ok {
-			t.Errorf("role %s has managed policies %v", id, arns)
+	for _, res := range list(st["Resource"]) {
+		if res == "*" {
+			for _, action := range actions {
+				if !xrayActions[action.(string)] {
+					t.Errorf("policy %s: %v on every resource", policyID, action)
+				}
+			}
+			continue
+		}
+		if slices.ContainsFunc(aiModel, func(arn any) bool { return jsonEqual(res, arn) }) {
+			if !jsonEqual(actions, []any{"bedrock:InvokeModel"}) {
+				t.Errorf("policy %s: %v on the AI model %v, want only bedrock:InvokeModel", policyID, actions, res)
+			}
+			continue
+		}
+		if data, _ := json.Marshal(res); strings.Contains(string(data), "*") && !jsonEqual(res, images) {
+			t.Errorf("policy %s: resource %s is a pattern", policyID, data)
+		}
+		// A resource of the stack's is named through its logical id; the
+		// pseudo parameters (AWS::Region, ...) alone name something else.
+		ownResource := false
+		for _, ref := range referencedIDs(res) {
+			_, inStack := s.resources[ref]
+			switch {
+			case inStack:
+				ownResource = true
+			case !strings.HasPrefix(ref, "AWS::"):
+				t.Errorf("policy %s: resource %v refers to %s, which is not in the stack", policyID, res, ref)
+			}
+		}
+		if !ownResource {
+			t.Errorf("policy %s: resource %v is not one of the stack's resources", policyID, res)
 		}
 	}
 }
@@ -998,6 +1141,8 @@ func TestContextSetsTheStackProperties(t *testing.T) {
 		"alarmEmail":                   "ops@example.com",
 		"creditsLedgerUrl":             variantProps.CreditsLedgerURL,
 		"creditsLedgerTokenSecret":     variantProps.CreditsLedgerTokenSecret,
+		"aiModelId":                    variantProps.AIModelID,
+		"imagesPublicUrl":              variantProps.ImagesPublicURL,
 		"deletionProtection":           "false", // a string, as -c gives it
 		"lambdaArchitecture":           "x86_64",
 		"sweepSchedule":                "rate(2 minutes)",
@@ -1011,7 +1156,8 @@ func TestContextSetsTheStackProperties(t *testing.T) {
 	if props.AuthIssuer != testIssuer || !slices.Equal(props.AuthAudience, []string{"jobs-a", "jobs-b"}) ||
 		props.WorkerConcurrency != 7 || props.AlarmEmail != "ops@example.com" || props.DeletionProtection == nil || *props.DeletionProtection ||
 		*props.Architecture.Name() != "x86_64" || props.Schedules != variantProps.Schedules ||
-		props.CreditsLedgerURL != variantProps.CreditsLedgerURL || props.CreditsLedgerTokenSecret != variantProps.CreditsLedgerTokenSecret {
+		props.CreditsLedgerURL != variantProps.CreditsLedgerURL || props.CreditsLedgerTokenSecret != variantProps.CreditsLedgerTokenSecret ||
+		props.AIModelID != variantProps.AIModelID || props.ImagesPublicURL != variantProps.ImagesPublicURL {
 		t.Errorf("props = %+v", props)
 	}
 
