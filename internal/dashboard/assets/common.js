@@ -276,7 +276,7 @@ setInterval(() => {
 
 // ---- How jobs are shown ----------------------------------------------------
 
-const ACRONYMS = { ui: "UI", ai: "AI", api: "API", pim: "PIM", csv: "CSV", sku: "SKU", url: "URL", id: "ID", seo: "SEO" };
+const ACRONYMS = { ui: "UI", ai: "AI", api: "API", pim: "PIM", csv: "CSV", sku: "SKU", url: "URL", id: "ID", seo: "SEO", ebay: "eBay" };
 
 // typeInWords: "amazon:export:products" → "Amazon Export Products".
 export function typeInWords(type) {

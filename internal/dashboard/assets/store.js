@@ -7,15 +7,21 @@ import {
   timeElement, formatDuration, ranFor, syncList, typeInWords,
 } from "./common.js";
 
-// Options to start with, per job type; anything else starts with {}.
+// Options to start with, per job type; anything else starts with {}. An
+// export must say which products it takes.
 const EXAMPLE_OPTIONS = {
   "dev:simulate": { steps: 20, step_ms: 500 },
+  "amazon:export:products": { all: true },
+  "ebay:export:products": { all: true },
 };
 
-// One-click imports a store owner starts most, with the full import's type.
+// One-click jobs a store owner starts most, with their options: the full
+// imports, and exports of every product, AI-optimized (the exports' default).
 const QUICK_STARTS = [
-  { type: "shopify:import:all", label: "Import from Shopify" },
-  { type: "akeneo:import:all", label: "Import from Akeneo" },
+  { type: "shopify:import:all", label: "Import from Shopify", payload: {} },
+  { type: "akeneo:import:all", label: "Import from Akeneo", payload: {} },
+  { type: "amazon:export:products", label: "Export to Amazon", payload: { all: true } },
+  { type: "ebay:export:products", label: "Export to eBay", payload: { all: true } },
 ];
 
 boot((claims) => {
@@ -190,7 +196,8 @@ function setUpStartForm(operator, started) {
     } catch (err) {
       if (err instanceof ApiError && err.code === "job_already_active") {
         const existing = { id: err.body.error.existing_job_id, type: body.type };
-        result.replaceChildren(`This store already runs a ${typeInWords(body.type)} job: `,
+        const kind = typeInWords(body.type);
+        result.replaceChildren(`This store already runs ${/^[AEIOU]/.test(kind) ? "an" : "a"} ${kind} job: `,
           el("a", { href: jobURL(existing) }, jobTitle(existing)), ". It can start again once that one ends.");
       } else {
         result.textContent = "Could not start the job: " + describeError(err);
@@ -204,7 +211,7 @@ function setUpStartForm(operator, started) {
   if (!operator) {
     for (const quick of QUICK_STARTS.filter((q) => types.some((t) => t.type === q.type))) {
       const button = el("button", { type: "button", class: "quick", "data-type": quick.type }, quick.label);
-      button.addEventListener("click", () => start({ type: quick.type, payload: {} }, button));
+      button.addEventListener("click", () => start({ type: quick.type, payload: quick.payload }, button));
       $("quick-start").append(button);
     }
   }

@@ -5,14 +5,17 @@
 //
 // The job types are the real ones: the Shopify and Akeneo imports run
 // against the sandbox's fakes of those systems (package sandbox), as in
-// `make dev`, and system:cleanup and dev:simulate as deployed.
+// `make dev`, the Amazon and eBay exports against its marketplaces, AI
+// model and credits ledger, and system:cleanup and dev:simulate as
+// deployed.
 //
 // The tests do not run in parallel: each starts a browser, and two cores
 // cannot run several next to the system under test without making every
 // wait flaky. No test waits out a stretch of time: a job the test looks at
 // holds at a step gate until the test lets it go on (a simulation between
-// its steps, an import before each page it reads), and an absence (no more
-// polling) is watched on Chrome's virtual time.
+// its steps, an import before each page it reads, an export before each
+// answer of the AI model), and an absence (no more polling) is watched on
+// Chrome's virtual time.
 package browsertest
 
 import (
@@ -58,9 +61,9 @@ type testBundle struct {
 	box *sandbox.Sandbox
 	tab context.Context
 	// simulations paces the steps of dev:simulate; pages, the pages the
-	// imports read from Shopify and Akeneo. Both are open until a test
-	// holds them.
-	simulations, pages *stepGate
+	// imports read from Shopify and Akeneo; ai, the AI model's answers to
+	// the exports. Each is open until a test holds it.
+	simulations, pages, ai *stepGate
 }
 
 // catalogSize sizes the sandbox's catalogs: Shopify's products come in
@@ -77,40 +80,54 @@ func setup(t *testing.T) *testBundle {
 	// A failed attempt is retried a second later, so that a retry's whole
 	// story fits in a test.
 	env.Config.RetryDelays = []time.Duration{time.Second, time.Second, time.Second}
-	box := startSandbox(t, env)
-	simulations, pages := newStepGate(), newStepGate()
+	// An export asks the AI model about one product at a time, so that one
+	// held at the AI gate after n answers says it optimizes product n+1.
+	env.Config.ExportAIConcurrency = 1
+	simulations, pages, ai := newStepGate(), newStepGate(), newStepGate()
+	box := startSandbox(t, env, ai)
 	marketplaces := marketplace.NewHTTPClient(env.Config.AllowPrivateEndpoints, time.Minute)
 	marketplaces.Transport = gatedPages{next: marketplaces.Transport, gate: pages}
 	// The job types need the app's stores and clients, and the app its job
 	// types: a first app, never served, lends them.
 	parts := env.App(t, app.Overrides{JobTypes: jobtype.NewRegistry(), MarketplaceHTTP: marketplaces})
-	a := env.App(t, app.Overrides{JobTypes: jobTypes(parts, simulations), MarketplaceHTTP: marketplaces})
+	types := jobTypes(parts, simulations)
+	a := env.App(t, app.Overrides{JobTypes: types, MarketplaceHTTP: marketplaces})
 	sw := &apiSwitch{next: a.HTTP}
 	a.HTTP = sw
-	b := &testBundle{t: t, app: a, api: sw, box: box, simulations: simulations, pages: pages}
+	b := &testBundle{t: t, app: a, api: sw, box: box, simulations: simulations, pages: pages, ai: ai}
 	b.base = testenv.Serve(t, a)
 	b.tab = startBrowser(t)
 	return b
 }
 
 // startSandbox serves the fakes of the outside systems for one test and
-// points the test's configuration at them, as `make dev` does.
-func startSandbox(t *testing.T, env *testenv.Env) *sandbox.Sandbox {
+// points the test's configuration at them, as `make dev` does. The AI
+// model answers each call at once, once the call has passed the gate.
+func startSandbox(t *testing.T, env *testenv.Env, ai *stepGate) *sandbox.Sandbox {
 	t.Helper()
-	box := sandbox.New(catalogSize)
+	o := catalogSize
+	// The latency is the fake's only hook inside a call: the AI model is
+	// reached through the AWS SDK's own HTTP client, not the marketplaces'.
+	o.AILatency = func() time.Duration {
+		_ = ai.pass(context.Background())
+		return 0
+	}
+	box := sandbox.New(o)
 	server := httptest.NewServer(box)
 	t.Cleanup(server.Close)
+	// A call held when the test ends goes on, so that the server can close.
+	t.Cleanup(ai.release)
 	box.SetBaseURL(server.URL)
 	box.Endpoints().Configure(&env.Config)
 	return box
 }
 
-// connect connects a store to the sandbox's shop and PIM through the API,
-// as its owner does in the Marketplace Hub.
+// connect connects a store to the sandbox's shop, PIM and marketplaces
+// through the API, as its owner does in the Marketplace Hub.
 func (b *testBundle) connect(storeID string) {
 	b.t.Helper()
 	creds := b.box.Credentials()
-	for _, name := range []string{marketplace.Shopify, marketplace.Akeneo} {
+	for _, name := range []string{marketplace.Shopify, marketplace.Akeneo, marketplace.Amazon, marketplace.Ebay} {
 		if status, out := b.call(http.MethodPut, "/api/marketplace/connections/"+name, testenv.StoreToken(b.t, storeID), creds[name]); status != http.StatusOK {
 			b.t.Fatalf("connect %s for %s: %d %v", name, storeID, status, out)
 		}

@@ -10,20 +10,27 @@ import (
 
 	"github.com/dainostore/jobs/internal/app"
 	"github.com/dainostore/jobs/internal/jobtype"
+	"github.com/dainostore/jobs/internal/jobtype/catalogexport"
 	"github.com/dainostore/jobs/internal/jobtype/catalogimport"
 	"github.com/dainostore/jobs/internal/jobtype/cleanup"
 	"github.com/dainostore/jobs/internal/jobtype/simulate"
 )
 
 // jobTypes registers the job types the app registers from its
-// configuration: the Shopify and Akeneo imports, system:cleanup and
-// dev:simulate, the real ones, with the app's stores and clients. Only
-// dev:simulate differs: its steps pass through the test's gate.
+// configuration: the Shopify and Akeneo imports, the Amazon and eBay
+// exports, system:cleanup and dev:simulate, the real ones, with the app's
+// stores, clients, AI model and credits ledger. Only dev:simulate differs:
+// its steps pass through the test's gate.
 func jobTypes(parts *app.App, simulations *stepGate) *jobtype.Registry {
 	r := jobtype.NewRegistry()
 	jobtype.Register[cleanup.Args](r, cleanup.Handler{Jobs: parts.Jobs}, jobtype.AsSystem())
 	catalogimport.Register(r, catalogimport.Deps{
 		Connections: parts.Connections, Clients: parts.Marketplaces, Catalog: parts.Catalog, Images: parts.Images,
+	})
+	cfg := parts.Config
+	catalogexport.Register(r, catalogexport.Deps{
+		Connections: parts.Connections, Clients: parts.Marketplaces, Catalog: parts.Catalog, AI: parts.AI, Ledger: parts.Ledger,
+		CreditsPerProduct: int64(cfg.AICreditsPerProduct), AIConcurrency: cfg.ExportAIConcurrency, SendConcurrency: cfg.ExportSendConcurrency,
 	})
 	jobtype.Register[simulate.Args](r, simulate.Handler{Sleep: func(ctx context.Context, d time.Duration) error {
 		if err := simulations.pass(ctx); err != nil {

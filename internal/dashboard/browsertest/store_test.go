@@ -1,8 +1,11 @@
 package browsertest
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -10,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/dainostore/jobs/internal/catalog"
 	"github.com/dainostore/jobs/internal/sandbox/akeneofake"
 	"github.com/dainostore/jobs/internal/testenv"
 )
@@ -102,15 +106,16 @@ func TestStoreViewShowsRetriesCancelsAndSurvivesAnOutage(t *testing.T) {
 	operator := testenv.OperatorToken(t)
 	b.connect("shop-2")
 
-	// Earlier: the PIM was imported, a simulation failed for good.
-	b.waitForJob(b.createJob(store, map[string]any{"type": "akeneo:import:all"}), "completed")
+	// Earlier: the shop was imported, a simulation failed for good.
+	b.waitForJob(b.createJob(store, map[string]any{"type": "shopify:import:all"}), "completed")
 	b.waitForJob(b.createJob(store, map[string]any{"type": "dev:simulate", "payload": map[string]any{"steps": 2, "fail_attempts": 1, "fail_with": "permanent"}}), "failed")
 
 	// Now dev:simulate is paused, so its job waits (pending); the PIM
 	// answers the next product import 429 with a Retry-After of an hour,
 	// longer than the test runs, so that import waits for its retry; the
 	// Shopify import reads two pages and holds there, until the test lets
-	// it go on.
+	// it go on; an export of 30 products to Amazon has the AI model answer
+	// for 14 of them and holds at the 15th.
 	if status, out := b.call(http.MethodPost, "/api/background-jobs/pause", operator, map[string]any{"type": "dev:simulate"}); status != http.StatusOK {
 		t.Fatalf("pause dev:simulate: %d %v", status, out)
 	}
@@ -121,13 +126,23 @@ func TestStoreViewShowsRetriesCancelsAndSurvivesAnOutage(t *testing.T) {
 	b.pages.allow(2)
 	importID := b.createJob(store, map[string]any{"type": "shopify:import:products"})
 	b.waitForProgress(importID, "Importing products: 20/60")
+	b.box.Ledger.SetBalance("shop-2", 100)
+	exported := b.catalogProducts(store, 30)
+	if len(exported) != 30 {
+		t.Fatalf("the catalog has %d products, the export needs 30", len(exported))
+	}
+	b.ai.hold()
+	b.ai.allow(14)
+	b.createJob(store, map[string]any{"type": "amazon:export:products", "payload": map[string]any{"product_ids": idsOf(exported)}})
 	b.open("/dashboard/", store)
 
-	pending, pim, shop := activeCard("Dev Simulate"), activeCard("Akeneo Import Products"), activeCard("Shopify Import Products")
-	b.waitUntil("a pending, a retrying and a running job",
+	pending, pim, shop, export := activeCard("Dev Simulate"), activeCard("Akeneo Import Products"), activeCard("Shopify Import Products"), activeCard("Amazon Export Products")
+	optimizing := "AI optimizing: " + exported[14].Title + " (15/30)"
+	b.waitUntil("a pending, a retrying and two running jobs",
 		pending+`?.querySelector(".status").textContent === "Pending" && `+
 			pim+`?.querySelector(".status").textContent === "Retrying" && `+
-			shop+`?.querySelector(".status").textContent === "Running" && `+cardPercentOf(shop)+` === 33`)
+			shop+`?.querySelector(".status").textContent === "Running" && `+cardPercentOf(shop)+` === 33 && `+
+			export+`?.querySelector(".status").textContent === "Running" && `+export+`.querySelector(".job-message").textContent === `+strconv.Quote(optimizing))
 	detail := eval[string](b, pim+`.querySelector(".job-detail").innerText`)
 	seconds := eval[int](b, countdownSecondsOf(pim))
 	if !regexp.MustCompile(`^Attempt 1 failed: .*akeneo rate limit: You have exceeded the limit of API requests`).MatchString(detail) || seconds < 50*60 || seconds > 60*60 {
@@ -142,11 +157,11 @@ func TestStoreViewShowsRetriesCancelsAndSurvivesAnOutage(t *testing.T) {
 	if got := eval[string](b, recentCard("Dev Simulate")+`.innerText`); !strings.Contains(got, "Failed after 1 attempt: simulated permanent failure: validation failed") {
 		t.Errorf("the failed job's recent activity says %q, want its error in plain words", got)
 	}
-	if got := eval[string](b, recentCard("Akeneo Import All")+`?.querySelector(".status").textContent`); got != "Completed" {
-		t.Errorf("the PIM's import is %q in recent activity, want Completed", got)
+	if got := eval[string](b, recentCard("Shopify Import All")+`?.querySelector(".status").textContent`); got != "Completed" {
+		t.Errorf("the shop's import is %q in recent activity, want Completed", got)
 	}
-	if got := b.text("#active-heading"); got != "Active jobs (3)" {
-		t.Errorf("heading %q, want Active jobs (3)", got)
+	if got := b.text("#active-heading"); got != "Active jobs (4)" {
+		t.Errorf("heading %q, want Active jobs (4)", got)
 	}
 	if got := eval[string](b, shop+`.querySelector(".job-message").textContent`); got != "Importing products: 20/60" {
 		t.Errorf("the import's progress message is %q, want Importing products: 20/60", got)
@@ -154,6 +169,10 @@ func TestStoreViewShowsRetriesCancelsAndSurvivesAnOutage(t *testing.T) {
 	b.screenshot("store-view")
 	b.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
 	b.waitUntil("the phone layout", `document.documentElement.clientWidth <= 400 && document.documentElement.scrollWidth <= 400`)
+	// The export's message wraps on a phone, so its count stays in sight.
+	if clipped := eval[bool](b, `(m => m.scrollWidth > m.clientWidth)(`+export+`.querySelector(".job-message"))`); clipped {
+		t.Errorf("on a phone the export's message is cut short: %q", optimizing)
+	}
 	b.screenshot("store-view-phone")
 	b.do(chromedp.EmulateViewport(1280, 900))
 
@@ -161,7 +180,7 @@ func TestStoreViewShowsRetriesCancelsAndSurvivesAnOutage(t *testing.T) {
 	// recovers by itself.
 	b.api.offline.Store(true)
 	b.waitUntil("the outage to show", `!document.getElementById("connection").hidden && document.getElementById("connection").textContent.startsWith("API unreachable, retrying")`)
-	if eval[int](b, `document.querySelectorAll("#active-jobs .job-card").length`) != 3 {
+	if eval[int](b, `document.querySelectorAll("#active-jobs .job-card").length`) != 4 {
 		t.Error("the jobs disappeared during the outage")
 	}
 	b.api.offline.Store(false)
@@ -187,29 +206,59 @@ func TestStoreViewShowsRetriesCancelsAndSurvivesAnOutage(t *testing.T) {
 	})()`)
 }
 
+// catalogProducts reads the first products of the store's catalog through
+// the API, up to limit (a page, at most 100), in catalog id order: the order
+// an export walks them in.
+func (b *testBundle) catalogProducts(token string, limit int) []catalog.Product {
+	b.t.Helper()
+	status, out := b.call(http.MethodGet, "/api/catalog/products?limit="+strconv.Itoa(limit), token, nil)
+	if status != http.StatusOK {
+		b.t.Fatalf("list the catalog's products: %d %v", status, out)
+	}
+	data, err := json.Marshal(out["products"])
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	var products []catalog.Product
+	if err := json.Unmarshal(data, &products); err != nil {
+		b.t.Fatalf("the catalog's products: %v", err)
+	}
+	return products
+}
+
+func idsOf(products []catalog.Product) []string {
+	ids := make([]string, len(products))
+	for i, p := range products {
+		ids[i] = p.ID
+	}
+	return ids
+}
+
 // quickStart is the store view's one-click button that starts a job type.
 func quickStart(jobType string) string {
 	return `#quick-start button[data-type="` + jobType + `"]`
 }
 
-func TestStoreViewStartsAnImportInOneClick(t *testing.T) {
+func TestStoreViewStartsImportsAndExportsInOneClick(t *testing.T) {
 	b := setup(t)
 	store := testenv.StoreToken(t, "shop-3")
 	b.connect("shop-3")
 
 	// An operator starts jobs for a named store through the form: no
-	// one-click imports.
+	// one-click jobs.
 	b.open("/dashboard/", testenv.OperatorToken(t))
 	b.waitUntil("the operator's start form", `document.querySelectorAll("#start-type option").length > 0 && !document.getElementById("start-store-field").hidden`)
 	if n := eval[int](b, `document.querySelectorAll("#quick-start button").length`); n != 0 {
-		t.Errorf("an operator sees %d one-click imports, want none", n)
+		t.Errorf("an operator sees %d one-click jobs, want none", n)
 	}
 
 	// A store owner imports the shop in one click. The import reads the
 	// collections and a page of products, and holds there.
 	b.open("/dashboard/", store)
-	b.waitUntil("the one-click imports", `document.querySelector(`+strconv.Quote(quickStart("shopify:import:all"))+`)?.textContent === "Import from Shopify" && `+
-		`document.querySelector(`+strconv.Quote(quickStart("akeneo:import:all"))+`)?.textContent === "Import from Akeneo"`)
+	b.waitUntil("the one-click jobs", `document.querySelector(`+strconv.Quote(quickStart("shopify:import:all"))+`)?.textContent === "Import from Shopify" && `+
+		`document.querySelector(`+strconv.Quote(quickStart("akeneo:import:all"))+`)?.textContent === "Import from Akeneo" && `+
+		`document.querySelector(`+strconv.Quote(quickStart("amazon:export:products"))+`)?.textContent === "Export to Amazon" && `+
+		`document.querySelector(`+strconv.Quote(quickStart("ebay:export:products"))+`)?.textContent === "Export to eBay"`)
 	b.pages.hold()
 	b.pages.allow(2)
 	b.click(quickStart("shopify:import:all"))
@@ -232,6 +281,48 @@ func TestStoreViewStartsAnImportInOneClick(t *testing.T) {
 	}
 	b.pages.release()
 	b.waitUntil("the import to complete", `!`+shop+` && `+recentCard("Shopify Import All")+`?.querySelector(".status").textContent === "Completed"`)
+
+	// Then it exports every product to Amazon in one click, AI-optimized.
+	// The AI model answers for 14 products and holds at the 15th.
+	b.box.Ledger.SetBalance("shop-3", 100)
+	products := b.catalogProducts(store, 100)
+	if len(products) < 15 || len(products) == 100 {
+		t.Fatalf("the catalog has %d products in its first page, the test needs 15 to 99", len(products))
+	}
+	b.ai.hold()
+	b.ai.allow(14)
+	b.click(quickStart("amazon:export:products"))
+	b.waitUntil("the export to start", `document.getElementById("start-result").textContent.startsWith("Started Amazon Export Products #")`)
+	exportID := eval[string](b, `decodeURIComponent(document.querySelector("#start-result a").getAttribute("href").split("/").pop())`)
+	status, out := b.call(http.MethodGet, "/api/background-jobs/"+exportID, store, nil)
+	job, _ := out["job"].(map[string]any)
+	if payload, _ := job["payload"].(map[string]any); status != http.StatusOK || len(payload) != 1 || payload["all"] != true {
+		t.Fatalf("the one-click export is not of every product: %d %v", status, out)
+	}
+	export := activeCard("Amazon Export Products")
+	optimizing := fmt.Sprintf("AI optimizing: %s (15/%d)", products[14].Title, len(products))
+	b.waitUntil("the export's AI stage", export+`?.querySelector(".job-message").textContent === `+strconv.Quote(optimizing))
+
+	// A second click while it runs is refused, as for an import.
+	b.click(quickStart("amazon:export:products"))
+	b.waitUntil("the export's refusal", `document.getElementById("start-result").textContent.startsWith("This store already runs an Amazon Export Products job: ")`)
+
+	// About a quarter of the shop's products have no barcode, which Amazon
+	// requires: the export sends the others and fails for those, in words
+	// the store owner can act on.
+	withoutBarcode := 0
+	for _, p := range products {
+		if !slices.ContainsFunc(p.Variants, func(v catalog.Variant) bool { return v.Barcode != "" }) {
+			withoutBarcode++
+		}
+	}
+	b.ai.release()
+	exported := recentCard("Amazon Export Products")
+	b.waitUntil("the export to end", `!`+export+` && `+exported+`?.querySelector(".status").textContent === "Failed"`)
+	want := fmt.Sprintf("Failed after 1 attempt: Product validation failed: %d of %d products were not exported to Amazon. ", withoutBarcode, len(products))
+	if got := eval[string](b, exported+`.querySelector(".job-detail").innerText`); !strings.Contains(got, want) {
+		t.Errorf("the failed export says %q, want %q", got, want)
+	}
 
 	// The PIM too: its categories, then the first of its two pages of products.
 	b.pages.hold()

@@ -123,12 +123,16 @@ type export struct {
 	target target
 	clock  clock.Clock
 
-	mu sync.Mutex // guards st's counters and done while the stages overlap
+	mu sync.Mutex // guards st's counters and the progress while the stages overlap
 	st state
 	// done counts the products through either stage, for "Sending to
 	// Amazon: 16/30"; prepared those handed to the first stage, for "AI
 	// optimizing: Blue Widget (15/30)".
 	done, prepared int
+	// work is the progress in units: with AI optimization, a product's
+	// text is one unit and its sending another, so the bar moves during
+	// the AI stage too.
+	work int
 }
 
 // run exports the selection to the target from where the checkpoint left off.
@@ -151,7 +155,7 @@ func (d Deps) run(ctx context.Context, rt jobtype.Runtime, o Options, t target) 
 		e.st.Result = Result{Marketplace: t.name, AIOptimize: o.aiOptimize(), Total: total, Products: []ProductResult{}}
 		rt.Progress(0, fmt.Sprintf("Exporting to %s: 0/%d", t.title, total))
 	}
-	e.done, e.prepared = e.st.Processed, e.st.Processed
+	e.done, e.prepared, e.work = e.st.Processed, e.st.Processed, e.st.Processed*e.unitsPerProduct()
 
 	// Two stages overlap: the batch in flight is being sent while the next is
 	// prepared. finish waits for the one in flight and checkpoints after it.
@@ -411,21 +415,39 @@ func (e *export) record(ctx context.Context, it *item, outcome, status string, i
 	return nil
 }
 
-// finished counts one more product done; a sent one is reported as such.
+// unitsPerProduct is a product's share of the progress.
+func (e *export) unitsPerProduct() int {
+	if e.opts.aiOptimize() {
+		return 2
+	}
+	return 1
+}
+
+// advance adds units of work to the progress and returns the percentage.
+func (e *export) advance(units int) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.work += units
+	if e.st.Total == 0 {
+		return 99
+	}
+	return min(99, e.work*100/(e.st.Total*e.unitsPerProduct()))
+}
+
+// finished counts one more product done: one that never reached a stage
+// (skipped, refused by the checks, its text unwritable) for all its work,
+// one sent for its sending, which is reported.
 func (e *export) finished(sent bool) {
+	units := e.unitsPerProduct()
+	if sent {
+		units = 1 // its text, if any, was counted when written
+	}
+	percent := e.advance(units)
 	e.mu.Lock()
 	e.done++
 	done, total := e.done, e.st.Total
 	e.mu.Unlock()
 	if sent {
-		e.rt.Progress(e.percent(done), fmt.Sprintf("Sending to %s: %d/%d", e.target.title, done, max(total, done)))
+		e.rt.Progress(percent, fmt.Sprintf("Sending to %s: %d/%d", e.target.title, done, max(total, done)))
 	}
-}
-
-// percent is how far the export is, below 100 until it ends.
-func (e *export) percent(done int) int {
-	if e.st.Total == 0 {
-		return 99
-	}
-	return min(99, done*100/e.st.Total)
 }

@@ -108,7 +108,7 @@ func (e *export) writeTexts(ctx context.Context, items []*item) error {
 				it.outcome = outcomeUnpaid
 				return nil
 			}
-			e.rt.Progress(e.percent(e.doneCount()), fmt.Sprintf("AI optimizing: %s (%d/%d)", it.product.Title, it.ordinal, max(e.st.Total, it.ordinal)))
+			e.rt.Progress(e.advance(0), fmt.Sprintf("AI optimizing: %s (%d/%d)", it.product.Title, it.ordinal, max(e.st.Total, it.ordinal)))
 			if err := e.pay(gctx, it); err != nil {
 				var short *insufficientCredits
 				if errors.As(err, &short) {
@@ -182,19 +182,30 @@ func (e *export) optimize(ctx context.Context, it *item) error {
 	case err == nil:
 		it.text = text
 		if issues := e.target.check(p, text, true); len(issues) > 0 {
-			return e.record(ctx, it, outcomeFailed, catalog.ListingFailed, issues, catalog.Listing{})
+			return e.failed(ctx, it, issues)
 		}
+		e.advance(1)
 		return nil
 	case errors.As(err, &itemErr):
-		return e.record(ctx, it, outcomeFailed, catalog.ListingFailed, []catalog.ListingIssue{{
+		return e.failed(ctx, it, []catalog.ListingIssue{{
 			Source: sourceExport, Message: "the AI could not write this product's text: " + itemErr.Error(),
-		}}, catalog.Listing{})
+		}})
 	case ctx.Err() != nil:
 		return ctx.Err()
 	case errors.As(err, &config):
 		return jobtype.Permanent(err)
 	}
 	return fmt.Errorf("AI optimizing %s: %w", p.SKU, err)
+}
+
+// failed records a product whose text could not be written: it is done,
+// and not sent.
+func (e *export) failed(ctx context.Context, it *item, issues []catalog.ListingIssue) error {
+	if err := e.record(ctx, it, outcomeFailed, catalog.ListingFailed, issues, catalog.Listing{}); err != nil {
+		return err
+	}
+	e.finished(false)
+	return nil
 }
 
 // outOfCredits is the guide's "Insufficient credits", once the products
@@ -207,10 +218,4 @@ func (e *export) outOfCredits(short *insufficientCredits) error {
 			"Buy more AI credits and run the export again, or export without AI optimization (ai_optimize: false). "+
 			"The %d products already exported are not sent again",
 		left, int64(left)*e.CreditsPerProduct, short.balance, r.Exported+r.Unchanged), r)
-}
-
-func (e *export) doneCount() int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.done
 }
