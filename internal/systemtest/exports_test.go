@@ -358,10 +358,10 @@ func TestInvalidProductsFailValidationWhileTheOthersAreExported(t *testing.T) {
 	}
 }
 
-// Credits run out at product 17 of 30: the 16 paid products are exported,
+// Credits run out at product 17 of 26: the 16 paid products are exported,
 // then the job fails with the guide's "Insufficient credits", how much is
 // needed and left, and both ways out. After a top-up, running it again
-// sends only the 14 left, and no product is ever charged twice.
+// sends only the 10 left, and no product is ever charged twice.
 func TestCreditsRunOutAndARerunAfterATopUpSendsOnlyTheRest(t *testing.T) {
 	t.Parallel()
 	b := exportSetup(t, exportShop, "exp-credits", 16)
@@ -388,11 +388,19 @@ func TestCreditsRunOutAndARerunAfterATopUpSendsOnlyTheRest(t *testing.T) {
 		t.Errorf("%d listings on Amazon, want the 16 paid for", n)
 	}
 
+	// After a top-up, the failed export runs again (a retry, from its
+	// checkpoint): it sends only the 10 left.
 	b.box.Ledger.TopUp(b.storeID, 100)
-	again := b.export(t, "amazon:export:products", map[string]any{"product_ids": ids})
-	waitForStatus(t, b.base, again, "completed")
-	if r := b.result(t, again); r.Exported != 10 || r.Unchanged != 16 || r.CreditsCharged != 10 {
-		t.Errorf("rerun %+v, want the 10 left exported and 16 unchanged", r)
+	puts := b.box.Amazon.Counters().ListingPuts
+	if status, body := call(t, http.MethodPost, b.base+"/api/background-jobs/"+id+"/retry", nil); status != http.StatusAccepted {
+		t.Fatalf("retry: %d %v", status, body)
+	}
+	waitForStatus(t, b.base, id, "completed")
+	if r := b.result(t, id); r.Exported != 26 || r.Processed != 26 || r.CreditsCharged != 26 || r.NotExported != 0 {
+		t.Errorf("the export after a top-up %+v, want all 26 exported, each counted and charged once", r)
+	}
+	if sent := b.box.Amazon.Counters().ListingPuts - puts; sent != 10 {
+		t.Errorf("the export after a top-up sent %d products, want the 10 left", sent)
 	}
 	if n := len(b.box.Ledger.Debits(b.storeID)); n != 26 {
 		t.Errorf("%d debits for 26 products", n)
@@ -402,6 +410,13 @@ func TestCreditsRunOutAndARerunAfterATopUpSendsOnlyTheRest(t *testing.T) {
 	}
 	if n := len(b.box.Amazon.Listings(amazonfake.SandboxSeller().SellerID)); n != 26 {
 		t.Errorf("%d listings on Amazon, want 26", n)
+	}
+
+	// A new export of the same products finds them all listed.
+	again := b.export(t, "amazon:export:products", map[string]any{"product_ids": ids})
+	waitForStatus(t, b.base, again, "completed")
+	if r := b.result(t, again); r.Unchanged != 26 || r.CreditsCharged != 0 {
+		t.Errorf("a new export %+v, want 26 unchanged", r)
 	}
 }
 

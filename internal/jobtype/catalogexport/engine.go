@@ -217,10 +217,22 @@ func (d Deps) run(ctx context.Context, rt jobtype.Runtime, o Options, t target) 
 		sending = make(chan error, 1)
 		go func() { sending <- e.target.send(ctx, e, ready) }()
 		if outOfCredits {
-			// The paid products are sent; the rest wait for a top-up.
+			// The paid products are sent; the rest wait for a top-up. The
+			// checkpoint stops before the first product not paid for, so a
+			// retry of this job starts there (the products after it that
+			// were sent are found recorded by this job); the result counts
+			// them all.
+			cut := slices.IndexFunc(items, func(it *item) bool { return it.outcome == outcomeUnpaid })
+			inflight = items[:cut]
+			if cut > 0 {
+				upTo = items[cut-1].product.ID
+			} else {
+				upTo = e.st.After
+			}
 			if err := finish(); err != nil {
 				return nil, err
 			}
+			e.account(items[cut:])
 			return nil, e.outOfCredits(insufficient)
 		}
 		if done {
