@@ -345,42 +345,50 @@ type importSystem struct {
 
 func newImportSystem(ctx context.Context, o importSetup) (*importSystem, error) {
 	s := &importSystem{box: sandbox.New(o.sandbox), log: &marketplaceLog{}, code: meter.New(), sdk: newSDKCounter(), ends: newEndWriter(), done: make(chan struct{})}
-	s.server = httptest.NewServer(s.log.wrap(s.box))
+	if err := s.start(ctx, "import", s.log.wrap(s.box)); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// start serves the sandbox through handler (the sandbox behind a log),
+// points every outside client at it (the marketplaces, the AI model, the
+// credits ledger), and runs the system on resources named after the phase.
+func (s *importSystem) start(ctx context.Context, phase string, handler http.Handler) error {
+	s.server = httptest.NewServer(handler)
 	s.box.SetBaseURL(s.server.URL)
-	endpoints := s.box.Endpoints()
 
 	cfg := config.Defaults()
-	name := "bench-import-" + randomHex(3)
+	name := "bench-" + phase + "-" + randomHex(3)
 	cfg.TableName, cfg.QueuePrefix = name, name
 	cfg.CatalogTableName = name + "-catalog"
 	cfg.ImagesBucket = name
 	cfg.ConnectionsKeyID = "alias/" + name
 	// The emulator's short polls see every message, as in the system tests.
 	cfg.EmptyPollWait = 0
-	cfg.ShopifyEndpoint = endpoints.ShopifyEndpoint
-	cfg.AmazonLWAURL, cfg.AmazonSPAPIURL, cfg.EbayAPIURL = endpoints.AmazonLWAURL, endpoints.AmazonSPAPIURL, endpoints.EbayAPIURL
-	cfg.AllowPrivateEndpoints = true
+	s.box.Endpoints().Configure(&cfg)
 	awsCfg, err := awsconfig.Load(ctx)
 	if err != nil {
 		s.server.Close()
-		return nil, err
+		return err
 	}
 	urls, err := localrun.EnsureResources(ctx, awsCfg, cfg)
 	if err != nil {
 		s.server.Close()
-		return nil, err
+		return err
 	}
 	secret := []byte("bench-secret-of-at-least-thirty-two-bytes")
 	verifier, err := auth.NewHS256Verifier(secret, cfg.AuthIssuer, cfg.AuthAudience)
 	if err != nil {
 		s.server.Close()
-		return nil, err
+		return err
 	}
 	s.token, err = auth.MintHS256(secret, cfg.AuthIssuer, cfg.AuthAudience, auth.Principal{Subject: "bench", StoreID: importStore}, 24*time.Hour)
 	if err != nil {
 		s.server.Close()
-		return nil, err
+		return err
 	}
+	// The SDK counter sees every AWS request, Bedrock's Converse calls too.
 	counted := awsCfg.Copy()
 	counted.APIOptions = append(slices.Clone(counted.APIOptions), s.sdk.middleware)
 	s.app, err = app.New(ctx, cfg, counted, warnings(), app.Overrides{
@@ -388,14 +396,14 @@ func newImportSystem(ctx context.Context, o importSetup) (*importSystem, error) 
 		Authenticator:   verifier,
 		DynamoDBOptions: []func(*dynamodb.Options){s.code.DynamoDBOption()},
 		SQSOptions:      []func(*sqs.Options){s.code.SQSOption()},
-		WorkerConfig:    worker.Config{ID: "bench-import", Metrics: emf.NewWriter(s.ends, "Bench")},
+		WorkerConfig:    worker.Config{ID: "bench-" + phase, Metrics: emf.NewWriter(s.ends, "Bench")},
 	})
 	if err != nil {
 		s.server.Close()
-		return nil, err
+		return err
 	}
 	// Lambda's event source mapping, with a client of its own: its polls
-	// of the wake queue are not the import's requests.
+	// of the wake queue are not the job's requests.
 	runCtx, stop := context.WithCancel(ctx)
 	s.stop = stop
 	mapping := &localrun.EventSourceMapping{
@@ -411,7 +419,7 @@ func newImportSystem(ctx context.Context, o importSetup) (*importSystem, error) 
 		defer close(s.done)
 		_ = mapping.Run(runCtx)
 	}()
-	return s, nil
+	return nil
 }
 
 // warnings shows what the system warns about (a failed attempt, a

@@ -1,8 +1,9 @@
 // Command jobsbench measures what a job of the job queue costs and how fast
 // it moves, on the local emulators, beside Asynq (Redis) and River
 // (PostgreSQL) running the same no-op jobs on the same machine, and how
-// close the catalog imports come to the marketplaces' rate limits, and
-// writes the results as markdown and JSON. `make bench` starts what it needs.
+// close the catalog imports and exports come to the marketplaces' rate
+// limits and the AI's answer time, and writes the results as markdown and
+// JSON. `make bench` starts what it needs.
 package main
 
 import (
@@ -38,7 +39,9 @@ type settings struct {
 	// shopifyProducts and akeneoProducts size the import benchmarks.
 	shopifyProducts int
 	akeneoProducts  int
-	phases          map[string]bool
+	// exportProducts sizes each export benchmark.
+	exportProducts int
+	phases         map[string]bool
 }
 
 func run() error {
@@ -57,7 +60,8 @@ func run() error {
 	flag.IntVar(&s.submitters, "submitters", 10, "clients creating jobs at once in throughput and backlog runs")
 	flag.IntVar(&s.shopifyProducts, "import-shopify-products", 1000, "products of the Shopify import (0: skip it)")
 	flag.IntVar(&s.akeneoProducts, "import-akeneo-products", 5000, "products of the Akeneo import (0: skip it)")
-	phases := flag.String("phases", "cost,flow,reads,imports", "what to measure: cost, flow (latency, throughput, peers), reads, imports")
+	flag.IntVar(&s.exportProducts, "export-products", 200, "products of the Amazon and eBay exports (0: skip them)")
+	phases := flag.String("phases", "cost,flow,reads,imports,exports", "what to measure: cost, flow (latency, throughput, peers), reads, imports, exports")
 	flag.Parse()
 	s.phases = map[string]bool{}
 	for _, phase := range strings.Split(*phases, ",") {
@@ -71,7 +75,8 @@ func run() error {
 		return err
 	}
 	// The imports add about five minutes, most of it the Shopify import's
-	// wait for its cost bucket.
+	// wait for its cost bucket; the exports about four, most of it the AI's
+	// answers.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 
@@ -95,6 +100,11 @@ func run() error {
 	if s.phases["imports"] {
 		if r.Imports, err = measureImports(ctx, s); err != nil {
 			return fmt.Errorf("imports: %w", err)
+		}
+	}
+	if s.phases["exports"] && s.exportProducts > 0 {
+		if r.Exports, err = measureExports(ctx, s); err != nil {
+			return fmt.Errorf("exports: %w", err)
 		}
 	}
 	r.Seconds = time.Since(began).Seconds()

@@ -25,6 +25,7 @@ type Results struct {
 	Flow          []SystemFlow `json:"flow"`
 	Reads         ReadCosts    `json:"reads"`
 	Imports       []ImportRun  `json:"imports"`
+	Exports       []ExportRun  `json:"exports"`
 	Prices        []Price      `json:"prices"`
 	PricesTakenOn string       `json:"prices_taken_on"`
 	Seconds       float64      `json:"seconds"`
@@ -256,6 +257,9 @@ func (r Results) markdown() string {
 	if len(r.Imports) > 0 {
 		r.importsMarkdown(p)
 	}
+	if len(r.Exports) > 0 {
+		r.exportsMarkdown(p)
+	}
 	p("## Prices used (us-east-1, on demand, taken %s)", r.PricesTakenOn)
 	p("")
 	p("| price | USD | per | source |")
@@ -308,17 +312,92 @@ func (r Results) importsMarkdown(p func(format string, args ...any)) {
 	p("")
 	p("Our code's requests from the create call to the outcome (Lambda's polls of the wake queue left out). DynamoDB and SQS are counted by internal/meter, with the capacity units the emulator reports; S3 and KMS, which the meter does not cover, by a counter on the SDK clients. Latencies are means on the emulators.")
 	p("")
+	columns := make([]awsColumn, len(r.Imports))
+	for i, run := range r.Imports {
+		columns[i] = awsColumn{run.label(), run.AWS}
+	}
+	awsTable(p, columns)
+}
+
+// exportsMarkdown writes the catalog exports' section.
+func (r Results) exportsMarkdown(p func(format string, args ...any)) {
+	first := r.Exports[0]
+	p("## Catalog exports")
+	p("")
+	p("Each export is created through the API with `ai_optimize` on and run by the worker behind the event source mapping, %d AI calls and %d marketplace calls in flight, against the sandbox's fakes of the marketplace, of Bedrock and of the credits ledger, in real time. The products: %s, from %s.",
+		first.AIConcurrency, first.SendConcurrency, first.Selection, first.Catalog)
+	p("")
+	p("| export | limits | outcome | wall s | floor s (marketplace / AI) | ratio | AI calls: job / answered / debits / credits | mean AI answer s | marketplace API calls (per product) | throttled | products / s |")
+	p("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, run := range r.Exports {
+		outcome := run.Outcome
+		if run.Outcome != "completed" {
+			outcome = fmt.Sprintf("**%s** after %d of %d attempts, at %q", run.Outcome, run.Attempts, run.MaxAttempts, run.Progress)
+		} else if run.Attempts > 1 {
+			outcome = fmt.Sprintf("completed in %d attempts", run.Attempts)
+		}
+		ratio := "–"
+		if run.FloorRatio > 0 {
+			ratio = fmt.Sprintf("%.2f×", run.FloorRatio)
+		}
+		a, m := run.AI, run.Marketplace
+		p("| %s | %s | %s | %.1f | %.1f (%.1f / %.1f) | %s | %d / %d / %d / %d | %.2f | %d (%.2f) | %d | %.2f |", run.label(), run.Limit, outcome, run.WallSeconds,
+			run.FloorSeconds, run.MarketplaceFloorSeconds, run.AIFloorSeconds, ratio, a.Calls, a.Answered, a.Debits, a.CreditsCharged, a.MeanLatencyMS/1000,
+			m.APICalls, m.APICallsPerProduct, m.Throttled, run.Time.ProductsPerSecond)
+	}
+	p("")
+	p("Floors:")
+	p("")
+	for _, run := range r.Exports {
+		p("- %s: %s = %.1f s.", run.label(), run.FloorDefinition, run.FloorSeconds)
+	}
+	p("")
+	p("Where the wall time went, in seconds: wall = before the first AI call + the AI's span (first call to last answer) + after the last AI answer. The AI floor assumes every place in flight busy over the span; the mean in flight is the calls' time over the span.")
+	p("")
+	p("| export | before the first AI call | AI span | mean AI calls in flight | after the last AI answer | wall | rate-limit waits (the job's) |")
+	p("|---|---:|---:|---:|---:|---:|---:|")
+	for _, run := range r.Exports {
+		t := run.Time
+		p("| %s | %.1f | %.1f | %.2f of %d | %.1f | %.1f | %.1f |", run.label(), t.BeforeFirstAICall, t.AISpan, t.MeanAIInFlight, run.AIConcurrency, t.AfterLastAIAnswer, run.WallSeconds,
+			float64(run.Result.RateLimitWaitMS)/1000)
+	}
+	p("")
+	p("### AWS requests of the exports")
+	p("")
+	p("Counted as for the imports; `Bedrock Runtime.Converse` is the AI's calls, to the sandbox's fake of Bedrock.")
+	p("")
+	columns := make([]awsColumn, len(r.Exports))
+	for i, run := range r.Exports {
+		columns[i] = awsColumn{run.label(), run.AWS}
+	}
+	awsTable(p, columns)
+}
+
+// label names an export run in the tables.
+func (run ExportRun) label() string {
+	return fmt.Sprintf("`%s`, %d products", run.Export, run.Products)
+}
+
+// awsColumn is one run's AWS operations, a column of awsTable.
+type awsColumn struct {
+	label string
+	ops   []AWSOperation
+}
+
+// awsTable writes the AWS operations of runs side by side, with their
+// totals.
+func awsTable(p func(format string, args ...any), columns []awsColumn) {
 	header, rule := "| operation |", "|---|"
-	for _, run := range r.Imports {
-		header += " " + run.label() + ": requests (write units) mean ms |"
+	for _, c := range columns {
+		header += " " + c.label + ": requests (write units) mean ms |"
 		rule += "---:|"
 	}
 	p("%s", header)
 	p("%s", rule)
 	var ops []string
 	seen := map[string]bool{}
-	for _, run := range r.Imports {
-		for _, op := range run.AWS {
+	for _, c := range columns {
+		for _, op := range c.ops {
 			if !seen[op.Operation] {
 				seen[op.Operation] = true
 				ops = append(ops, op.Operation)
@@ -328,9 +407,9 @@ func (r Results) importsMarkdown(p func(format string, args ...any)) {
 	slices.Sort(ops)
 	for _, name := range ops {
 		row := "| " + name + " |"
-		for _, run := range r.Imports {
+		for _, c := range columns {
 			cell := "–"
-			for _, op := range run.AWS {
+			for _, op := range c.ops {
 				if op.Operation == name {
 					cell = fmt.Sprintf("%d", op.Requests)
 					if op.WriteUnits > 0 {
@@ -344,9 +423,9 @@ func (r Results) importsMarkdown(p func(format string, args ...any)) {
 		p("%s", row)
 	}
 	row := "| total |"
-	for _, run := range r.Imports {
+	for _, c := range columns {
 		total := 0
-		for _, op := range run.AWS {
+		for _, op := range c.ops {
 			total += op.Requests
 		}
 		row += fmt.Sprintf(" %d |", total)

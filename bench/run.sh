@@ -55,7 +55,7 @@ localstack/with-emulators.sh --fresh \
   go test -run '^$' -bench . -benchmem -count 5 -timeout 10m ./internal/worker/ ./internal/api/ \
   | tee "$results/micro.txt"
 
-echo "bench: cost, latency, throughput, peers, read cost, catalog imports" >&2
+echo "bench: cost, latency, throughput, peers, read cost, catalog imports and exports" >&2
 cd "$here"
 "$repo/localstack/with-emulators.sh" --fresh \
   go run . -out "$results" -redis "unix:$work/redis.sock" \

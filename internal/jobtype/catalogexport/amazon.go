@@ -44,8 +44,8 @@ func (d Deps) amazon(ctx context.Context, rt jobtype.Runtime, o Options) (any, e
 	}
 	t := target{
 		name: marketplace.Amazon, title: "Amazon", connectionVersion: conn.Version, limits: amazonLimits,
-		check: func(p *catalog.Product, text ai.Text, optimized bool) []catalog.ListingIssue {
-			issues := textIssues("Amazon", amazonLimits, text, optimized)
+		check: func(p *catalog.Product) []catalog.ListingIssue {
+			var issues []catalog.ListingIssue
 			if n := utf8.RuneCountInString(p.SKU); n > amazonSKUMax {
 				issues = append(issues, catalog.ListingIssue{Field: "sku", Severity: "ERROR", Source: sourceExport,
 					Message: fmt.Sprintf("the SKU is %d characters; Amazon allows %d: give the product a shorter SKU", n, amazonSKUMax)})

@@ -45,11 +45,17 @@ func (d Deps) ebay(ctx context.Context, rt jobtype.Runtime, o Options) (any, err
 	}
 	t := target{
 		name: marketplace.Ebay, title: "eBay", connectionVersion: conn.Version, limits: ebayLimits,
-		check: func(p *catalog.Product, text ai.Text, optimized bool) []catalog.ListingIssue {
-			issues := textIssues("eBay", ebayLimits, text, optimized)
+		check: func(p *catalog.Product) []catalog.ListingIssue {
+			var issues []catalog.ListingIssue
 			if n := utf8.RuneCountInString(p.SKU); n > ebaySKUMax {
 				issues = append(issues, catalog.ListingIssue{Field: "sku", Severity: "ERROR", Source: sourceExport,
 					Message: fmt.Sprintf("the SKU is %d characters; eBay allows %d: give the product a shorter SKU", n, ebaySKUMax)})
+			}
+			if quantity(p) <= 0 {
+				// eBay publishes no offer without stock: found before the
+				// product is paid for and written.
+				issues = append(issues, catalog.ListingIssue{Field: "quantity", Severity: "ERROR", Source: sourceExport,
+					Message: "no stock: eBay lists only products with an available quantity above 0"})
 			}
 			return issues
 		},

@@ -103,8 +103,9 @@ type target struct {
 	// invalid if the marketplace rejects them.
 	connectionVersion string
 	limits            ai.Limits
-	// check adds the marketplace's own requirements to the common ones.
-	check func(p *catalog.Product, t ai.Text, optimized bool) []catalog.ListingIssue
+	// check adds the marketplace's own requirements of a product to the
+	// common ones (its text is checked against limits).
+	check func(p *catalog.Product) []catalog.ListingIssue
 	// plainText turns a product into the text sent without AI.
 	plainText func(p *catalog.Product) ai.Text
 	// send sends the ready items of a batch, recording each one's outcome

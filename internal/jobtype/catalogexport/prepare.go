@@ -181,7 +181,7 @@ func (e *export) optimize(ctx context.Context, it *item) error {
 	switch {
 	case err == nil:
 		it.text = text
-		if issues := e.target.check(p, text, true); len(issues) > 0 {
+		if issues := textIssues(e.target.title, e.target.limits, text, true); len(issues) > 0 {
 			return e.failed(ctx, it, issues)
 		}
 		e.advance(1)

@@ -19,7 +19,7 @@ const sourceExport = "export"
 
 // check is what every marketplace needs of a product, then what the target
 // needs. text is what would be sent; with optimize, the AI has not written
-// it yet and only the product's own data is checked.
+// it yet, and is checked once it has.
 func (e *export) check(p *catalog.Product, text ai.Text, optimize bool) []catalog.ListingIssue {
 	var issues []catalog.ListingIssue
 	missing := func(field, message string) {
@@ -40,8 +40,9 @@ func (e *export) check(p *catalog.Product, text ai.Text, optimize bool) []catalo
 	if brand(p) == "" {
 		missing("brand", "no brand: set the product's vendor (Shopify) or brand attribute (Akeneo)")
 	}
+	issues = append(issues, e.target.check(p)...)
 	if !optimize {
-		issues = append(issues, e.target.check(p, text, false)...)
+		issues = append(issues, textIssues(e.target.title, e.target.limits, text, false)...)
 	}
 	return issues
 }

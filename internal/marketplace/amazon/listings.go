@@ -13,11 +13,14 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// The usage plan of putListingsItem (and getListingsItem): the client
-// spaces its listings calls at it unless Config says otherwise.
+// The client spaces its listings calls at the rate of putListingsItem's
+// usage plan (5 a second, burst 10) unless Config says otherwise, with half
+// the burst: calls in flight together reach Amazon a little out of step
+// with the client's spacing, and the other half absorbs that instead of a
+// 429.
 const (
 	DefaultListingsRate  rate.Limit = 5
-	DefaultListingsBurst            = 10
+	DefaultListingsBurst            = 5
 )
 
 // Statuses of a Submission. SP-API's third, VALID, answers only a

@@ -306,8 +306,8 @@ func TestListingsLimiterHasThePublishedRate(t *testing.T) {
 	_, bundle := setupListings(t)
 	bundle.config.ListingsRate = 0
 	client := bundle.client(t)
-	if got, burst := client.listings.Limit(), client.listings.Burst(); got != 5 || burst != 10 {
-		t.Errorf("default limiter = %v per second, burst %d; want putListingsItem's 5, burst 10", got, burst)
+	if got, burst := client.listings.Limit(), client.listings.Burst(); got != 5 || burst != 5 {
+		t.Errorf("default limiter = %v per second, burst %d; want putListingsItem's 5, and half its burst of 10", got, burst)
 	}
 
 	bundle.config.ListingsRate, bundle.config.ListingsBurst = 2, 3
