@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dainostore/jobs/internal/ai"
@@ -134,11 +135,16 @@ type export struct {
 	// text is one unit and its sending another, so the bar moves during
 	// the AI stage too.
 	work int
+	// aiPlaces holds a token for each AI call in flight, across batches.
+	aiPlaces chan struct{}
+	// noCredits is set once a debit is refused for lack of credits.
+	noCredits atomic.Pointer[insufficientCredits]
 }
 
 // run exports the selection to the target from where the checkpoint left off.
 func (d Deps) run(ctx context.Context, rt jobtype.Runtime, o Options, t target) (any, error) {
-	e := &export{Deps: d, rt: rt, opts: o, target: t, clock: cmp.Or[clock.Clock](d.Clock, clock.Real)}
+	e := &export{Deps: d, rt: rt, opts: o, target: t, clock: cmp.Or[clock.Clock](d.Clock, clock.Real),
+		aiPlaces: make(chan struct{}, max(d.AIConcurrency, 1))}
 	if o.aiOptimize() && (d.AI == nil || d.Ledger == nil) {
 		return nil, jobtype.Permanent(errors.New("AI optimization is not available on this platform (no AI model or credits ledger is configured): export with ai_optimize set to false"))
 	}
@@ -157,93 +163,161 @@ func (d Deps) run(ctx context.Context, rt jobtype.Runtime, o Options, t target) 
 		rt.Progress(0, fmt.Sprintf("Exporting to %s: 0/%d", t.title, total))
 	}
 	e.done, e.prepared, e.work = e.st.Processed, e.st.Processed, e.st.Processed*e.unitsPerProduct()
+	return e.walk(ctx)
+}
 
-	// Two stages overlap: the batch in flight is being sent while the next is
-	// prepared. finish waits for the one in flight and checkpoints after it.
-	var (
-		sending  chan error
-		inflight []*item
-		upTo     string
-		// walked is where the next batch is read from: ahead of the
-		// checkpoint's After while a batch is in flight.
-		walked = e.st.After
-	)
-	finish := func() error {
-		if sending == nil {
-			return nil
+// batch is one batch on its way through the stages.
+type batch struct {
+	items []*item
+	last  string // the walk's place after it
+	done  bool   // the selection ends with it
+	err   error  // what stopped its preparation
+	// dispatched is closed once its preparation needs no further AI place,
+	// prepared once its preparation ended (items and err set).
+	dispatched, prepared chan struct{}
+}
+
+// walk runs the batches through the stages, which overlap: while one batch
+// is sent, the next ones are prepared, a batch starting its AI calls as soon
+// as the one before has claimed its last AI place, so no place waits for a
+// batch's slowest call. At most two batches are prepared ahead of the one
+// being sent. The walk checkpoints after each batch sent.
+func (e *export) walk(ctx context.Context) (any, error) {
+	prepCtx, cancelPrep := context.WithCancel(ctx)
+	defer cancelPrep()
+	batches := make(chan *batch, 1)
+	var walkErr error // read once batches is closed
+	walked := e.st.After
+	go func() {
+		defer close(batches)
+		for {
+			products, last, done, err := e.nextBatch(prepCtx, walked)
+			if err != nil {
+				walkErr = err
+				return
+			}
+			walked = last
+			if len(products) == 0 {
+				return
+			}
+			b := e.startBatch(prepCtx, products, last, done)
+			select {
+			case batches <- b:
+			case <-prepCtx.Done():
+				<-b.prepared
+				return
+			}
+			if done {
+				return
+			}
+			select {
+			case <-b.dispatched:
+			case <-prepCtx.Done():
+				return
+			}
+			if e.noCredits.Load() != nil {
+				return // no further product can be paid for
+			}
 		}
-		err := <-sending
-		sending = nil
-		if err != nil {
-			// What was sent is recorded in the catalog; the retry counts it
-			// from there, as this job's.
+	}()
+	// stop ends the preparations under way and waits for them: nothing runs
+	// on after the walk returns.
+	stop := func() {
+		cancelPrep()
+		for b := range batches {
+			<-b.prepared
+		}
+	}
+
+	for b := range batches {
+		<-b.prepared
+		var short *insufficientCredits
+		switch {
+		case errors.As(b.err, &short):
+			// The paid products are sent, those of the batches prepared
+			// after it too (they may have paid for some before the credits
+			// ran out); the rest wait for a top-up.
+			paid := []*batch{b}
+			for next := range batches {
+				<-next.prepared
+				paid = append(paid, next)
+			}
+			return nil, e.outOfCredits(ctx, short, paid)
+		case b.err != nil:
+			stop()
+			return nil, b.err
+		}
+		if err := e.send(ctx, b.items); err != nil {
+			stop()
+			return nil, err
+		}
+		e.account(b.items)
+		e.st.After = b.last
+		if err := e.rt.Checkpoint(e.st); err != nil {
+			stop()
+			return nil, err
+		}
+	}
+	if walkErr != nil {
+		return nil, walkErr
+	}
+	e.st.After = walked
+	return e.end()
+}
+
+// startBatch prepares products in the background.
+func (e *export) startBatch(ctx context.Context, products []catalog.Product, last string, done bool) *batch {
+	b := &batch{last: last, done: done, dispatched: make(chan struct{}), prepared: make(chan struct{})}
+	var once sync.Once
+	go func() {
+		defer close(b.prepared)
+		b.items, b.err = e.prepare(ctx, products, func() { once.Do(func() { close(b.dispatched) }) })
+	}()
+	return b
+}
+
+// send sends the items of a batch that are ready (not done in preparation).
+func (e *export) send(ctx context.Context, items []*item) error {
+	var ready []*item
+	for _, it := range items {
+		if it.outcome == "" {
+			ready = append(ready, it)
+		}
+	}
+	return e.target.send(ctx, e, ready)
+}
+
+// outOfCredits sends what was paid for and ends the export with the guide's
+// "Insufficient credits". The checkpoint stops before the first product not
+// paid for, so a retry of this job starts there (the products after it that
+// were sent are found recorded by this job); the result counts them all.
+func (e *export) outOfCredits(ctx context.Context, short *insufficientCredits, batches []*batch) error {
+	var items []*item
+	for _, b := range batches {
+		if b.err != nil && !errors.As(b.err, new(*insufficientCredits)) {
+			return b.err
+		}
+		if err := e.send(ctx, b.items); err != nil {
 			return err
 		}
-		e.account(inflight)
-		e.st.After = upTo
-		return rt.Checkpoint(e.st)
+		items = append(items, b.items...)
 	}
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, errors.Join(err, finish())
-		}
-		batch, last, done, err := e.nextBatch(ctx, walked)
-		if err != nil {
-			return nil, errors.Join(err, finish())
-		}
-		if len(batch) == 0 {
-			if err := finish(); err != nil {
-				return nil, err
-			}
-			e.st.After = last
-			break
-		}
-		walked = last
-		items, stop := e.prepare(ctx, batch)
-		if err := finish(); err != nil {
-			return nil, errors.Join(err, stop)
-		}
-		var insufficient *insufficientCredits
-		outOfCredits := errors.As(stop, &insufficient)
-		if stop != nil && !outOfCredits {
-			return nil, stop
-		}
-		var ready []*item
-		for _, it := range items {
-			if it.outcome == "" {
-				ready = append(ready, it)
-			}
-		}
-		inflight, upTo = items, last
-		sending = make(chan error, 1)
-		go func() { sending <- e.target.send(ctx, e, ready) }()
-		if outOfCredits {
-			// The paid products are sent; the rest wait for a top-up. The
-			// checkpoint stops before the first product not paid for, so a
-			// retry of this job starts there (the products after it that
-			// were sent are found recorded by this job); the result counts
-			// them all.
-			cut := slices.IndexFunc(items, func(it *item) bool { return it.outcome == outcomeUnpaid })
-			inflight = items[:cut]
-			if cut > 0 {
-				upTo = items[cut-1].product.ID
-			} else {
-				upTo = e.st.After
-			}
-			if err := finish(); err != nil {
-				return nil, err
-			}
-			e.account(items[cut:])
-			return nil, e.outOfCredits(insufficient)
-		}
-		if done {
-			if err := finish(); err != nil {
-				return nil, err
-			}
-			break
-		}
+	cut := slices.IndexFunc(items, func(it *item) bool { return it.outcome == outcomeUnpaid })
+	if cut > 0 {
+		e.st.After = items[cut-1].product.ID
 	}
-	return e.end()
+	e.account(items[:cut])
+	if err := e.rt.Checkpoint(e.st); err != nil {
+		return err
+	}
+	e.account(items[cut:])
+	r := e.st.Result
+	left := r.Total - r.Exported - r.Unchanged - r.Invalid - r.Failed
+	return jobtype.FailedWithResult(jobtype.KindInsufficientCredits, fmt.Errorf(
+		"Insufficient credits: AI optimization of the %d products left needs up to %d credits, and the store has %d. "+
+			"Buy more AI credits and run the export again, or export without AI optimization (ai_optimize: false). "+
+			"The %d products already exported are not sent again",
+		left, int64(left)*e.CreditsPerProduct, short.balance, r.Exported+r.Unchanged), r)
 }
 
 // end reports the export: completed, or failed for the products refused.

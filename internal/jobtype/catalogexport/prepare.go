@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync/atomic"
+	"slices"
 
 	"golang.org/x/sync/errgroup"
 
@@ -27,14 +27,16 @@ func (e *insufficientCredits) Error() string { return "insufficient credits" }
 // unchanged ones, checks the rest and, with AI optimization, pays for and
 // writes their text. The items come in order, those already done with their
 // outcome. The error stops the export: *insufficientCredits after the
-// products it could pay for, or a fault.
-func (e *export) prepare(ctx context.Context, batch []catalog.Product) ([]*item, error) {
+// products it could pay for, or a fault. dispatched is called (once) when
+// the batch needs no further AI place, so the next batch may start.
+func (e *export) prepare(ctx context.Context, batch []catalog.Product, dispatched func()) ([]*item, error) {
 	ids := make([]string, len(batch))
 	for i, p := range batch {
 		ids[i] = p.ID
 	}
 	previous, err := e.Catalog.Listings(ctx, e.rt.StoreID(), e.target.name, ids)
 	if err != nil {
+		dispatched()
 		return nil, err
 	}
 	optimize := e.opts.aiOptimize()
@@ -69,6 +71,7 @@ func (e *export) prepare(ctx context.Context, batch []catalog.Product) ([]*item,
 			}
 			if len(issues) > 0 {
 				if err := e.record(ctx, it, outcomeInvalid, catalog.ListingInvalid, issues, catalog.Listing{}); err != nil {
+					dispatched()
 					return nil, err
 				}
 			} else if optimize {
@@ -80,9 +83,10 @@ func (e *export) prepare(ctx context.Context, batch []catalog.Product) ([]*item,
 		}
 	}
 	if len(toWrite) == 0 {
+		dispatched()
 		return items, nil
 	}
-	return items, e.writeTexts(ctx, toWrite)
+	return items, e.writeTexts(ctx, toWrite, dispatched)
 }
 
 func outcomeOfListing(status string) string {
@@ -95,16 +99,29 @@ func outcomeOfListing(status string) string {
 	return outcomeFailed
 }
 
-// writeTexts pays for and writes the AI text of items, a few at a time.
-// Once a debit is refused for lack of credits, no further product is paid
-// for or started; those left get the outcome "not exported".
-func (e *export) writeTexts(ctx context.Context, items []*item) error {
-	var outOfCredits atomic.Pointer[insufficientCredits]
+// writeTexts pays for and writes the AI text of items, each holding one of
+// the export's AI places (shared with the next batch's preparation, so that
+// no place waits for this batch's slowest call). dispatched is called once
+// every item holds or held a place, or will not. Once a debit is refused
+// for lack of credits, no further product of the export is paid for or
+// started; those left get the outcome "not exported", and the error is
+// *insufficientCredits.
+func (e *export) writeTexts(ctx context.Context, items []*item, dispatched func()) error {
 	group, gctx := errgroup.WithContext(ctx)
-	group.SetLimit(max(e.AIConcurrency, 1))
 	for _, it := range items {
+		if e.noCredits.Load() != nil {
+			it.outcome = outcomeUnpaid
+			continue
+		}
+		select {
+		case e.aiPlaces <- struct{}{}:
+		case <-gctx.Done():
+			dispatched()
+			return errors.Join(group.Wait(), gctx.Err())
+		}
 		group.Go(func() error {
-			if outOfCredits.Load() != nil {
+			defer func() { <-e.aiPlaces }()
+			if e.noCredits.Load() != nil {
 				it.outcome = outcomeUnpaid
 				return nil
 			}
@@ -112,7 +129,7 @@ func (e *export) writeTexts(ctx context.Context, items []*item) error {
 			if err := e.pay(gctx, it); err != nil {
 				var short *insufficientCredits
 				if errors.As(err, &short) {
-					outOfCredits.CompareAndSwap(nil, short)
+					e.noCredits.CompareAndSwap(nil, short)
 					it.outcome = outcomeUnpaid
 					return nil
 				}
@@ -121,11 +138,12 @@ func (e *export) writeTexts(ctx context.Context, items []*item) error {
 			return e.optimize(gctx, it)
 		})
 	}
+	dispatched()
 	if err := group.Wait(); err != nil {
 		return err
 	}
-	if short := outOfCredits.Load(); short != nil {
-		return short
+	if slices.ContainsFunc(items, func(it *item) bool { return it.outcome == outcomeUnpaid }) {
+		return e.noCredits.Load()
 	}
 	return nil
 }
@@ -208,14 +226,3 @@ func (e *export) failed(ctx context.Context, it *item, issues []catalog.ListingI
 	return nil
 }
 
-// outOfCredits is the guide's "Insufficient credits", once the products
-// paid for are sent.
-func (e *export) outOfCredits(short *insufficientCredits) error {
-	r := e.st.Result
-	left := r.Total - r.Exported - r.Unchanged - r.Invalid - r.Failed
-	return jobtype.FailedWithResult(jobtype.KindInsufficientCredits, fmt.Errorf(
-		"Insufficient credits: AI optimization of the %d products left needs up to %d credits, and the store has %d. "+
-			"Buy more AI credits and run the export again, or export without AI optimization (ai_optimize: false). "+
-			"The %d products already exported are not sent again",
-		left, int64(left)*e.CreditsPerProduct, short.balance, r.Exported+r.Unchanged), r)
-}
