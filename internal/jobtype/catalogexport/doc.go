@@ -3,7 +3,9 @@
 //
 // An export walks the selected products in catalog id order, a batch of 25
 // at a time, through two stages that overlap: while one batch is being sent
-// to the marketplace, the next is prepared. Preparing a product checks the
+// to the marketplace, the next ones are prepared, each starting its AI calls
+// as soon as the one before has claimed its last, so the export's AI places
+// (AIConcurrency) stay busy across batches. Preparing a product checks the
 // fields the marketplace needs, then (with ai_optimize) debits the store's
 // AI credits and has the model rewrite its title, description and bullet
 // points. Sending it is Amazon's Listings Items API (one PUT per product) or
