@@ -14,7 +14,6 @@ import (
 	"github.com/dainostore/jobs/internal/catalog"
 	"github.com/dainostore/jobs/internal/jobtype/catalogexport"
 	"github.com/dainostore/jobs/internal/marketplace"
-	"github.com/dainostore/jobs/internal/marketplace/amazon"
 	"github.com/dainostore/jobs/internal/meter"
 	"github.com/dainostore/jobs/internal/sandbox"
 	"github.com/dainostore/jobs/internal/sandbox/bedrockfake"
@@ -22,12 +21,13 @@ import (
 )
 
 // The limits the exports are measured against: Amazon's usage plan of
-// putListingsItem (the fake enforces it, the client spaces its calls at
-// it), and a small model's answer time on Bedrock. eBay's Sell Inventory
-// API has a daily quota and no rate per second.
+// putListingsItem, 5 a second with a burst of 10 (the fake enforces it; the
+// client spaces its calls at the rate, keeping half the burst as slack),
+// and a small model's answer time on Bedrock. eBay's Sell Inventory API has
+// a daily quota and no rate per second.
 var (
-	amazonListingsRate  = float64(amazon.DefaultListingsRate)
-	amazonListingsBurst = float64(amazon.DefaultListingsBurst)
+	amazonListingsRate  = 5.0
+	amazonListingsBurst = 10.0
 	aiLatencyLow        = 2 * time.Second
 	aiLatencyHigh       = 4 * time.Second
 )
