@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-
 	"github.com/dainostore/jobs/internal/catalog"
 	"github.com/dainostore/jobs/internal/jobtype/catalogexport"
 	"github.com/dainostore/jobs/internal/marketplace"

@@ -1,6 +1,7 @@
 package catalogexport
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/dainostore/jobs/internal/ai"
 	"github.com/dainostore/jobs/internal/catalog"
+	"github.com/dainostore/jobs/internal/clock"
 	"github.com/dainostore/jobs/internal/connection"
 	"github.com/dainostore/jobs/internal/jobtype"
 	"github.com/dainostore/jobs/internal/jobtype/connected"
@@ -66,7 +68,7 @@ func (d Deps) ebay(ctx context.Context, rt jobtype.Runtime, o Options) (any, err
 			// day's quota spent, to be retried when it resets, which the
 			// Analytics API tells.
 			if reset, resetErr := client.QuotaReset(ctx); resetErr == nil {
-				if until := time.Until(reset); until > wait {
+				if until := reset.Sub(cmp.Or[clock.Clock](d.Clock, clock.Real).Now()); until > wait {
 					wait = until
 				}
 			}

@@ -313,6 +313,7 @@ func (e *export) outOfCredits(ctx context.Context, short *insufficientCredits, b
 	e.account(items[cut:])
 	r := e.st.Result
 	left := r.Total - r.Exported - r.Unchanged - r.Invalid - r.Failed
+	//lint:ignore ST1005 the guide's wording, shown to store owners as it is
 	return jobtype.FailedWithResult(jobtype.KindInsufficientCredits, fmt.Errorf(
 		"Insufficient credits: AI optimization of the %d products left needs up to %d credits, and the store has %d. "+
 			"Buy more AI credits and run the export again, or export without AI optimization (ai_optimize: false). "+
@@ -333,6 +334,7 @@ func (e *export) end() (any, error) {
 	if r.Failed > 0 {
 		what += fmt.Sprintf(" (%d refused for their data, %d whose text could not be written)", r.Invalid, r.Failed)
 	}
+	//lint:ignore ST1005 the guide's wording, shown to store owners as it is
 	return nil, jobtype.FailedWithResult(jobtype.KindValidation, fmt.Errorf(
 		"Product validation failed: %s. The result lists each product with its missing or rejected fields: fix them and export again; only those products are sent (%d exported, %d unchanged)",
 		what, r.Exported, r.Unchanged), r)

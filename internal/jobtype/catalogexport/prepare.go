@@ -225,4 +225,3 @@ func (e *export) failed(ctx context.Context, it *item, issues []catalog.ListingI
 	e.finished(false)
 	return nil
 }
-

@@ -20,7 +20,7 @@ import (
 // 429.
 const (
 	DefaultListingsRate  rate.Limit = 5
-	DefaultListingsBurst            = 5
+	DefaultListingsBurst int        = 5
 )
 
 // Statuses of a Submission. SP-API's third, VALID, answers only a
