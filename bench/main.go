@@ -42,6 +42,8 @@ type settings struct {
 	// exportProducts sizes each export benchmark.
 	exportProducts int
 	phases         map[string]bool
+	// translationLabels sizes the translation benchmark.
+	translationLabels int
 }
 
 func run() error {
@@ -61,7 +63,8 @@ func run() error {
 	flag.IntVar(&s.shopifyProducts, "import-shopify-products", 1000, "products of the Shopify import (0: skip it)")
 	flag.IntVar(&s.akeneoProducts, "import-akeneo-products", 5000, "products of the Akeneo import (0: skip it)")
 	flag.IntVar(&s.exportProducts, "export-products", 200, "products of the Amazon and eBay exports (0: skip them)")
-	phases := flag.String("phases", "cost,flow,reads,imports,exports", "what to measure: cost, flow (latency, throughput, peers), reads, imports, exports")
+	flag.IntVar(&s.translationLabels, "translation-labels", 500, "UI labels of the translation (0: skip it)")
+	phases := flag.String("phases", "cost,flow,reads,imports,exports,translations", "what to measure: cost, flow (latency, throughput, peers), reads, imports, exports, translations")
 	flag.Parse()
 	s.phases = map[string]bool{}
 	for _, phase := range strings.Split(*phases, ",") {
@@ -105,6 +108,11 @@ func run() error {
 	if s.phases["exports"] && s.exportProducts > 0 {
 		if r.Exports, err = measureExports(ctx, s); err != nil {
 			return fmt.Errorf("exports: %w", err)
+		}
+	}
+	if s.phases["translations"] && s.translationLabels > 0 {
+		if r.Translations, err = measureTranslations(ctx, s); err != nil {
+			return fmt.Errorf("translations: %w", err)
 		}
 	}
 	r.Seconds = time.Since(began).Seconds()

@@ -29,6 +29,8 @@ type Results struct {
 	Prices        []Price      `json:"prices"`
 	PricesTakenOn string       `json:"prices_taken_on"`
 	Seconds       float64      `json:"seconds"`
+	// Translations are the UI label translation's runs.
+	Translations []TranslationRun `json:"translations"`
 }
 
 // Environment is where and with what the run was made.
@@ -260,6 +262,9 @@ func (r Results) markdown() string {
 	if len(r.Exports) > 0 {
 		r.exportsMarkdown(p)
 	}
+	if len(r.Translations) > 0 {
+		r.translationsMarkdown(p)
+	}
 	p("## Prices used (us-east-1, on demand, taken %s)", r.PricesTakenOn)
 	p("")
 	p("| price | USD | per | source |")
@@ -371,6 +376,60 @@ func (r Results) exportsMarkdown(p func(format string, args ...any)) {
 		columns[i] = awsColumn{run.label(), run.AWS}
 	}
 	awsTable(p, columns)
+}
+
+// translationsMarkdown writes the UI label translation's section.
+func (r Results) translationsMarkdown(p func(format string, args ...any)) {
+	p("## UI label translations")
+	p("")
+	p("The translation is created through the API and run by the worker behind the event source mapping against the sandbox's fakes of Amazon Translate and of the credits ledger, in real time: the store's labels are the sandbox's (storefront, checkout and account texts with placeholders and inline HTML), written through `PUT /api/catalog/ui-labels`, translated one Translate call each, paid one debit a batch of %d.", translationLabelsPerBatch)
+	p("")
+	p("| translation | limit | outcome | wall s | floor s | ratio | calls: job / answered | debits / credits | mean answer s | throttled | labels / s |")
+	p("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, run := range r.Translations {
+		outcome := run.Outcome
+		if run.Outcome != "completed" {
+			outcome = fmt.Sprintf("**%s** after %d of %d attempts, at %q", run.Outcome, run.Attempts, run.MaxAttempts, run.Progress)
+		} else if run.Attempts > 1 {
+			outcome = fmt.Sprintf("completed in %d attempts", run.Attempts)
+		}
+		ratio := "–"
+		if run.FloorRatio > 0 {
+			ratio = fmt.Sprintf("%.2f×", run.FloorRatio)
+		}
+		p("| %s | %s | %s | %.1f | %.1f | %s | %d / %d | %d / %d | %.3f | %d | %.1f |", run.label(), run.Limit, outcome, run.WallSeconds, run.FloorSeconds, ratio,
+			run.Calls.Calls, run.Calls.Answered, run.Credits.Debits, run.Credits.CreditsDebited, run.Calls.MeanLatencyMS/1000, run.Calls.Throttled, run.Time.LabelsPerSecond)
+	}
+	p("")
+	p("Floors:")
+	p("")
+	for _, run := range r.Translations {
+		p("- %s: %s = %.1f s.", run.label(), run.FloorDefinition, run.FloorSeconds)
+	}
+	p("")
+	p("Where the wall time went, in seconds: wall = before the first Translate call + the calls' span (first call to last answer) + after the last answer. The floor assumes every place in flight busy over the span; the mean in flight is the calls' time over the span.")
+	p("")
+	p("| translation | before the first call | call span | mean calls in flight | after the last answer | wall |")
+	p("|---|---:|---:|---:|---:|---:|")
+	for _, run := range r.Translations {
+		t := run.Time
+		p("| %s | %.1f | %.1f | %.2f of %d | %.1f | %.1f |", run.label(), t.BeforeFirstCall, t.CallSpan, t.MeanInFlight, run.Concurrency, t.AfterLastAnswer, run.WallSeconds)
+	}
+	p("")
+	p("### AWS requests of the translation")
+	p("")
+	p("Counted as for the imports; `Translate.TranslateText` is the labels' calls, to the sandbox's fake of Amazon Translate.")
+	p("")
+	columns := make([]awsColumn, len(r.Translations))
+	for i, run := range r.Translations {
+		columns[i] = awsColumn{run.label(), run.AWS}
+	}
+	awsTable(p, columns)
+}
+
+// label names a translation run in the tables.
+func (run TranslationRun) label() string {
+	return fmt.Sprintf("`%s` to %s, %d labels", run.Job, run.TargetLanguage, run.Labels)
 }
 
 // label names an export run in the tables.

@@ -87,6 +87,7 @@ type access struct {
 	connections   []string // on the connections key
 	imageObjects  []string // on every object of the images bucket
 	invokeAIModel bool     // bedrock:InvokeModel on the AI model
+	translateText bool     // translate:TranslateText, which names no resource
 }
 
 // Every transition is a TransactWriteItems of Put, Update and Delete items,
@@ -147,6 +148,8 @@ var (
 		// The exports' AI optimization calls Bedrock's Converse, which IAM
 		// authorizes as bedrock:InvokeModel.
 		invokeAIModel: true,
+		// The UI labels' translation calls Amazon Translate.
+		translateText: true,
 	}
 	// The scheduler sweeps (the due index, GetItem, UpdateItem of due
 	// entries, SendMessage to priority queues, queue depths, wakes), creates
@@ -292,10 +295,12 @@ func newEnvironments(props JobsStackProps, res resources) environments {
 	}
 	// system:daily_credit_deduction exists where the ledger is configured:
 	// the scheduler creates the job only then, and the worker runs it. The
-	// worker also debits the exports' AI optimization from it.
+	// worker also debits the exports' AI optimization from it, and the API
+	// reads a store's balance for the Marketplace Hub.
 	if props.CreditsLedgerURL != "" {
 		env.worker["JOBS_CREDITS_LEDGER_URL"] = props.CreditsLedgerURL
 		env.scheduler["JOBS_CREDITS_LEDGER_URL"] = props.CreditsLedgerURL
+		env.api["JOBS_CREDITS_LEDGER_URL"] = props.CreditsLedgerURL
 	}
 	if props.CreditsLedgerTokenSecret != "" {
 		if props.CreditsLedgerURL == "" {
@@ -304,7 +309,9 @@ func newEnvironments(props JobsStackProps, res resources) environments {
 		// CloudFormation reads the secret at deployment: the token is in
 		// neither the template nor the repository, and the worker's role
 		// needs no access to Secrets Manager.
-		env.worker["JOBS_CREDITS_LEDGER_TOKEN"] = *awscdk.SecretValue_SecretsManager(jsii.String(props.CreditsLedgerTokenSecret), nil).UnsafeUnwrap()
+		token := *awscdk.SecretValue_SecretsManager(jsii.String(props.CreditsLedgerTokenSecret), nil).UnsafeUnwrap()
+		env.worker["JOBS_CREDITS_LEDGER_TOKEN"] = token
+		env.api["JOBS_CREDITS_LEDGER_TOKEN"] = token
 	}
 	return env
 }
@@ -404,6 +411,11 @@ func grant(role awsiam.IRole, a access, res resources) {
 	allow(a.imageObjects, res.imagesBucket.ArnForObjects(jsii.String("*")))
 	if a.invokeAIModel {
 		allow([]string{"bedrock:InvokeModel"}, aiModelArns(awscdk.Stack_Of(role), res.aiModel)...)
+	}
+	if a.translateText {
+		// TranslateText names a resource only for custom terminologies, which
+		// the translations do not use: IAM takes no other resource than "*".
+		allow([]string{"translate:TranslateText"}, jsii.String("*"))
 	}
 }
 

@@ -396,7 +396,7 @@ func TestFunctionEnvironmentIsWhatTheConfigurationReads(t *testing.T) {
 		// never at private addresses.
 		for name := range env {
 			if strings.HasPrefix(name, "JOBS_SHOPIFY_") || strings.HasPrefix(name, "JOBS_AMAZON_") ||
-				strings.HasPrefix(name, "JOBS_EBAY_") || name == "JOBS_BEDROCK_ENDPOINT" || name == "JOBS_ALLOW_PRIVATE_ENDPOINTS" {
+				strings.HasPrefix(name, "JOBS_EBAY_") || name == "JOBS_BEDROCK_ENDPOINT" || name == "JOBS_TRANSLATE_ENDPOINT" || name == "JOBS_ALLOW_PRIVATE_ENDPOINTS" {
 				t.Errorf("%s has %s, which only local runs set", fn, name)
 			}
 		}
@@ -431,7 +431,7 @@ func TestFunctionEnvironmentIsWhatTheConfigurationReads(t *testing.T) {
 	}
 }
 
-func TestCreditsLedgerReachesOnlyTheFunctionsThatUseIt(t *testing.T) {
+func TestCreditsLedgerReachesTheFunctionsThatUseIt(t *testing.T) {
 	for _, fn := range allFunctions {
 		for name := range defaultStack.env(t, fn) {
 			if strings.HasPrefix(name, "JOBS_CREDITS_LEDGER") {
@@ -444,11 +444,11 @@ func TestCreditsLedgerReachesOnlyTheFunctionsThatUseIt(t *testing.T) {
 		env := s.env(t, fn)
 		url, token := env["JOBS_CREDITS_LEDGER_URL"], env["JOBS_CREDITS_LEDGER_TOKEN"]
 		// The scheduler creates the job only where its type is configured;
-		// the worker runs it with the token.
-		if wantURL := fn != apiFn; wantURL != (url == variantProps.CreditsLedgerURL) {
+		// the worker runs it with the token; the API reads balances with it.
+		if url != variantProps.CreditsLedgerURL {
 			t.Errorf("%s JOBS_CREDITS_LEDGER_URL = %v", fn, url)
 		}
-		if fn != workerFn {
+		if fn == schedulerFn {
 			if token != nil {
 				t.Errorf("%s has the ledger's token", fn)
 			}
@@ -456,7 +456,10 @@ func TestCreditsLedgerReachesOnlyTheFunctionsThatUseIt(t *testing.T) {
 		}
 		// The token is resolved by CloudFormation at deployment, never in the template.
 		if ref, _ := token.(string); !strings.HasPrefix(ref, "{{resolve:secretsmanager:"+variantProps.CreditsLedgerTokenSecret+":SecretString") {
-			t.Errorf("worker JOBS_CREDITS_LEDGER_TOKEN = %v, want a dynamic reference to the secret", token)
+			t.Errorf("%s JOBS_CREDITS_LEDGER_TOKEN = %v, want a dynamic reference to the secret", fn, token)
+		}
+		if fn != workerFn {
+			continue
 		}
 		// The exports refuse AI optimization without a ledger to debit: the
 		// worker that calls the model reads both.
@@ -912,8 +915,9 @@ func TestAlarmTopicAcceptsThisAccountsAlarmsOverTLS(t *testing.T) {
 	})
 }
 
-// xrayActions may name no resource: X-Ray has none to name.
-var xrayActions = map[string]bool{"xray:PutTraceSegments": true, "xray:PutTelemetryRecords": true}
+// resourcelessActions may name no resource: X-Ray has none to name, and
+// Translate's TranslateText only custom terminologies, which are not used.
+var resourcelessActions = map[string]bool{"xray:PutTraceSegments": true, "xray:PutTelemetryRecords": true, "translate:TranslateText": true}
 
 func TestIAMStatementsNameOnlyTheStacksOwnResources(t *testing.T) {
 	for _, c := range aiModelCases {
@@ -952,7 +956,7 @@ func checkStatementResources(t *testing.T, s *synthesized, policyID string, st m
 	for _, res := range list(st["Resource"]) {
 		if res == "*" {
 			for _, action := range actions {
-				if !xrayActions[action.(string)] {
+				if !resourcelessActions[action.(string)] {
 					t.Errorf("policy %s: %v on every resource", policyID, action)
 				}
 			}
@@ -1064,6 +1068,16 @@ func TestEachFunctionMayDoOnlyWhatItsCodeDoes(t *testing.T) {
 			if got := granted[fn].on(c.arn); !slices.Equal(got, c.want[fn]) {
 				t.Errorf("%s may %v on the %s, want %v", fn, got, c.resource, c.want[fn])
 			}
+		}
+	}
+	for _, fn := range allFunctions {
+		got := granted[fn].on("*")
+		want := []string{"xray:PutTelemetryRecords", "xray:PutTraceSegments"}
+		if fn == workerFn {
+			want = []string{"translate:TranslateText", "xray:PutTelemetryRecords", "xray:PutTraceSegments"}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s may %v on every resource, want %v", fn, got, want)
 		}
 	}
 	if got := granted[apiFn].indexes(catalogTable); len(got) > 0 {

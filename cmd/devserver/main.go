@@ -28,6 +28,7 @@ import (
 	"github.com/dainostore/jobs/internal/meter"
 	"github.com/dainostore/jobs/internal/sandbox"
 	"github.com/dainostore/jobs/internal/sandbox/bedrockfake"
+	"github.com/dainostore/jobs/internal/sandbox/translatefake"
 	"github.com/dainostore/jobs/internal/worker"
 )
 
@@ -85,6 +86,7 @@ func run() error {
 	}
 	if box != nil {
 		connectStore1(ctx, a, box, log)
+		seedStore1Labels(ctx, a, log)
 	}
 	if cfg.AuthJWKSFile == "" {
 		printDevTokens(cfg)
@@ -107,8 +109,9 @@ func startSandbox(ctx context.Context, addr string, log *slog.Logger) (*sandbox.
 		return nil, fmt.Errorf("sandbox: listen on %s (JOBS_SANDBOX_ADDR; \"off\" runs without it): %w", addr, err)
 	}
 	// The AI answers as a small model does, so an export's "AI optimizing"
-	// stage can be watched.
-	box := sandbox.New(sandbox.Options{AILatency: bedrockfake.UniformLatency(2*time.Second, 4*time.Second)})
+	// stage can be watched; Translate as it does a short label.
+	box := sandbox.New(sandbox.Options{AILatency: bedrockfake.UniformLatency(2*time.Second, 4*time.Second),
+		TranslateLatency: translatefake.UniformLatency(100*time.Millisecond, 300*time.Millisecond)})
 	box.SetBaseURL("http://" + listener.Addr().String())
 	server := &http.Server{Handler: box, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = server.Serve(listener) }()
@@ -136,6 +139,30 @@ func connectStore1(ctx context.Context, a *app.App, box *sandbox.Sandbox, log *s
 			log.Error("sandbox: connect store-1", "marketplace", name, "error", err)
 		}
 	}
+}
+
+// seedStore1Labels writes store-1's UI labels in English, the sandbox
+// store's, unless it has labels already, so that translation:ui-labels:bulk
+// can be tried at once. The default language is set last: a start cut
+// short before it writes the labels again.
+func seedStore1Labels(ctx context.Context, a *app.App, log *slog.Logger) {
+	language, err := a.Catalog.UILabelLanguage(ctx, sandbox.Store)
+	if err != nil || language != "" {
+		if err != nil {
+			log.Error("sandbox: seed store-1's UI labels", "error", err)
+		}
+		return
+	}
+	labels := sandbox.UILabels(0)
+	if err := a.Catalog.PutUILabels(ctx, sandbox.Store, labels); err != nil {
+		log.Error("sandbox: seed store-1's UI labels", "error", err)
+		return
+	}
+	if _, err := a.Catalog.ClaimUILabelLanguage(ctx, sandbox.Store, sandbox.UILabelsLanguage); err != nil {
+		log.Error("sandbox: seed store-1's UI labels", "error", err)
+		return
+	}
+	log.Info("sandbox: store-1's UI labels written", "labels", len(labels), "language", sandbox.UILabelsLanguage)
 }
 
 // printDevTokens prints ready tokens, so the API can be tried at once.

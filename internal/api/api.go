@@ -15,6 +15,7 @@ import (
 	"github.com/dainostore/jobs/internal/dispatch"
 	"github.com/dainostore/jobs/internal/jobtable"
 	"github.com/dainostore/jobs/internal/jobtype"
+	"github.com/dainostore/jobs/internal/ledger"
 	"github.com/dainostore/jobs/internal/queue"
 )
 
@@ -22,6 +23,13 @@ import (
 type Config struct {
 	// MaxConcurrentJobs is the workers' reserved concurrency.
 	MaxConcurrentJobs int
+	// Ledger is the credits ledger the stores' balances are read from (nil
+	// when none is configured), and CreditsPerProduct what one product's AI
+	// optimization costs.
+	Ledger            *ledger.Client
+	CreditsPerProduct int64
+	// Images signs the short-lived URLs of the catalog's images.
+	Images *ImageSigner
 }
 
 // ParkedReleaser enqueues again the jobs a pause set aside once their
@@ -52,7 +60,9 @@ type Server struct {
 func New(jobs *jobtable.Table, q *queue.Queues, d *dispatch.Dispatcher, parked ParkedReleaser, jobTypes *jobtype.Registry, cat Catalog, authenticator auth.Authenticator, cfg Config, log *slog.Logger) *Server {
 	srv := &Server{jobs: jobs, queues: q, dispatcher: d, parked: parked, jobTypes: jobTypes, catalog: cat, auth: authenticator, cfg: cfg, log: log, mux: http.NewServeMux()}
 	srv.routes = srv.routeTable()
-	srv.dashboards = dashboard.New(dashboardConfig(jobTypes))
+	dashboards := dashboardConfig(jobTypes)
+	dashboards.ImageOrigins = imageOrigins(cfg.Images)
+	srv.dashboards = dashboard.New(dashboards)
 	for _, rt := range srv.routes {
 		srv.mux.HandleFunc(rt.Pattern, rt.handler)
 	}
@@ -96,6 +106,10 @@ func (s *Server) routeTable() []Route {
 		{Pattern: "GET /api/catalog/products/{id}", handler: s.getProduct},
 		{Pattern: "GET /api/catalog/collections", handler: s.listCatalog(catalog.KindCollection, "collections")},
 		{Pattern: "GET /api/catalog/categories", handler: s.listCatalog(catalog.KindCategory, "categories")},
+		{Pattern: "GET /api/catalog/images/{key...}", handler: s.getImage},
+		{Pattern: "GET /api/credits", handler: s.getCredits},
+		{Pattern: "GET /api/catalog/ui-labels", handler: s.getUILabels},
+		{Pattern: "PUT /api/catalog/ui-labels", handler: s.putUILabels},
 	}
 }
 

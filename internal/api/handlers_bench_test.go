@@ -47,8 +47,10 @@ func BenchmarkCreateHandler(b *testing.B) {
 	}
 }
 
-// GET /api/background-jobs/{id}/status: authentication and one strongly
-// consistent read.
+// GET /api/background-jobs/{id}/status: authentication, one strongly
+// consistent read, and, since no worker runs here and the job stays
+// pending, the reads that say why it waits (the pauses, the active jobs
+// ahead of it, the counters).
 func BenchmarkJobStatusHandler(b *testing.B) {
 	h, token := benchAPI(b)
 	rec := serve(b, h, token, http.MethodPost, "/api/background-jobs", `{"type":"dev:simulate","store_id":"store-1","payload":{"steps":0}}`, http.StatusCreated)

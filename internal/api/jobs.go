@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -214,6 +215,10 @@ type jobStatusView struct {
 	Error           string     `json:"error,omitempty"`
 	NextAttemptAt   *job.Time  `json:"next_attempt_at,omitempty"`
 	PausedAt        *job.Time  `json:"paused_at,omitempty"`
+	// Waiting says why a pending or retrying job has not started (waiting.go).
+	Waiting *waitingView `json:"waiting,omitempty"`
+	// Estimate says when a running job should end.
+	Estimate *estimateView `json:"estimate,omitempty"`
 }
 
 func (s *Server) jobStatus(w http.ResponseWriter, r *http.Request) {
@@ -221,10 +226,18 @@ func (s *Server) jobStatus(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]jobStatusView{"job": {
+	view := jobStatusView{
 		ID: j.ID, Type: j.Type, Status: j.Status, Progress: j.Progress, ProgressMessage: j.ProgressMessage,
 		Attempts: j.Attempts, Error: j.Error, NextAttemptAt: j.NextAttemptAt, PausedAt: j.PausedAt,
-	}})
+	}
+	var err error
+	view.Waiting, view.Estimate, err = s.waitingOrEstimate(r.Context(), j)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		// The status itself is what a client polls for: it goes out without
+		// the explanation rather than not at all.
+		s.log.Warn("explain a job's wait", "job_id", j.ID, "error", err)
+	}
+	writeJSON(w, http.StatusOK, map[string]jobStatusView{"job": view})
 }
 
 // loadJob reads the job of the path, if the caller may see it. Another

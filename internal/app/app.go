@@ -35,6 +35,7 @@ import (
 	"github.com/dainostore/jobs/internal/queue"
 	"github.com/dainostore/jobs/internal/retry"
 	"github.com/dainostore/jobs/internal/sweep"
+	"github.com/dainostore/jobs/internal/translation"
 	"github.com/dainostore/jobs/internal/worker"
 )
 
@@ -56,6 +57,7 @@ type App struct {
 	// credits ledger it is paid on (nil when none is configured).
 	AI         *ai.Optimizer
 	Ledger     *ledger.Client
+	Translator *translation.Translator // the UI labels' translator (Amazon Translate)
 	JobTypes   *jobtype.Registry
 	Dispatcher *dispatch.Dispatcher
 	API        *api.Server
@@ -135,6 +137,7 @@ func New(ctx context.Context, cfg config.Config, awsCfg aws.Config, log *slog.Lo
 		a.Marketplaces.HTTP = marketplace.NewHTTPClient(cfg.AllowPrivateEndpoints, 60*time.Second)
 	}
 	a.AI = ai.New(ai.NewClient(awsCfg, cfg.BedrockEndpoint), cfg.AIModelID)
+	a.Translator = translation.New(translation.NewClient(awsCfg, cfg.TranslateEndpoint))
 	if cfg.CreditsLedgerURL != "" {
 		a.Ledger = &ledger.Client{URL: cfg.CreditsLedgerURL, Token: cfg.CreditsLedgerToken, HTTP: o.LedgerHTTP}
 	}
@@ -150,7 +153,16 @@ func New(ctx context.Context, cfg config.Config, awsCfg aws.Config, log *slog.Lo
 		authenticator = auth.Gateway{}
 	}
 	stores := api.Catalog{Connections: a.Connections, Items: a.Catalog, Verifier: a.Marketplaces}
-	a.API = api.New(a.Jobs, a.Queues, a.Dispatcher, a.Sweeper, a.JobTypes, stores, authenticator, api.Config{MaxConcurrentJobs: cfg.MaxConcurrency}, log)
+	images, err := api.NewImageSigner(ctx, a.Images.S3, cfg.ImagesBucket)
+	if err != nil {
+		return nil, err
+	}
+	apiConfig := api.Config{
+		MaxConcurrentJobs: cfg.MaxConcurrency,
+		Ledger:            a.Ledger, CreditsPerProduct: int64(cfg.AICreditsPerProduct),
+		Images: images,
+	}
+	a.API = api.New(a.Jobs, a.Queues, a.Dispatcher, a.Sweeper, a.JobTypes, stores, authenticator, apiConfig, log)
 	a.HTTP = a.API
 	wc := o.WorkerConfig
 	wc.Clock = a.Clock

@@ -8,6 +8,7 @@ import (
 	"github.com/dainostore/jobs/internal/jobtype/cleanup"
 	"github.com/dainostore/jobs/internal/jobtype/credits"
 	"github.com/dainostore/jobs/internal/jobtype/simulate"
+	"github.com/dainostore/jobs/internal/jobtype/translation"
 )
 
 // jobTypes registers the job types this deployment runs, as its
@@ -25,6 +26,10 @@ func jobTypes(cfg config.Config, a *App, o Overrides) *jobtype.Registry {
 		Connections: a.Connections, Clients: a.Marketplaces, Catalog: a.Catalog, AI: a.AI, Ledger: a.Ledger,
 		CreditsPerProduct: int64(cfg.AICreditsPerProduct), AIConcurrency: cfg.ExportAIConcurrency, SendConcurrency: cfg.ExportSendConcurrency,
 		ImagesPublicURL: cfg.ImagesPublicURL, Sleep: o.RateLimitWait, Clock: a.Clock,
+	})
+	translation.Register(r, translation.Deps{
+		Catalog: a.Catalog, Translator: a.Translator, Ledger: a.Ledger,
+		CreditsPerBatch: int64(cfg.TranslationCreditsPerBatch), Sleep: o.RateLimitWait,
 	})
 	// dev:simulate: on in local runs, off by default when deployed.
 	if cfg.DiagnosticJobs {

@@ -88,6 +88,13 @@ type Config struct {
 	// limit paces them further).
 	ExportAIConcurrency   int // JOBS_EXPORT_AI_CONCURRENCY
 	ExportSendConcurrency int // JOBS_EXPORT_SEND_CONCURRENCY
+	// TranslateEndpoint, when set, replaces Amazon Translate's regional
+	// endpoint (the sandbox's fake); the UI label translations call it.
+	TranslateEndpoint string // JOBS_TRANSLATE_ENDPOINT
+	// TranslationCreditsPerBatch is what translating a batch of up to 25 UI
+	// labels costs the store, in AI credits: a batch is what a translation
+	// pays for at once, and what its debit's idempotency key names.
+	TranslationCreditsPerBatch int // JOBS_TRANSLATION_CREDITS_PER_BATCH
 	// ImagesPublicURL, when set, is where marketplaces fetch the catalog's
 	// stored images (<url>/<key>, a CDN in front of the bucket); unset, an
 	// export gives them each image's source URL.
@@ -132,6 +139,8 @@ func Defaults() Config {
 		ExportAIConcurrency:   8,
 		ExportSendConcurrency: 5,
 		LogLevel:              slog.LevelInfo,
+		// The UI label translations: one credit buys 25 labels.
+		TranslationCreditsPerBatch: 1,
 	}
 }
 
@@ -178,6 +187,7 @@ func parse(c Config, getenv func(string) string) (Config, error) {
 	str("JOBS_EBAY_API_URL", &c.EbayAPIURL)
 	str("JOBS_AI_MODEL_ID", &c.AIModelID)
 	str("JOBS_BEDROCK_ENDPOINT", &c.BedrockEndpoint)
+	str("JOBS_TRANSLATE_ENDPOINT", &c.TranslateEndpoint)
 	str("JOBS_IMAGES_PUBLIC_URL", &c.ImagesPublicURL)
 	count := func(name string, dst *int, most int) {
 		if v := getenv(name); v != "" {
@@ -192,6 +202,7 @@ func parse(c Config, getenv func(string) string) (Config, error) {
 	count("JOBS_AI_CREDITS_PER_PRODUCT", &c.AICreditsPerProduct, 1000)
 	count("JOBS_EXPORT_AI_CONCURRENCY", &c.ExportAIConcurrency, 64)
 	count("JOBS_EXPORT_SEND_CONCURRENCY", &c.ExportSendConcurrency, 64)
+	count("JOBS_TRANSLATION_CREDITS_PER_BATCH", &c.TranslationCreditsPerBatch, 1000)
 	if v := getenv("JOBS_CREATE_RATE_LIMIT"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
@@ -259,6 +270,7 @@ func parse(c Config, getenv func(string) string) (Config, error) {
 		{"JOBS_CREDITS_LEDGER_URL", c.CreditsLedgerURL}, {"JOBS_SHOPIFY_ENDPOINT", c.ShopifyEndpoint},
 		{"JOBS_AMAZON_LWA_URL", c.AmazonLWAURL}, {"JOBS_AMAZON_SPAPI_URL", c.AmazonSPAPIURL}, {"JOBS_EBAY_API_URL", c.EbayAPIURL},
 		{"JOBS_BEDROCK_ENDPOINT", c.BedrockEndpoint}, {"JOBS_IMAGES_PUBLIC_URL", c.ImagesPublicURL},
+		{"JOBS_TRANSLATE_ENDPOINT", c.TranslateEndpoint},
 	} {
 		if u, err := url.Parse(setting.value); setting.value != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "") {
 			errs = append(errs, fmt.Sprintf("%s=%q is not an http(s) URL", setting.name, setting.value))

@@ -20,6 +20,8 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -63,6 +65,10 @@ type JobType struct {
 // Config is what the pages need to know about the deployment.
 type Config struct {
 	JobTypes []JobType `json:"job_types"`
+	// ImageOrigins are where the catalog's images are shown from besides
+	// the pages' own origin: the private bucket the API's short-lived image
+	// URLs point at (https://bucket.s3.region.amazonaws.com deployed).
+	ImageOrigins []string `json:"-"`
 }
 
 // page is a rendered page with its validator.
@@ -75,6 +81,7 @@ type page struct {
 type Handler struct {
 	pages  map[string]page // by template name
 	assets map[string]page // by path under assets/
+	policy string          // the Content-Security-Policy
 }
 
 // New renders the pages for a deployment. The pages are the same for every
@@ -83,7 +90,7 @@ func New(cfg Config) *Handler {
 	if cfg.JobTypes == nil {
 		cfg.JobTypes = []JobType{}
 	}
-	h := &Handler{pages: map[string]page{}, assets: map[string]page{}}
+	h := &Handler{pages: map[string]page{}, assets: map[string]page{}, policy: contentSecurityPolicy(cfg.ImageOrigins)}
 	for _, spec := range pages {
 		// The templates are embedded: a test renders every page.
 		t := template.Must(template.Must(layout.Clone()).ParseFS(files, "templates/"+spec.File))
@@ -120,15 +127,29 @@ func newPage(body []byte) page {
 }
 
 // contentSecurityPolicy lets a page load only its own scripts, styles and
-// API: nothing inline, nothing from elsewhere, and no framing.
-const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+// API: nothing inline, nothing from elsewhere but the catalog's images from
+// imageOrigins, and no framing.
+func contentSecurityPolicy(imageOrigins []string) string {
+	images := "'self' data:"
+	for _, origin := range imageOrigins {
+		// An origin is a scheme and a host: nothing that could end the
+		// directive and start another.
+		if !originPattern.MatchString(origin) {
+			panic("dashboard: image origin " + strconv.Quote(origin) + " is not a scheme and host")
+		}
+		images += " " + origin
+	}
+	return "default-src 'none'; script-src 'self'; style-src 'self'; img-src " + images + "; " +
+		"connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+}
+
+var originPattern = regexp.MustCompile(`^https?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$`)
 
 // ServeHTTP serves /dashboard/ (the store view), /dashboard/jobs (the job
 // dashboard), /dashboard/jobs/{id} (a job's page) and /dashboard/assets/….
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	header := w.Header()
-	header.Set("Content-Security-Policy", contentSecurityPolicy)
+	header.Set("Content-Security-Policy", h.policy)
 	header.Set("X-Content-Type-Options", "nosniff")
 	header.Set("Referrer-Policy", "no-referrer")
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {

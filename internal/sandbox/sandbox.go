@@ -16,6 +16,7 @@
 //	/amazon/   LWA (/amazon/auth/o2/token) and SP-API (/amazon/...)
 //	/ebay/     eBay OAuth and APIs (/ebay/identity/v1/oauth2/token, /ebay/sell/...)
 //	/bedrock/  Bedrock Runtime (/bedrock/model/<model id>/converse)
+//	/translate/ Amazon Translate (POST /translate/, X-Amz-Target AWSShineFrontendService_20170701.TranslateText)
 //	/ledger/   the credits ledger (/ledger/debits, /ledger/balances/<store>; balances at /ledger/_balances)
 package sandbox
 
@@ -35,6 +36,7 @@ import (
 	"github.com/dainostore/jobs/internal/sandbox/ebayfake"
 	"github.com/dainostore/jobs/internal/sandbox/ledgerfake"
 	"github.com/dainostore/jobs/internal/sandbox/shopifyfake"
+	"github.com/dainostore/jobs/internal/sandbox/translatefake"
 )
 
 // Options size the seeded catalogs and set the fakes' clock.
@@ -57,6 +59,10 @@ type Options struct {
 	// allows (0: no cap).
 	AILatency       func() time.Duration
 	AIMaxConcurrent int
+	// TranslateLatency is how long Amazon Translate takes per call (nil: at
+	// once; translatefake.UniformLatency(100*time.Millisecond,
+	// 300*time.Millisecond) is a short label's).
+	TranslateLatency func() time.Duration
 	// StoreCredits are the AI credits of Store when the sandbox starts
 	// (default 500).
 	StoreCredits int64
@@ -93,6 +99,8 @@ type Sandbox struct {
 	Ledger  *ledgerfake.Server
 	mux     *http.ServeMux
 	base    string
+	// Translate is Amazon Translate, which the UI label translations call.
+	Translate *translatefake.Server
 }
 
 // New returns the sandbox with its catalogs seeded and its accounts open.
@@ -112,6 +120,8 @@ func New(o Options) *Sandbox {
 		Bedrock: bedrockfake.New(bedrockfake.Options{Latency: o.AILatency, MaxConcurrent: o.AIMaxConcurrent}),
 		Ledger:  ledgerfake.New(ledgerfake.Options{Token: LedgerToken, Now: o.Now}),
 		mux:     http.NewServeMux(),
+		// Mounted at /translate/, as Translate's one path is the root.
+		Translate: translatefake.New(translatefake.Options{Latency: o.TranslateLatency}),
 	}
 	credits := o.StoreCredits
 	if credits == 0 {
@@ -129,6 +139,7 @@ func New(o Options) *Sandbox {
 	s.mux.Handle("/ebay/", http.StripPrefix("/ebay", s.Ebay))
 	s.mux.Handle("/bedrock/", http.StripPrefix("/bedrock", s.Bedrock))
 	s.mux.Handle("/ledger/", http.StripPrefix("/ledger", s.Ledger))
+	s.mux.Handle("/translate/", http.StripPrefix("/translate", s.Translate))
 	s.mux.HandleFunc("GET /{$}", s.index)
 	return s
 }
@@ -143,6 +154,7 @@ func (s *Sandbox) SetBaseURL(base string) {
 	s.Ebay.SetPublicURL(s.base + "/ebay")
 	s.Bedrock.SetPublicURL(s.base + "/bedrock")
 	s.Ledger.SetPublicURL(s.base + "/ledger")
+	s.Translate.SetPublicURL(s.base + "/translate")
 }
 
 // BaseURL is where the sandbox is reached, as SetBaseURL was told.
@@ -156,6 +168,7 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serv
 type Endpoints struct {
 	ShopifyEndpoint, AmazonLWAURL, AmazonSPAPIURL, EbayAPIURL string
 	BedrockEndpoint, LedgerURL                                string
+	TranslateEndpoint                                         string
 	// AkeneoBaseURL goes in a connection, as a store's PIM address does.
 	AkeneoBaseURL string
 }
@@ -170,6 +183,8 @@ func (s *Sandbox) Endpoints() Endpoints {
 		BedrockEndpoint: s.base + "/bedrock",
 		LedgerURL:       s.base + "/ledger",
 		AkeneoBaseURL:   s.base + "/akeneo",
+		// With the trailing slash: Translate's operations are POSTs to "/".
+		TranslateEndpoint: s.base + "/translate/",
 	}
 }
 
@@ -181,6 +196,7 @@ func (e Endpoints) Configure(cfg *config.Config) {
 	cfg.AmazonSPAPIURL = e.AmazonSPAPIURL
 	cfg.EbayAPIURL = e.EbayAPIURL
 	cfg.BedrockEndpoint = e.BedrockEndpoint
+	cfg.TranslateEndpoint = e.TranslateEndpoint
 	cfg.CreditsLedgerURL = e.LedgerURL
 	cfg.CreditsLedgerToken = LedgerToken
 	cfg.AllowPrivateEndpoints = true
@@ -214,6 +230,7 @@ var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
 <li>Amazon LWA and SP-API: <code>{{.}}/amazon</code>, faults <a href="{{.}}/amazon/_faults">/amazon/_faults</a></li>
 <li>eBay: <code>{{.}}/ebay</code>, faults <a href="{{.}}/ebay/_faults">/ebay/_faults</a></li>
 <li>Bedrock Runtime (the AI model): <code>{{.}}/bedrock</code>, faults <a href="{{.}}/bedrock/_faults">/bedrock/_faults</a>, calls <a href="{{.}}/bedrock/_counters">/bedrock/_counters</a></li>
+<li>Amazon Translate (the UI label translations): <code>{{.}}/translate/</code>, faults <a href="{{.}}/translate/_faults">/translate/_faults</a>, calls <a href="{{.}}/translate/_counters">/translate/_counters</a></li>
 <li>Credits ledger: <code>{{.}}/ledger</code>, balances <a href="{{.}}/ledger/_balances">/ledger/_balances</a> (top up with <code>curl -X POST {{.}}/ledger/_balances -d '{"store_id":"store-1","balance":500}'</code>), faults <a href="{{.}}/ledger/_faults">/ledger/_faults</a></li>
 </ul>`))
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"github.com/dainostore/jobs/internal/app"
 	"github.com/dainostore/jobs/internal/catalog"
 	"github.com/dainostore/jobs/internal/sandbox"
+	"github.com/dainostore/jobs/internal/sandbox/ledgerfake"
 	"github.com/dainostore/jobs/internal/sandbox/shopifyfake"
 	"github.com/dainostore/jobs/internal/testenv"
 )
@@ -57,6 +59,7 @@ func TestRouterAndOpenAPIDocumentAgree(t *testing.T) {
 	routed := map[string]bool{}
 	for _, route := range a.API.Routes() {
 		method, path, _ := strings.Cut(route.Pattern, " ")
+		path = documentPath(path)
 		routed[strings.ToLower(method)+" "+path] = true
 		if _, ok := doc.Paths[path][strings.ToLower(method)]; !ok {
 			t.Errorf("route %s is not in docs/openapi.json", route.Pattern)
@@ -70,6 +73,15 @@ func TestRouterAndOpenAPIDocumentAgree(t *testing.T) {
 		}
 	}
 }
+
+// documentPath is a route's path as the document (and API Gateway, which
+// deploys the document's paths) writes it: a wildcard of several segments,
+// net/http's {key...}, is the greedy {key+}.
+func documentPath(routePath string) string {
+	return greedyWildcard.ReplaceAllString(routePath, "{$1+}")
+}
+
+var greedyWildcard = regexp.MustCompile(`\{(\w+)\.\.\.\}`)
 
 // recordedResponse is one response the API gave during the contract test.
 type recordedResponse struct {
@@ -210,6 +222,38 @@ func TestResponsesMatchTheOpenAPISchemas(t *testing.T) {
 	}
 	call(t, http.MethodGet, base+"/api/catalog/products/"+productID+"?store_id=other", nil, store...)
 	call(t, http.MethodGet, base+"/api/catalog/products/missing", nil, store...)
+	// Its images: a signed URL as JSON, a redirect to one, and the refusals
+	// (another store's key, no store named by an operator).
+	imageKey := firstImageKey(t, page)
+	call(t, http.MethodGet, base+"/api/catalog/images/"+imageKey, nil, append(store, "Accept", "application/json")...)
+	if status := redirectStatus(t, base+"/api/catalog/images/"+imageKey, store...); status != http.StatusFound {
+		t.Errorf("GET of an image without Accept: JSON answered %d, want a redirect", status)
+	}
+	call(t, http.MethodGet, base+"/api/catalog/images/"+strings.Replace(imageKey, "/contract/", "/other/", 1), nil, store...)
+	call(t, http.MethodGet, base+"/api/catalog/images/"+imageKey, nil)
+	// Credits: the ledger's balance, its outage, an operator without a store.
+	box.Ledger.SetBalance("contract", 42)
+	call(t, http.MethodGet, base+"/api/credits", nil, store...)
+	box.Ledger.SetFaults(ledgerfake.Faults{UnavailableNext: 1})
+	call(t, http.MethodGet, base+"/api/credits", nil, store...)
+	call(t, http.MethodGet, base+"/api/credits", nil)
+	call(t, http.MethodGet, base+"/api/credits?store_id=other", nil, store...)
+	// UI labels: none yet, the source texts, a translation of one, and the
+	// refusals (a translation that lost its markup, an unknown language, a
+	// body too large, a bad cursor, another store).
+	labels := base + "/api/catalog/ui-labels"
+	call(t, http.MethodGet, labels, nil, store...)
+	call(t, http.MethodPut, labels+"?language=en", map[string]any{"labels": []map[string]string{
+		{"key": "cart.items", "text": "<strong>{count}</strong> items"}, {"key": "cart.title", "text": "Your cart"}}}, store...)
+	call(t, http.MethodPut, labels+"?language=de", map[string]any{"labels": []map[string]string{{"key": "cart.title", "text": "Ihr Warenkorb"}}}, store...)
+	call(t, http.MethodPut, labels+"?language=de", map[string]any{"labels": []map[string]string{{"key": "cart.items", "text": "Artikel"}}}, store...)
+	call(t, http.MethodPut, labels+"?language=xx", `{"labels": []}`, store...)
+	call(t, http.MethodPut, labels+"?language=en", strings.Repeat(" ", 2<<20), store...)
+	call(t, http.MethodGet, labels+"?language=de", nil, store...)
+	call(t, http.MethodGet, labels+"?limit=1", nil, store...)
+	call(t, http.MethodGet, labels+"?store_id=contract&cursor=%25%25", nil)
+	call(t, http.MethodGet, labels, nil)
+	call(t, http.MethodGet, labels+"?store_id=other", nil, store...)
 
 	validate := compileResponseSchemas(t, loadOpenAPI(t))
 	covered := map[string]bool{}
@@ -249,7 +293,7 @@ func compileResponseSchemas(t *testing.T, doc openAPIDoc) func(pattern string, s
 	}
 	return func(pattern string, status int, body []byte) error {
 		method, path, _ := strings.Cut(pattern, " ")
-		method = strings.ToLower(method)
+		method, path = strings.ToLower(method), documentPath(path)
 		op, ok := doc.Paths[path][method]
 		if !ok {
 			return fmt.Errorf("no such operation in the document")
@@ -278,4 +322,39 @@ func compileResponseSchemas(t *testing.T, doc openAPIDoc) func(pattern string, s
 		}
 		return schema.Validate(value)
 	}
+}
+
+// firstImageKey is the key of the first stored image of a page of products.
+func firstImageKey(t *testing.T, page map[string]any) string {
+	t.Helper()
+	for _, product := range page["products"].([]any) {
+		images, _ := product.(map[string]any)["images"].([]any)
+		for _, img := range images {
+			if key, _ := img.(map[string]any)["key"].(string); key != "" {
+				return key
+			}
+		}
+	}
+	t.Fatalf("no product of the page has a stored image: %v", page)
+	return ""
+}
+
+// redirectStatus sends a GET and answers its status without following a
+// redirect: the contract test checks the API's answer, not where it points.
+func redirectStatus(t *testing.T, url string, headers ...string) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

@@ -1,0 +1,59 @@
+package translation
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/dainostore/jobs/internal/clock"
+	"github.com/dainostore/jobs/internal/jobtype"
+	translator "github.com/dainostore/jobs/internal/translation"
+)
+
+// firstBackoff is the first wait after Translate throttles a call; each
+// one after doubles it.
+const firstBackoff = time.Second
+
+// call runs one Translate request for l, waiting out Translate's
+// throttling with exponential backoff and jitter (Translate never says how
+// long), so the calls in flight do not come back together. A wait longer
+// than MaxInlineWait becomes the job's retry at that time, so no worker
+// sits idle for minutes. Other errors are returned as they are.
+func (r *run) call(ctx context.Context, l *label, request func() error) error {
+	maxWait := cmp.Or(r.MaxInlineWait, 30*time.Second)
+	backoff := firstBackoff
+	for {
+		err := request()
+		if !errors.As(err, new(*translator.Throttled)) {
+			return err
+		}
+		// Half the backoff, plus up to as much again at random.
+		wait := backoff/2 + time.Duration(r.jitter()*float64(backoff/2))
+		backoff *= 2
+		if wait > maxWait {
+			return jobtype.RateLimited(wait, err)
+		}
+		r.rt.Log(slog.LevelDebug, "throttled by Amazon Translate; waiting", slog.String("label", l.source.Key), slog.Duration("wait", wait))
+		l.waited += wait
+		if err := r.sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+func (r *run) jitter() float64 {
+	if r.Jitter != nil {
+		return r.Jitter()
+	}
+	return rand.Float64()
+}
+
+func (r *run) sleep(ctx context.Context, wait time.Duration) error {
+	if r.Sleep != nil {
+		return r.Sleep(ctx, wait)
+	}
+	return clock.Sleep(ctx, wait)
+}
