@@ -337,7 +337,9 @@ func TestCreditsRunOutAndARetryAfterATopUpTranslatesOnlyTheRest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.ContainsFunc(groups, func(g jobtable.FailureGroup) bool { return g.Type == translationJob && g.Kind == jobtype.KindInsufficientCredits }) {
+	if !slices.ContainsFunc(groups, func(g jobtable.FailureGroup) bool {
+		return g.Type == translationJob && g.Kind == jobtype.KindInsufficientCredits
+	}) {
 		t.Errorf("failure groups %+v, want %s under %s", groups, translationJob, jobtype.KindInsufficientCredits)
 	}
 	r := b.result(t, id)

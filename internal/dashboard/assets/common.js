@@ -107,7 +107,9 @@ export class ApiError extends Error {
 }
 
 export async function api(path, { method = "GET", body } = {}) {
-  const headers = { Authorization: "Bearer " + token() };
+  // JSON is what the page reads: a route that could redirect (an image's
+  // signed URL) answers with JSON instead.
+  const headers = { Authorization: "Bearer " + token(), Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let response;
   try {
@@ -420,4 +422,63 @@ export function describeError(err) {
   if (!(err instanceof ApiError)) return String(err.message || err);
   if (err.status === 0) return "The API is unreachable; try again in a moment.";
   return err.message.charAt(0).toUpperCase() + err.message.slice(1) + ".";
+}
+
+// ---- The Marketplace Hub ---------------------------------------------------
+
+// Jobs of a marketplace: the imports and exports, which change what the
+// hub shows (the catalog, listings, credits, a connection found invalid).
+const MARKETPLACE_JOB = /^(shopify|akeneo|amazon|ebay):/;
+
+// onMarketplaceJobEnded calls refresh when the store view shows that a
+// marketplace's job has ended (a new card in its recent activity) and when
+// the viewer clicks Refresh. The hub asks the API nothing in between: what
+// it shows changes only with those jobs, or the viewer's own actions.
+export function onMarketplaceJobEnded(refresh) {
+  const titles = config.job_types.filter((t) => MARKETPLACE_JOB.test(t.type)).map((t) => typeInWords(t.type) + " #");
+  const ofMarketplace = (node) => {
+    const title = node.querySelector?.(".job-title")?.textContent || "";
+    return titles.some((start) => title.startsWith(start));
+  };
+  const recent = $("recent-jobs");
+  const seen = new WeakSet();
+  new MutationObserver((records) => {
+    // A card moved within the list is removed and added back: not new.
+    const added = records.flatMap((r) => [...r.addedNodes]).filter((node) => node.isConnected && !seen.has(node));
+    for (const node of recent.children) seen.add(node);
+    // Until the page has shown its first refresh, the list fills with what
+    // had ended before the page opened (setLiveState marks that refresh).
+    if (!("live" in $("live-state").dataset)) return;
+    if (added.some(ofMarketplace)) refresh();
+  }).observe(recent, { childList: true });
+  $("refresh").addEventListener("click", refresh);
+}
+
+// oneAtATime wraps an async refresh: called while it runs, it runs once
+// more when it ends, so that the last call always sees the latest state.
+export function oneAtATime(refresh) {
+  let running = null;
+  let again = false;
+  const run = async () => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        try {
+          await refresh();
+        } catch (err) {
+          console.error(err);
+        }
+      } while (again);
+    })();
+    try {
+      await running;
+    } finally {
+      running = null;
+    }
+  };
+  return run;
 }

@@ -1,28 +1,17 @@
 // The store view: a store's active jobs with live progress, its recent
-// activity, and a form to start a job. An operator sees every store here,
-// or one with ?store_id=.
+// activity, and the ways to start a job (start.js). A failed job's card
+// says what went wrong in words a store owner can act on: the products a
+// marketplace refused and why, or where to go when credits ran out or a
+// connection was rejected. An operator sees every store here, or one with
+// ?store_id=.
 import {
-  $, el, config, boot, api, listJobs, Poller, announce, isOperator, ApiError, describeError,
+  $, el, boot, api, listJobs, Poller, announce, isOperator, ApiError, describeError,
   jobTitle, jobURL, statusBadge, setStatus, progressBar, setProgress, countdown,
-  timeElement, formatDuration, ranFor, syncList, typeInWords,
+  timeElement, timeOfDay, formatDuration, ranFor, syncList, typeInWords,
 } from "./common.js";
-
-// Options to start with, per job type; anything else starts with {}. An
-// export must say which products it takes.
-const EXAMPLE_OPTIONS = {
-  "dev:simulate": { steps: 20, step_ms: 500 },
-  "amazon:export:products": { all: true },
-  "ebay:export:products": { all: true },
-};
-
-// One-click jobs a store owner starts most, with their options: the full
-// imports, and exports of every product, AI-optimized (the exports' default).
-const QUICK_STARTS = [
-  { type: "shopify:import:all", label: "Import from Shopify", payload: {} },
-  { type: "akeneo:import:all", label: "Import from Akeneo", payload: {} },
-  { type: "amazon:export:products", label: "Export to Amazon", payload: { all: true } },
-  { type: "ebay:export:products", label: "Export to eBay", payload: { all: true } },
-];
+import { setUpConnections, openConnectionForm } from "./connections.js";
+import { setUpCatalog } from "./catalog.js";
+import { setUpStartForm } from "./start.js";
 
 boot((claims) => {
   const operator = isOperator(claims);
@@ -33,8 +22,7 @@ boot((claims) => {
   // an operator's every-store view shows the newest created finished jobs.
   const recentQuery = operator && !storeID ? "status=completed,failed,cancelled&limit=5" : "order=finished&limit=5" + scope;
   let shown = new Map(); // active job id → title, to announce how each ended
-
-  let pauses = { all: false, types: [] };
+  let explained = new Map(); // active job id → its status, with why it waits or when it ends
 
   const poller = new Poller(async () => {
     const [status, active, recent] = await Promise.all([
@@ -42,13 +30,30 @@ boot((claims) => {
       listJobs("status=pending,running,retrying&limit=100" + scope),
       api("/api/background-jobs?" + recentQuery),
     ]);
-    pauses = { all: !status.status.is_running, types: status.status.paused_types || [] };
-    $("queue-paused").hidden = !pauses.all;
+    explained = await explain(active);
+    $("queue-paused").hidden = status.status.is_running;
     showActive(active);
     showRecent(recent.jobs);
     announceEnded(active, recent.jobs);
     return active.length > 0;
   }, { interval: 1000 });
+  const start = setUpStartForm(operator, storeID, () => poller.now());
+
+  // explain asks the API why each active job waits, or when it should end
+  // (GET …/{id}/status): the first EXPLAINED of them, all of a store's.
+  async function explain(jobs) {
+    const statuses = new Map();
+    await Promise.all(jobs.slice(0, EXPLAINED).map(async (job) => {
+      try {
+        const answer = await api(`/api/background-jobs/${encodeURIComponent(job.id)}/status`);
+        statuses.set(job.id, answer.job);
+      } catch (err) {
+        // Gone since it was listed: the next refresh drops its card.
+        if (!(err instanceof ApiError) || err.status !== 404) throw err;
+      }
+    }));
+    return statuses;
+  }
 
   function showActive(jobs) {
     $("active-count").textContent = jobs.length;
@@ -67,7 +72,8 @@ boot((claims) => {
         statusBadge(job.status)),
       el("p", { class: "job-message" }),
       progressBar("Progress of " + jobTitle(job)),
-      el("div", { class: "job-foot" }, el("p", { class: "job-detail" }), cancel));
+      el("div", { class: "job-foot" }, el("p", { class: "job-detail" }), cancel),
+      el("div", { class: "job-help" }));
   }
 
   function updateActive(node, job) {
@@ -77,29 +83,46 @@ boot((claims) => {
     message.classList.toggle("muted", !job.progress_message);
     setProgress(node.querySelector(".progress-row"), job);
     const detail = node.querySelector(".job-detail");
-    const paused = pauses.all || pauses.types.includes(job.type);
-    const key = [job.status, job.attempts, job.next_attempt_at, job.cancel_requested, paused].join("|");
+    const { waiting, estimate } = explained.get(job.id) || {};
+    const key = JSON.stringify([job.status, job.attempts, job.next_attempt_at, job.cancel_requested, waiting, estimate?.message]);
     if (detail.dataset.key !== key) {
       detail.dataset.key = key;
-      detail.replaceChildren(...activeDetail(job, paused));
+      detail.replaceChildren(...activeDetail(job, waiting, estimate));
+    }
+    // A retry's failed attempt says what to do, as a failed job does.
+    const help = node.querySelector(".job-help");
+    const helpKey = job.status === "retrying" ? JSON.stringify([job.attempts, job.error]) : "";
+    if (help.dataset.key !== helpKey) {
+      help.dataset.key = helpKey;
+      help.replaceChildren();
+      if (helpKey) showHelp(help, job, false);
     }
     const cancel = node.querySelector(".cancel");
     cancel.disabled = !!job.cancel_requested;
     cancel.textContent = job.cancel_requested ? "Cancelling…" : "Cancel";
   }
 
-  function activeDetail(job, paused) {
+  // activeDetail says where an active job stands, in the API's words: why
+  // it waits (a retry's wait counts down on the page's clock), or when a
+  // running job should end.
+  function activeDetail(job, waiting, estimate) {
     const attempt = `attempt ${job.attempts} of ${job.max_attempts}`;
     if (job.status === "retrying") {
-      return [el("span", { class: "retry-text" }, `Attempt ${job.attempts} failed: ${job.error || "unknown error"}`), " · ", countdown(job.next_attempt_at)];
+      const failed = el("span", { class: "retry-text" }, `Attempt ${job.attempts} failed: ${job.error || "unknown error"}`);
+      if (waiting?.reason === "rate_limited") {
+        return [failed, " · ", el("span", { class: "waiting-text" }, waitingText(job, waiting)), " · ", countdown(waiting.until)];
+      }
+      if (waiting && !waiting.until) {
+        return [failed, " · ", el("span", { class: "waiting-text" }, "Waiting: " + waitingText(job, waiting))];
+      }
+      return [failed, " · ", countdown(waiting?.until || job.next_attempt_at)];
     }
-    if (job.status === "pending" && paused) {
-      return [`Waiting: ${typeInWords(job.type)} jobs are paused and start when they resume · created `, timeElement(job.created_at)];
+    if (job.status === "running" && !waiting) {
+      return [job.cancel_requested ? "Stopping at its next progress update · " : "", "Started ", timeElement(job.started_at), " · ", attempt,
+        ...(estimate ? [" · ", estimateElement(estimate)] : [])];
     }
-    if (job.status === "running") {
-      return [job.cancel_requested ? "Stopping at its next progress update · " : "", "Started ", timeElement(job.started_at), " · ", attempt];
-    }
-    return ["Waiting for a worker · created ", timeElement(job.created_at)];
+    const why = waiting ? "Waiting: " + waitingText(job, waiting) : "Waiting";
+    return [el("span", { class: "waiting-text" }, why), " · created ", timeElement(job.created_at)];
   }
 
   function showRecent(jobs) {
@@ -113,7 +136,8 @@ boot((claims) => {
         el("a", { class: "job-title", href: jobURL(job) }, jobTitle(job)),
         operator ? el("span", { class: "muted store-name" }, job.store_id) : null,
         statusBadge(job.status)),
-      el("p", { class: "job-detail" }));
+      el("p", { class: "job-detail" }),
+      el("div", { class: "job-help" }));
   }
 
   function updateRecent(node, job) {
@@ -121,6 +145,10 @@ boot((claims) => {
     const detail = node.querySelector(".job-detail");
     if (detail.dataset.key === job.finished_at) return;
     detail.dataset.key = job.finished_at || "";
+    const help = node.querySelector(".job-help");
+    help.dataset.key = detail.dataset.key;
+    help.replaceChildren();
+    if (job.status === "failed") showHelp(help, job, true);
     const when = ["Finished ", timeElement(job.finished_at), " · took ", formatDuration(ranFor(job))];
     if (job.status === "failed") {
       detail.replaceChildren(...when, el("br"), el("span", { class: "error-text" }, `Failed after ${job.attempts} attempt${job.attempts === 1 ? "" : "s"}: ${job.error || "unknown error"}`));
@@ -129,6 +157,88 @@ boot((claims) => {
     } else {
       detail.replaceChildren(...when, job.attempts > 1 ? ` · succeeded on attempt ${job.attempts}` : "");
     }
+  }
+
+  // showHelp shows what to do about a job's failure under its card: for a
+  // job that lists its items, once its result is read (the list of jobs
+  // may not carry it), unless the card has moved on meanwhile.
+  async function showHelp(help, job, ended) {
+    const key = help.dataset.key;
+    let result = job.result;
+    if (result === undefined && LISTS_ITEMS.test(job.type)) {
+      try {
+        result = (await api(`/api/background-jobs/${encodeURIComponent(job.id)}`)).job.result;
+      } catch {
+        result = null; // the card's error says what went wrong
+      }
+    }
+    if (help.dataset.key !== key) return;
+    help.replaceChildren(...failureHelp(job, result || {}, ended));
+  }
+
+  // failureHelp is what a store owner can do about a failed job (or a
+  // failed attempt): the guide's three failures that cannot heal by
+  // waiting, each with its way out, and the items the job could not do.
+  function failureHelp(job, result, ended) {
+    const error = job.error || "";
+    const source = job.type.split(":")[0];
+    const title = MARKETPLACE_TITLES[source];
+    const isExport = /^(amazon|ebay):export:/.test(job.type);
+    const parts = [];
+    if (error.includes("Insufficient credits:")) {
+      const line = [el("strong", {}, "The store ran out of AI credits. "), "Buy more ",
+        hubLink(job, "credits", "AI credits"), ` and ${isExport ? "export" : "run it"} again`];
+      // Offered once the job has ended: the same export can start then.
+      if (isExport && ended && job.payload?.ai_optimize !== false) {
+        const without = el("button", { type: "button", class: "small without-ai" }, "Export without AI optimization");
+        without.addEventListener("click", () => {
+          const body = { type: job.type, priority: job.priority, payload: { ...job.payload, ai_optimize: false } };
+          if (operator) body.store_id = job.store_id;
+          start(body, without);
+        });
+        line.push(", or ", without);
+      } else {
+        line.push(".");
+      }
+      parts.push(el("p", { class: "help-line credits-help" }, ...line));
+    }
+    if (error.includes("Invalid credentials:") && title) {
+      parts.push(el("p", { class: "help-line credentials-help" },
+        el("strong", {}, `${title} rejected the store's credentials. `),
+        hubLink(job, "connections", `Re-configure the ${title} connection`, () => openConnectionForm(source)),
+        ` with new ones, then ${isExport ? "export" : "import"} again.`));
+    }
+    const refused = (result.products || []).filter((p) => p.status === "invalid" || p.status === "failed");
+    if (refused.length) {
+      const total = Math.max(refused.length, (result.invalid || 0) + (result.failed || 0));
+      parts.push(itemList("refused", `Products not exported to ${title || "the marketplace"} (${total})`,
+        refused.slice(0, LISTED).map(refusedItem), total - Math.min(refused.length, LISTED),
+        "Fix them in your store and export again: only those products are sent."));
+    }
+    const labels = result.failed_labels || [];
+    if (labels.length) {
+      const total = Math.max(labels.length, result.failed || 0);
+      parts.push(itemList("untranslated", `Labels not translated (${total})`,
+        labels.slice(0, LISTED).map((l) => el("li", { "data-key": l.key }, el("code", {}, l.key), ": ", l.reason)),
+        total - Math.min(labels.length, LISTED),
+        "Correct their text and translate again: only the labels still without a translation are sent."));
+    }
+    return parts;
+  }
+
+  // hubLink leads to a part of the Marketplace Hub: on this page, or on the
+  // job's store's view from an operator's every-store view, which has none.
+  // open, when given, shows that part itself.
+  function hubLink(job, id, text, open) {
+    const here = !$("hub").hidden;
+    const href = here ? "#" + id : `/dashboard/?store_id=${encodeURIComponent(job.store_id)}#${id}`;
+    const link = el("a", { href, class: "hub-link" }, text);
+    if (here && open) {
+      link.addEventListener("click", (event) => {
+        if (open()) event.preventDefault();
+      });
+    }
+    return link;
   }
 
   function announceEnded(active, recent) {
@@ -153,92 +263,60 @@ boot((claims) => {
     poller.now();
   }
 
-  setUpStartForm(operator, () => poller.now());
+  setUpConnections(operator, storeID);
+  setUpCatalog(operator, storeID);
   poller.now();
 });
 
-// setUpStartForm fills the "Start a job" form with the types this viewer
-// may start and creates the job on submit.
-function setUpStartForm(operator, started) {
-  const types = config.job_types.filter((t) => operator || !t.system);
-  const toggle = $("start-toggle");
-  const form = $("start-form");
-  const typeSelect = $("start-type");
-  const payload = $("start-payload");
-  const result = $("start-result");
-  if (types.length === 0) {
-    toggle.hidden = true;
-    return;
-  }
-  for (const t of types) typeSelect.append(el("option", { value: t.type }, `${typeInWords(t.type)} (${t.type})`));
-  if (types.some((t) => t.type === "dev:simulate")) typeSelect.value = "dev:simulate";
-  const fillExample = () => {
-    payload.value = JSON.stringify(EXAMPLE_OPTIONS[typeSelect.value] || {});
-  };
-  fillExample();
-  typeSelect.addEventListener("change", fillExample);
-  $("start-store-field").hidden = !operator;
+// EXPLAINED is how many active jobs the store view asks the API about on
+// each refresh: every one a store can have (one per job type), and the
+// first of an operator's every-store view.
+const EXPLAINED = 20;
 
-  toggle.addEventListener("click", () => {
-    const open = form.hidden;
-    form.hidden = !open;
-    toggle.setAttribute("aria-expanded", String(open));
-    if (open) typeSelect.focus();
-  });
+// LISTS_ITEMS are the job types whose result lists the items they could
+// not do: the exports' refused products, a translation's failed labels.
+const LISTS_ITEMS = /^(amazon|ebay):export:|^translation:/;
 
-  // start creates the job and says how it went, with a link either way.
-  const start = async (body, button) => {
-    button.disabled = true;
-    try {
-      const created = await api("/api/background-jobs", { method: "POST", body });
-      result.replaceChildren("Started ", el("a", { href: jobURL(created.job) }, jobTitle(created.job)), ". Its progress shows below.");
-      started();
-    } catch (err) {
-      if (err instanceof ApiError && err.code === "job_already_active") {
-        const existing = { id: err.body.error.existing_job_id, type: body.type };
-        const kind = typeInWords(body.type);
-        result.replaceChildren(`This store already runs ${/^[AEIOU]/.test(kind) ? "an" : "a"} ${kind} job: `,
-          el("a", { href: jobURL(existing) }, jobTitle(existing)), ". It can start again once that one ends.");
-      } else {
-        result.textContent = "Could not start the job: " + describeError(err);
-      }
-    } finally {
-      button.disabled = false;
-    }
-  };
+// LISTED is how many of those a card lists; it says how many more there are.
+const LISTED = 10;
 
-  // Operators start jobs for a named store through the form.
-  if (!operator) {
-    for (const quick of QUICK_STARTS.filter((q) => types.some((t) => t.type === q.type))) {
-      const button = el("button", { type: "button", class: "quick", "data-type": quick.type }, quick.label);
-      button.addEventListener("click", () => start({ type: quick.type, payload: quick.payload }, button));
-      $("quick-start").append(button);
-    }
-  }
+const MARKETPLACE_TITLES = { shopify: "Shopify", akeneo: "Akeneo", amazon: "Amazon", ebay: "eBay" };
 
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    let options;
-    try {
-      options = JSON.parse(payload.value.trim() || "{}");
-    } catch {
-      options = null;
-    }
-    if (options === null || typeof options !== "object" || Array.isArray(options)) {
-      result.textContent = "Options must be a JSON object, such as {}.";
-      payload.focus();
-      return;
-    }
-    const body = { type: typeSelect.value, priority: $("start-priority").value, payload: options };
-    const chosen = types.find((t) => t.type === body.type);
-    if (operator) {
-      body.store_id = chosen?.system ? "platform" : $("start-store").value.trim();
-      if (!body.store_id) {
-        result.textContent = "Name the store to start the job for.";
-        $("start-store").focus();
-        return;
-      }
-    }
-    await start(body, $("start-submit"));
-  });
+// itemList is a failed job's items, the first LISTED of them, with how
+// many more there are and what to do about them.
+function itemList(kind, heading, items, more, advice) {
+  return el("div", { class: "help-items " + kind },
+    el("p", { class: "help-heading" }, heading),
+    el("ul", { class: "help-list" }, ...items),
+    more > 0 ? el("p", { class: "help-more" }, `and ${more} more`) : null,
+    el("p", { class: "help-line" }, advice));
+}
+
+// refusedItem is a product an export refused: its SKU and title, and each
+// field that is missing or was rejected, with the reason. Warnings follow
+// the errors that refused it only when there are none.
+function refusedItem(product) {
+  const issues = product.issues || [];
+  const errors = issues.filter((i) => (i.severity || "").toUpperCase() !== "WARNING");
+  const reasons = (errors.length ? errors : issues).flatMap((issue, i) => [i ? "; " : "",
+    ...(issue.field ? [el("code", { class: "issue-field" }, issue.field), ": "] : []), issue.message]);
+  return el("li", { "data-product": product.product_id, "data-sku": product.sku || "" },
+    product.sku ? el("code", { class: "refused-sku" }, product.sku) : el("span", { class: "muted" }, "No SKU"),
+    ...(product.title ? [" ", el("span", { class: "refused-title" }, product.title)] : []),
+    ...(reasons.length ? [" — ", ...reasons] : product.status === "failed" ? [" — its text could not be written"] : []));
+}
+
+// waitingText is the API's reason a job waits, in its words; a paused type
+// is named as the page names it.
+function waitingText(job, waiting) {
+  if (waiting.reason === "type_paused") return `${typeInWords(job.type)} jobs are paused and start when they resume`;
+  return waiting.message;
+}
+
+// estimateElement is the API's estimate of a running job's end, with the
+// time it should end as a tooltip.
+function estimateElement(estimate) {
+  const attributes = { class: "estimate" };
+  if (estimate.finish_at) attributes.title = "Should end about " + timeOfDay(new Date(estimate.finish_at));
+  return el("span", attributes, estimate.message);
 }

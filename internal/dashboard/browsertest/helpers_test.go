@@ -29,6 +29,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -428,4 +429,75 @@ func (s *apiSwitch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler)
 	}
 	s.next.ServeHTTP(w, r)
+}
+
+// connectionRow is a CSS selector: the Marketplace Hub's row of a marketplace.
+func connectionRow(name string) string {
+	return `#connections .connection[data-marketplace="` + name + `"]`
+}
+
+// connectionIs is a JavaScript condition: the hub shows the marketplace in
+// the given state (connected, invalid, not_connected).
+func connectionIs(name, state string) string {
+	return `document.querySelector(` + strconv.Quote(connectionRow(name)) + `)?.dataset.state === ` + strconv.Quote(state)
+}
+
+// fillConnectionForm types credentials into a marketplace's open form in
+// the hub, by field name, and submits them.
+func (b *testBundle) fillConnectionForm(name string, fields map[string]string) {
+	b.t.Helper()
+	for field, value := range fields {
+		b.setValue("#connect-"+name+"-"+field, value)
+	}
+	b.click(connectionRow(name) + ` form button[type="submit"]`)
+}
+
+// productEntry is a JavaScript expression: the catalog's entry of a product.
+func productEntry(id string) string {
+	return `[...document.querySelectorAll("#catalog-products .product")].find(p => p.dataset.id === ` + strconv.Quote(id) + `)`
+}
+
+// chooseToStart opens the store view's "Start a job" form, if it is
+// closed, and chooses a job type in it.
+func (b *testBundle) chooseToStart(jobType string) {
+	b.t.Helper()
+	if eval[bool](b, `document.getElementById("start-form").hidden`) {
+		b.click("#start-toggle")
+	}
+	b.setValue("#start-type", jobType)
+}
+
+// submitStart submits the "Start a job" form and returns the id of the
+// job it started, whose title starts with the given words. The result
+// line is emptied first, so that an earlier job's is not taken for it.
+func (b *testBundle) submitStart(title string) string {
+	b.t.Helper()
+	b.do(evalAction(`document.getElementById("start-result").textContent = ""`))
+	b.click("#start-submit")
+	return b.startedJob(title)
+}
+
+// startedJob waits for the store view's result line to say a job started,
+// and returns the id its link leads to.
+func (b *testBundle) startedJob(title string) string {
+	b.t.Helper()
+	b.waitUntil(title+" to start", `document.getElementById("start-result").textContent.startsWith(`+strconv.Quote("Started "+title+" #")+`)`)
+	return eval[string](b, `decodeURIComponent(document.querySelector("#start-result a").getAttribute("href").split("/").pop())`)
+}
+
+// jobOf is a job as the API gives it to the given token.
+func (b *testBundle) jobOf(token, id string) map[string]any {
+	b.t.Helper()
+	status, out := b.call(http.MethodGet, "/api/background-jobs/"+id, token, nil)
+	job, _ := out["job"].(map[string]any)
+	if status != http.StatusOK || job == nil {
+		b.t.Fatalf("get job %s: %d %v", id, status, out)
+	}
+	return job
+}
+
+// cardOf is a JavaScript expression: the store view's card of a job, in
+// its active jobs or its recent activity (list is "active" or "recent").
+func cardOf(list, id string) string {
+	return `document.querySelector(` + strconv.Quote("#"+list+"-jobs .job-card[data-key=\""+id+"\"]") + `)`
 }

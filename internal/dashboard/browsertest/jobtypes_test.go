@@ -14,11 +14,12 @@ import (
 	"github.com/dainostore/jobs/internal/jobtype/catalogimport"
 	"github.com/dainostore/jobs/internal/jobtype/cleanup"
 	"github.com/dainostore/jobs/internal/jobtype/simulate"
+	"github.com/dainostore/jobs/internal/jobtype/translation"
 )
 
 // jobTypes registers the job types the app registers from its
 // configuration: the Shopify and Akeneo imports, the Amazon and eBay
-// exports, system:cleanup and dev:simulate, the real ones, with the app's
+// exports, the UI labels' translation, system:cleanup and dev:simulate, the real ones, with the app's
 // stores, clients, AI model and credits ledger. Only dev:simulate differs:
 // its steps pass through the test's gate.
 func jobTypes(parts *app.App, simulations *stepGate) *jobtype.Registry {
@@ -31,6 +32,10 @@ func jobTypes(parts *app.App, simulations *stepGate) *jobtype.Registry {
 	catalogexport.Register(r, catalogexport.Deps{
 		Connections: parts.Connections, Clients: parts.Marketplaces, Catalog: parts.Catalog, AI: parts.AI, Ledger: parts.Ledger,
 		CreditsPerProduct: int64(cfg.AICreditsPerProduct), AIConcurrency: cfg.ExportAIConcurrency, SendConcurrency: cfg.ExportSendConcurrency,
+	})
+	translation.Register(r, translation.Deps{
+		Catalog: parts.Catalog, Translator: parts.Translator, Ledger: parts.Ledger,
+		CreditsPerBatch: int64(cfg.TranslationCreditsPerBatch),
 	})
 	jobtype.Register[simulate.Args](r, simulate.Handler{Sleep: func(ctx context.Context, d time.Duration) error {
 		if err := simulations.pass(ctx); err != nil {

@@ -1,8 +1,10 @@
 package browsertest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"regexp"
 	"slices"
@@ -11,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/chromedp/chromedp"
 
 	"github.com/dainostore/jobs/internal/catalog"
@@ -150,8 +155,11 @@ func TestStoreViewShowsRetriesCancelsAndSurvivesAnOutage(t *testing.T) {
 	}
 	// The countdown runs on the page's own clock.
 	b.waitUntil("the countdown to go down", `(seconds => seconds >= 0 && seconds < `+strconv.Itoa(seconds)+`)(`+countdownSecondsOf(pim)+`)`)
-	if got := eval[string](b, pending+`.querySelector(".job-detail").innerText`); !strings.HasPrefix(got, "Waiting: Dev Simulate jobs are paused") {
+	if got := eval[string](b, pending+`.querySelector(".job-detail").innerText`); !strings.HasPrefix(got, "Waiting: Dev Simulate jobs are paused and start when they resume · created ") {
 		t.Errorf("the pending job of a paused type says %q", got)
+	}
+	if !strings.Contains(detail, " · Akeneo rate-limited the store's requests; attempt 2 of 4 starts when the limit resets · next attempt in ") {
+		t.Errorf("the rate-limited job says %q, want the API's reason: Akeneo's rate limit", detail)
 	}
 	b.waitUntil("the finished jobs", `document.querySelectorAll("#recent-jobs .job-card").length === 2`)
 	if got := eval[string](b, recentCard("Dev Simulate")+`.innerText`); !strings.Contains(got, "Failed after 1 attempt: simulated permanent failure: validation failed") {
@@ -206,6 +214,74 @@ func TestStoreViewShowsRetriesCancelsAndSurvivesAnOutage(t *testing.T) {
 	})()`)
 }
 
+// A job that waits says why, in the API's words: here, behind another
+// store's job while all five workers are busy. A running job says when it
+// should end, from its pace so far.
+func TestStoreViewSaysWhyAJobWaitsAndWhenARunningOneEnds(t *testing.T) {
+	b := setup(t)
+	store := testenv.StoreToken(t, "shop-4")
+	b.connect("shop-4")
+
+	// The store's simulation runs 4 of its 20 steps and holds there; four
+	// other stores' simulations take the other workers and hold before
+	// their first step.
+	b.simulations.hold()
+	b.simulations.allow(4)
+	running := b.createJob(store, map[string]any{"type": "dev:simulate", "payload": map[string]any{"steps": 20}})
+	b.waitForProgress(running, "Simulating step 4/20")
+	for i := range 4 {
+		b.waitForJob(b.createJob(testenv.StoreToken(t, fmt.Sprintf("busy-%d", i)), map[string]any{"type": "dev:simulate", "payload": map[string]any{"steps": 20}}), "running")
+	}
+	// Another store's job comes first, then the store's import: it waits.
+	b.createJob(testenv.StoreToken(t, "first"), map[string]any{"type": "dev:simulate", "payload": map[string]any{"steps": 20}})
+	b.createJob(store, map[string]any{"type": "shopify:import:products"})
+	// An estimate needs ten seconds of running, which the test does not
+	// wait out: as far as the table knows, the simulation started two
+	// minutes ago, so at a fifth done it has about eight minutes left.
+	backdated := time.Now()
+	b.startedAgo(running, 2*time.Minute)
+	b.open("/dashboard/", store)
+
+	waiting, simulation := activeCard("Shopify Import Products"), activeCard("Dev Simulate")
+	b.waitUntil("the waiting import and the running simulation",
+		waiting+`?.querySelector(".status").textContent === "Pending" && `+simulation+`?.querySelector(".estimate")`)
+	if got := eval[string](b, waiting+`.querySelector(".job-detail").innerText`); !strings.HasPrefix(got, "Waiting: 1 job ahead of it (1 normal), and all 5 workers are busy · created ") {
+		t.Errorf("the waiting import says %q, want the API's reason: one job ahead, every worker busy", got)
+	}
+	// Four fifths are left after a fifth took 2 min and however long the
+	// test has taken since.
+	got := eval[string](b, simulation+`.querySelector(".job-detail").innerText`)
+	least, most := 8, int(math.Round(4*(2*time.Minute+time.Since(backdated)).Minutes()))
+	minutes := -1
+	if match := regexp.MustCompile(`^Started .+ · attempt 1 of 4 · about (\d+) min left$`).FindStringSubmatch(got); match != nil {
+		minutes, _ = strconv.Atoi(match[1])
+	}
+	if minutes < least || minutes > most {
+		t.Errorf("the running simulation says %q, want the API's estimate: about %d to %d min left", got, least, most)
+	}
+	if got := eval[string](b, simulation+`.querySelector(".estimate").title`); !strings.HasPrefix(got, "Should end about ") {
+		t.Errorf("the estimate's tooltip is %q, want when the job should end", got)
+	}
+}
+
+// startedAgo moves a running job's start back by d, straight in the table
+// and without a new version, so that its worker's writes go on as before.
+func (b *testBundle) startedAgo(id string, d time.Duration) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	defer cancel()
+	started := time.Now().Add(-d).UTC().Format("2006-01-02T15:04:05.000Z07:00")
+	_, err := b.app.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(b.app.Config.TableName),
+		Key:                       map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "JOB#" + id}, "sk": &types.AttributeValueMemberS{Value: "JOB"}},
+		UpdateExpression:          aws.String("SET started_at = :started"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":started": &types.AttributeValueMemberS{Value: started}},
+	})
+	if err != nil {
+		b.t.Fatalf("move the start of job %s back: %v", id, err)
+	}
+}
+
 // catalogProducts reads the first products of the store's catalog through
 // the API, up to limit (a page, at most 100), in catalog id order: the order
 // an export walks them in.
@@ -250,6 +326,13 @@ func TestStoreViewStartsImportsAndExportsInOneClick(t *testing.T) {
 	b.waitUntil("the operator's start form", `document.querySelectorAll("#start-type option").length > 0 && !document.getElementById("start-store-field").hidden`)
 	if n := eval[int](b, `document.querySelectorAll("#quick-start button").length`); n != 0 {
 		t.Errorf("an operator sees %d one-click jobs, want none", n)
+	}
+	b.setValue("#start-type", "amazon:export:products")
+	if !eval[bool](b, `!document.getElementById("start-payload-field").hidden && document.getElementById("start-options").hidden`) {
+		t.Error("an operator is not given an export's options as JSON")
+	}
+	if got := eval[string](b, `document.getElementById("start-payload").value`); got != `{"all":true}` {
+		t.Errorf("an export's JSON options start as %s, want every product", got)
 	}
 
 	// A store owner imports the shop in one click. The import reads the
@@ -323,6 +406,9 @@ func TestStoreViewStartsImportsAndExportsInOneClick(t *testing.T) {
 	if got := eval[string](b, exported+`.querySelector(".job-detail").innerText`); !strings.Contains(got, want) {
 		t.Errorf("the failed export says %q, want %q", got, want)
 	}
+	// Its card names the first ten of them, with what Amazon missed, and
+	// says how many more.
+	b.assertRefusedProducts(store, exportID)
 
 	// The PIM too: its categories, then the first of its two pages of products.
 	b.pages.hold()

@@ -42,6 +42,11 @@ func (d Deps) amazon(ctx context.Context, rt jobtype.Runtime, o Options) (any, e
 	if err != nil {
 		return nil, jobtype.Permanent(err)
 	}
+	// A token first: credentials the marketplace rejects fail the export
+	// before any product is paid for.
+	if _, err := client.AccessToken(ctx); err != nil {
+		return nil, connected.Classify(ctx, rt, d.Connections, marketplace.Amazon, conn.Version, err)
+	}
 	t := target{
 		name: marketplace.Amazon, title: "Amazon", connectionVersion: conn.Version, limits: amazonLimits,
 		check: func(p *catalog.Product) []catalog.ListingIssue {

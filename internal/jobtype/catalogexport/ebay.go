@@ -45,6 +45,11 @@ func (d Deps) ebay(ctx context.Context, rt jobtype.Runtime, o Options) (any, err
 	if err != nil {
 		return nil, jobtype.Permanent(err)
 	}
+	// A token first: credentials the marketplace rejects fail the export
+	// before any product is paid for.
+	if _, err := client.AccessToken(ctx); err != nil {
+		return nil, connected.Classify(ctx, rt, d.Connections, marketplace.Ebay, conn.Version, err)
+	}
 	t := target{
 		name: marketplace.Ebay, title: "eBay", connectionVersion: conn.Version, limits: ebayLimits,
 		check: func(p *catalog.Product) []catalog.ListingIssue {
