@@ -232,8 +232,10 @@ func TestStoreViewSaysWhyAJobWaitsAndWhenARunningOneEnds(t *testing.T) {
 	for i := range 4 {
 		b.waitForJob(b.createJob(testenv.StoreToken(t, fmt.Sprintf("busy-%d", i)), map[string]any{"type": "dev:simulate", "payload": map[string]any{"steps": 20}}), "running")
 	}
-	// Another store's job comes first, then the store's import: it waits.
-	b.createJob(testenv.StoreToken(t, "first"), map[string]any{"type": "dev:simulate", "payload": map[string]any{"steps": 20}})
+	// Three other stores' jobs come first, then the store's import: it waits.
+	for i := range 3 {
+		b.createJob(testenv.StoreToken(t, fmt.Sprintf("first-%d", i)), map[string]any{"type": "dev:simulate", "payload": map[string]any{"steps": 20}})
+	}
 	b.createJob(store, map[string]any{"type": "shopify:import:products"})
 	// An estimate needs ten seconds of running, which the test does not
 	// wait out: as far as the table knows, the simulation started two
@@ -245,8 +247,8 @@ func TestStoreViewSaysWhyAJobWaitsAndWhenARunningOneEnds(t *testing.T) {
 	waiting, simulation := activeCard("Shopify Import Products"), activeCard("Dev Simulate")
 	b.waitUntil("the waiting import and the running simulation",
 		waiting+`?.querySelector(".status").textContent === "Pending" && `+simulation+`?.querySelector(".estimate")`)
-	if got := eval[string](b, waiting+`.querySelector(".job-detail").innerText`); !strings.HasPrefix(got, "Waiting: 1 job ahead of it (1 normal), and all 5 workers are busy · created ") {
-		t.Errorf("the waiting import says %q, want the API's reason: one job ahead, every worker busy", got)
+	if got := eval[string](b, waiting+`.querySelector(".job-detail").innerText`); !strings.HasPrefix(got, "Waiting: 3 jobs ahead of it (3 normal), and all 5 workers are busy · created ") {
+		t.Errorf("the waiting import says %q, want the API's reason: three jobs ahead, every worker busy", got)
 	}
 	// Four fifths are left after a fifth took 2 min and however long the
 	// test has taken since.
@@ -262,6 +264,16 @@ func TestStoreViewSaysWhyAJobWaitsAndWhenARunningOneEnds(t *testing.T) {
 	if got := eval[string](b, simulation+`.querySelector(".estimate").title`); !strings.HasPrefix(got, "Should end about ") {
 		t.Errorf("the estimate's tooltip is %q, want when the job should end", got)
 	}
+
+	// The jobs ahead run and end: the import's wait ends, and it runs (held
+	// at its first page of products, so the page sees it running).
+	b.pages.hold()
+	b.simulations.release()
+	b.waitUntil("the import to run", waiting+`?.querySelector(".status").textContent === "Running"`)
+	if got := eval[string](b, waiting+`.querySelector(".job-detail").innerText`); strings.HasPrefix(got, "Waiting") {
+		t.Errorf("the running import still says %q", got)
+	}
+	b.pages.release()
 }
 
 // startedAgo moves a running job's start back by d, straight in the table
