@@ -19,6 +19,7 @@ import (
 	"github.com/dainostore/jobs/internal/clock"
 	"github.com/dainostore/jobs/internal/job"
 	"github.com/dainostore/jobs/internal/jobtype"
+	"github.com/dainostore/jobs/internal/ledger"
 )
 
 // batchSize is how many products go through the stages together: eBay's
@@ -138,7 +139,7 @@ type export struct {
 	// aiPlaces holds a token for each AI call in flight, across batches.
 	aiPlaces chan struct{}
 	// noCredits is set once a debit is refused for lack of credits.
-	noCredits atomic.Pointer[insufficientCredits]
+	noCredits atomic.Pointer[ledger.InsufficientCreditsError]
 }
 
 // run exports the selection to the target from where the checkpoint left off.
@@ -231,7 +232,7 @@ func (e *export) walk(ctx context.Context) (any, error) {
 
 	for b := range batches {
 		<-b.prepared
-		var short *insufficientCredits
+		var short *ledger.InsufficientCreditsError
 		switch {
 		case errors.As(b.err, &short):
 			// The paid products are sent, those of the batches prepared
@@ -291,10 +292,10 @@ func (e *export) send(ctx context.Context, items []*item) error {
 // "Insufficient credits". The checkpoint stops before the first product not
 // paid for, so a retry of this job starts there (the products after it that
 // were sent are found recorded by this job); the result counts them all.
-func (e *export) outOfCredits(ctx context.Context, short *insufficientCredits, batches []*batch) error {
+func (e *export) outOfCredits(ctx context.Context, short *ledger.InsufficientCreditsError, batches []*batch) error {
 	var items []*item
 	for _, b := range batches {
-		if b.err != nil && !errors.As(b.err, new(*insufficientCredits)) {
+		if b.err != nil && !errors.As(b.err, new(*ledger.InsufficientCreditsError)) {
 			return b.err
 		}
 		if err := e.send(ctx, b.items); err != nil {
@@ -318,7 +319,7 @@ func (e *export) outOfCredits(ctx context.Context, short *insufficientCredits, b
 		"Insufficient credits: AI optimization of the %d products left needs up to %d credits, and the store has %d. "+
 			"Buy more AI credits and run the export again, or export without AI optimization (ai_optimize: false). "+
 			"The %d products already exported are not sent again",
-		left, int64(left)*e.CreditsPerProduct, short.balance, r.Exported+r.Unchanged), r)
+		left, int64(left)*e.CreditsPerProduct, short.Balance, r.Exported+r.Unchanged), r)
 }
 
 // end reports the export: completed, or failed for the products refused.

@@ -12,21 +12,14 @@ import (
 	"github.com/dainostore/jobs/internal/ai"
 	"github.com/dainostore/jobs/internal/catalog"
 	"github.com/dainostore/jobs/internal/jobtype"
+	"github.com/dainostore/jobs/internal/jobtype/credits"
 	"github.com/dainostore/jobs/internal/ledger"
 )
-
-// insufficientCredits stops an export: the store could not pay for a
-// product's AI optimization.
-type insufficientCredits struct {
-	balance int64
-}
-
-func (e *insufficientCredits) Error() string { return "insufficient credits" }
 
 // prepare readies a batch: it looks up the products' listings, skips the
 // unchanged ones, checks the rest and, with AI optimization, pays for and
 // writes their text. The items come in order, those already done with their
-// outcome. The error stops the export: *insufficientCredits after the
+// outcome. The error stops the export: *ledger.InsufficientCreditsError after the
 // products it could pay for, or a fault. dispatched is called (once) when
 // the batch needs no further AI place, so the next batch may start.
 func (e *export) prepare(ctx context.Context, batch []catalog.Product, dispatched func()) ([]*item, error) {
@@ -105,7 +98,7 @@ func outcomeOfListing(status string) string {
 // every item holds or held a place, or will not. Once a debit is refused
 // for lack of credits, no further product of the export is paid for or
 // started; those left get the outcome "not exported", and the error is
-// *insufficientCredits.
+// *ledger.InsufficientCreditsError.
 func (e *export) writeTexts(ctx context.Context, items []*item, dispatched func()) error {
 	group, gctx := errgroup.WithContext(ctx)
 	for _, it := range items {
@@ -127,7 +120,7 @@ func (e *export) writeTexts(ctx context.Context, items []*item, dispatched func(
 			}
 			e.rt.Progress(e.advance(0), fmt.Sprintf("AI optimizing: %s (%d/%d)", it.product.Title, it.ordinal, max(e.st.Total, it.ordinal)))
 			if err := e.pay(gctx, it); err != nil {
-				var short *insufficientCredits
+				var short *ledger.InsufficientCreditsError
 				if errors.As(err, &short) {
 					e.noCredits.CompareAndSwap(nil, short)
 					it.outcome = outcomeUnpaid
@@ -161,28 +154,16 @@ func (e *export) pay(ctx context.Context, it *item) error {
 		Reference:      e.rt.JobID(),
 		IdempotencyKey: fmt.Sprintf("ai-optimize:%s:%s:%s", e.rt.JobID(), p.ID, p.ContentHash),
 	})
-	var short *ledger.InsufficientCreditsError
-	var unavailable *ledger.UnavailableError
-	var refused *ledger.RefusedError
-	switch {
-	case err == nil:
-		e.mu.Lock()
-		e.st.CreditsCharged += e.CreditsPerProduct
-		e.mu.Unlock()
-		if result.Replayed {
-			e.rt.Log(slog.LevelInfo, "debit answered as a replay: the product was paid for before", slog.String("product", p.ID))
-		}
-		return nil
-	case errors.As(err, &short):
-		return &insufficientCredits{balance: short.Balance}
-	case ctx.Err() != nil:
-		return ctx.Err()
-	case errors.As(err, &unavailable):
-		return jobtype.RateLimited(unavailable.RetryAfter, err)
-	case errors.As(err, &refused):
-		return jobtype.Permanent(fmt.Errorf("the credits ledger refused the debit: %w", err))
+	if err != nil {
+		return credits.DebitError(ctx, err)
 	}
-	return fmt.Errorf("debit AI credits: %w", err)
+	e.mu.Lock()
+	e.st.CreditsCharged += e.CreditsPerProduct
+	e.mu.Unlock()
+	if result.Replayed {
+		e.rt.Log(slog.LevelInfo, "debit answered as a replay: the product was paid for before", slog.String("product", p.ID))
+	}
+	return nil
 }
 
 // optimize has the model write the product's text. A product whose text

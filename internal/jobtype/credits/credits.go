@@ -3,7 +3,8 @@
 // platform, not to this service: the job asks the ledger to deduct one day's
 // charges, page by page, and checkpoints after each page so a long run
 // survives crashes, deploys and the Lambda time limit without charging any
-// store twice.
+// store twice. DebitError is shared with the job types that pay for their
+// work on the same ledger.
 //
 // The ledger's protocol is documented in package ledger, whose client the
 // job calls. Each page of the deduction is

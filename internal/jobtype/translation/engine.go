@@ -13,6 +13,7 @@ import (
 
 	"github.com/dainostore/jobs/internal/catalog"
 	"github.com/dainostore/jobs/internal/jobtype"
+	creditsjob "github.com/dainostore/jobs/internal/jobtype/credits"
 	"github.com/dainostore/jobs/internal/ledger"
 	translator "github.com/dainostore/jobs/internal/translation"
 )
@@ -61,20 +62,12 @@ type batch struct {
 	labels []*label
 	last   string // the walk's place after it
 	done   bool   // the walk ends with it
-	// err is what stopped paying for it: *insufficientCredits or a fault.
+	// err is what stopped paying for it: *ledger.InsufficientCreditsError or a fault.
 	err     error
 	credits int64 // what it was charged
 	// pending counts its labels whose translation is in flight.
 	pending sync.WaitGroup
 }
-
-// insufficientCredits stops a translation: the store could not pay for the
-// next batch.
-type insufficientCredits struct {
-	balance int64
-}
-
-func (e *insufficientCredits) Error() string { return "insufficient credits" }
 
 // run is one run of a translation job.
 type run struct {
@@ -260,7 +253,7 @@ func (r *run) walk(ctx context.Context) (any, error) {
 
 	for b := range batches {
 		b.pending.Wait()
-		var short *insufficientCredits
+		var short *ledger.InsufficientCreditsError
 		switch {
 		case b.err == nil && b.complete():
 			r.account(b)
@@ -421,26 +414,14 @@ func (r *run) pay(ctx context.Context, b *batch) error {
 		Reference:      r.rt.JobID(),
 		IdempotencyKey: fmt.Sprintf("ui-labels:%s:%s:%s", r.rt.JobID(), target, batchHash(b.labels)),
 	})
-	var short *ledger.InsufficientCreditsError
-	var unavailable *ledger.UnavailableError
-	var refused *ledger.RefusedError
-	switch {
-	case err == nil:
-		b.credits = credits
-		if result.Replayed {
-			r.rt.Log(slog.LevelInfo, "debit answered as a replay: the batch was paid for before", slog.String("first_label", b.labels[0].source.Key))
-		}
-		return nil
-	case errors.As(err, &short):
-		return &insufficientCredits{balance: short.Balance}
-	case ctx.Err() != nil:
-		return ctx.Err()
-	case errors.As(err, &unavailable):
-		return jobtype.RateLimited(unavailable.RetryAfter, err)
-	case errors.As(err, &refused):
-		return jobtype.Permanent(fmt.Errorf("the credits ledger refused the debit: %w", err))
+	if err != nil {
+		return creditsjob.DebitError(ctx, err)
 	}
-	return fmt.Errorf("debit AI credits: %w", err)
+	b.credits = credits
+	if result.Replayed {
+		r.rt.Log(slog.LevelInfo, "debit answered as a replay: the batch was paid for before", slog.String("first_label", b.labels[0].source.Key))
+	}
+	return nil
 }
 
 // batchHash names a batch by its labels and their source texts.
@@ -478,7 +459,7 @@ func (r *run) account(b *batch) {
 // outOfCredits ends the translation with the guide's "Insufficient
 // credits". The checkpoint is the last batch paid for and done, so a retry
 // of this job after a top-up starts with the batch refused.
-func (r *run) outOfCredits(short *insufficientCredits) error {
+func (r *run) outOfCredits(short *ledger.InsufficientCreditsError) error {
 	res := r.st.Result
 	left := max(res.Total-res.Processed, 0)
 	res.NotTranslated = left
@@ -488,7 +469,7 @@ func (r *run) outOfCredits(short *insufficientCredits) error {
 	return jobtype.FailedWithResult(jobtype.KindInsufficientCredits, fmt.Errorf(
 		"Insufficient credits: translating the %d UI labels left to %s needs up to %s, and the store has %d. "+
 			"Buy more AI credits and run the translation again. The %d labels translated so far are kept and not translated again",
-		left, res.TargetLanguage, creditsOf(needed), short.balance, res.Translated), res)
+		left, res.TargetLanguage, creditsOf(needed), short.Balance, res.Translated), res)
 }
 
 func creditsOf(n int64) string {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dainostore/jobs/internal/catalog"
 	"github.com/dainostore/jobs/internal/jobtype"
+	"github.com/dainostore/jobs/internal/ledger"
 	translator "github.com/dainostore/jobs/internal/translation"
 )
 
@@ -169,7 +170,7 @@ func TestOutOfCreditsSaysWhatIsLeftAndTheWayOut(t *testing.T) {
 	r := &run{}
 	r.CreditsPerBatch = 2
 	r.st.Result = Result{TargetLanguage: "de", Total: 120, Processed: 50, Translated: 49, Failed: 1}
-	err := r.outOfCredits(&insufficientCredits{balance: 1})
+	err := r.outOfCredits(&ledger.InsufficientCreditsError{Balance: 1})
 	var failed *jobtype.PermanentError
 	if !errors.As(err, &failed) || failed.Kind != jobtype.KindInsufficientCredits {
 		t.Fatalf("error %v, want a failure of kind %s", err, jobtype.KindInsufficientCredits)
