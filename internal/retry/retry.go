@@ -5,6 +5,7 @@ package retry
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -77,4 +78,29 @@ func ParseDelays(s string) ([]time.Duration, error) {
 		delays = append(delays, d)
 	}
 	return delays, nil
+}
+
+// Backoff is the waits a job spends inside an attempt on a rate limit that
+// says nothing of how long: from the first, doubling, each wait half of the
+// backoff plus up to as much again at random, so calls in flight do not come
+// back together.
+type Backoff struct {
+	next   time.Duration
+	jitter func() float64
+}
+
+// NewBackoff starts a backoff at first. jitter returns a number in [0, 1);
+// nil is math/rand.
+func NewBackoff(first time.Duration, jitter func() float64) *Backoff {
+	if jitter == nil {
+		jitter = rand.Float64
+	}
+	return &Backoff{next: first, jitter: jitter}
+}
+
+// Next is the next wait.
+func (b *Backoff) Next() time.Duration {
+	wait := b.next/2 + time.Duration(b.jitter()*float64(b.next/2))
+	b.next *= 2
+	return wait
 }

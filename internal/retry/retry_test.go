@@ -49,3 +49,15 @@ func TestParseDelays(t *testing.T) {
 		}
 	}
 }
+
+func TestBackoffDoublesWithJitter(t *testing.T) {
+	t.Parallel()
+	jitters := []float64{0, 0.5, 0.99}
+	b := NewBackoff(time.Second, func() float64 { j := jitters[0]; jitters = jitters[1:]; return j })
+	want := []time.Duration{500 * time.Millisecond, 1500 * time.Millisecond, 2*time.Second + 1980*time.Millisecond}
+	for i, w := range want {
+		if got := b.Next(); got != w {
+			t.Errorf("wait %d = %s, want %s", i+1, got, w)
+		}
+	}
+}

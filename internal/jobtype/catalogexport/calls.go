@@ -4,13 +4,13 @@ import (
 	"cmp"
 	"context"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
 	"github.com/dainostore/jobs/internal/clock"
 	"github.com/dainostore/jobs/internal/jobtype"
 	"github.com/dainostore/jobs/internal/jobtype/connected"
 	"github.com/dainostore/jobs/internal/marketplace"
+	"github.com/dainostore/jobs/internal/retry"
 )
 
 // firstBackoff is the first wait after a rate limit that hints at none;
@@ -25,7 +25,7 @@ const firstBackoff = time.Second
 // errors are returned as they are.
 func (e *export) call(ctx context.Context, request func() error) error {
 	maxWait := cmp.Or(e.MaxInlineWait, 30*time.Second)
-	backoff := firstBackoff
+	backoff := retry.NewBackoff(firstBackoff, e.Jitter)
 	for {
 		err := request()
 		limited, ok := marketplace.IsRateLimit(err)
@@ -34,9 +34,7 @@ func (e *export) call(ctx context.Context, request func() error) error {
 		}
 		wait := limited.Wait
 		if wait <= 0 {
-			// Half the backoff, plus up to as much again at random.
-			wait = backoff/2 + time.Duration(e.jitter()*float64(backoff/2))
-			backoff *= 2
+			wait = backoff.Next()
 		}
 		if wait > maxWait {
 			return e.target.longWait(ctx, err, wait)
@@ -59,13 +57,6 @@ func retryAt(_ context.Context, err error, wait time.Duration) error {
 // classify turns a marketplace error into what the worker must do.
 func (e *export) classify(ctx context.Context, err error) error {
 	return connected.Classify(ctx, e.rt, e.Connections, e.target.name, e.target.connectionVersion, err)
-}
-
-func (e *export) jitter() float64 {
-	if e.Jitter != nil {
-		return e.Jitter()
-	}
-	return rand.Float64()
 }
 
 func (e *export) sleep(ctx context.Context, wait time.Duration) error {

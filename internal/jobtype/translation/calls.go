@@ -5,11 +5,11 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
 	"github.com/dainostore/jobs/internal/clock"
 	"github.com/dainostore/jobs/internal/jobtype"
+	"github.com/dainostore/jobs/internal/retry"
 	translator "github.com/dainostore/jobs/internal/translation"
 )
 
@@ -24,15 +24,13 @@ const firstBackoff = time.Second
 // sits idle for minutes. Other errors are returned as they are.
 func (r *run) call(ctx context.Context, l *label, request func() error) error {
 	maxWait := cmp.Or(r.MaxInlineWait, 30*time.Second)
-	backoff := firstBackoff
+	backoff := retry.NewBackoff(firstBackoff, r.Jitter)
 	for {
 		err := request()
 		if !errors.As(err, new(*translator.Throttled)) {
 			return err
 		}
-		// Half the backoff, plus up to as much again at random.
-		wait := backoff/2 + time.Duration(r.jitter()*float64(backoff/2))
-		backoff *= 2
+		wait := backoff.Next()
 		if wait > maxWait {
 			return jobtype.RateLimited(wait, err)
 		}
@@ -42,13 +40,6 @@ func (r *run) call(ctx context.Context, l *label, request func() error) error {
 			return err
 		}
 	}
-}
-
-func (r *run) jitter() float64 {
-	if r.Jitter != nil {
-		return r.Jitter()
-	}
-	return rand.Float64()
 }
 
 func (r *run) sleep(ctx context.Context, wait time.Duration) error {
