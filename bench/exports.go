@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dainostore/jobs/internal/catalog"
+	"github.com/dainostore/jobs/internal/job"
 	"github.com/dainostore/jobs/internal/jobtype/catalogexport"
 	"github.com/dainostore/jobs/internal/marketplace"
 	"github.com/dainostore/jobs/internal/meter"
@@ -193,36 +194,13 @@ func (s *exportSystem) measureExport(ctx context.Context, jobType string, ids []
 	}
 	cfg := s.app.Config
 	progress("exports: %s, %d products, %d AI calls and %d marketplace calls in flight", jobType, len(ids), cfg.ExportAIConcurrency, cfg.ExportSendConcurrency)
-	s.code.Reset()
-	s.sdk.reset()
-	s.outside.reset()
 	amazonBefore, ebayBefore, bedrockBefore := s.box.Amazon.Counters(), s.box.Ebay.Counters(), s.box.Bedrock.Counters()
 	debitsBefore := len(s.box.Ledger.Debits(importStore))
-
-	payload, err := json.Marshal(map[string]any{"type": jobType, "payload": map[string]any{"product_ids": ids, "ai_optimize": true}})
+	m, err := s.runJob(ctx, jobType, map[string]any{"product_ids": ids, "ai_optimize": true})
 	if err != nil {
 		return ExportRun{}, err
 	}
-	began := time.Now()
-	var created struct {
-		Job struct {
-			ID string `json:"id"`
-		} `json:"job"`
-	}
-	if err := s.call(ctx, http.MethodPost, "/api/background-jobs", string(payload), http.StatusCreated, &created); err != nil {
-		return ExportRun{}, err
-	}
-	id := created.Job.ID
-	ended, err := s.ends.wait(ctx, id)
-	if err != nil {
-		return ExportRun{}, err
-	}
-	usage, sdk, calls := s.code.Snapshot(), s.sdk.snapshot(), s.outside.snapshot()
-
-	j, err := s.app.Jobs.Get(ctx, id)
-	if err != nil {
-		return ExportRun{}, err
-	}
+	j, id, began, ended, usage, sdk, calls := m.job, m.job.ID, m.began, m.ended, m.usage, m.sdk, m.calls
 	products := len(ids)
 	run := ExportRun{Export: jobType, Products: products, AIConcurrency: cfg.ExportAIConcurrency, SendConcurrency: cfg.ExportSendConcurrency,
 		Outcome: string(j.Status), Error: j.Error, Progress: j.ProgressMessage, WallSeconds: ended.Sub(began).Seconds(),
@@ -358,6 +336,44 @@ func exportable(p *catalog.Product) bool {
 		stock += max(v.InventoryQuantity, 0)
 	}
 	return stock > 0
+}
+
+// measuredJob is one job run through the API, with what it asked of AWS
+// and of the sandbox.
+type measuredJob struct {
+	job          *job.Job
+	began, ended time.Time
+	usage        map[string]meter.Usage
+	sdk          map[string]sdkCalls
+	calls        []outsideCall
+}
+
+// runJob creates a job of the store through the API, waits for the worker
+// to record its outcome, and reads it, counting the requests of its run
+// only.
+func (s *exportSystem) runJob(ctx context.Context, jobType string, payload any) (measuredJob, error) {
+	s.code.Reset()
+	s.sdk.reset()
+	s.outside.reset()
+	body, err := json.Marshal(map[string]any{"type": jobType, "payload": payload})
+	if err != nil {
+		return measuredJob{}, err
+	}
+	m := measuredJob{began: time.Now()}
+	var created struct {
+		Job struct {
+			ID string `json:"id"`
+		} `json:"job"`
+	}
+	if err := s.call(ctx, http.MethodPost, "/api/background-jobs", string(body), http.StatusCreated, &created); err != nil {
+		return measuredJob{}, err
+	}
+	if m.ended, err = s.ends.wait(ctx, created.Job.ID); err != nil {
+		return measuredJob{}, err
+	}
+	m.usage, m.sdk, m.calls = s.code.Snapshot(), s.sdk.snapshot(), s.outside.snapshot()
+	m.job, err = s.app.Jobs.Get(ctx, created.Job.ID)
+	return m, err
 }
 
 // exportSystem is the whole system as importSystem builds it, with every

@@ -150,36 +150,13 @@ func measureTranslations(ctx context.Context, s settings) ([]TranslationRun, err
 func (s *exportSystem) measureTranslation(ctx context.Context, target string, labels int) (TranslationRun, error) {
 	const jobType = "translation:ui-labels:bulk"
 	progress("translations: %s to %s, %d Translate calls in flight", jobType, target, translation.DefaultConcurrency)
-	s.code.Reset()
-	s.sdk.reset()
-	s.outside.reset()
 	translateBefore := s.box.Translate.Counters()
 	debitsBefore := len(s.box.Ledger.Debits(importStore))
-
-	payload, err := json.Marshal(map[string]any{"type": jobType, "payload": map[string]any{"target_language": target}})
+	m, err := s.runJob(ctx, jobType, map[string]any{"target_language": target})
 	if err != nil {
 		return TranslationRun{}, err
 	}
-	began := time.Now()
-	var created struct {
-		Job struct {
-			ID string `json:"id"`
-		} `json:"job"`
-	}
-	if err := s.call(ctx, http.MethodPost, "/api/background-jobs", string(payload), http.StatusCreated, &created); err != nil {
-		return TranslationRun{}, err
-	}
-	id := created.Job.ID
-	ended, err := s.ends.wait(ctx, id)
-	if err != nil {
-		return TranslationRun{}, err
-	}
-	usage, sdk, calls := s.code.Snapshot(), s.sdk.snapshot(), s.outside.snapshot()
-
-	j, err := s.app.Jobs.Get(ctx, id)
-	if err != nil {
-		return TranslationRun{}, err
-	}
+	j, id, began, ended, usage, sdk, calls := m.job, m.job.ID, m.began, m.ended, m.usage, m.sdk, m.calls
 	run := TranslationRun{Job: jobType, Labels: labels, TargetLanguage: target, Concurrency: translation.DefaultConcurrency,
 		Limit:   fmt.Sprintf("no published rate; %s to %s an answer, at most 10,000 bytes a call", translateLatencyLow, translateLatencyHigh),
 		Outcome: string(j.Status), Error: j.Error, Progress: j.ProgressMessage, WallSeconds: ended.Sub(began).Seconds(),
