@@ -107,7 +107,7 @@ type Overrides struct {
 // New builds the app.
 func New(ctx context.Context, cfg config.Config, awsCfg aws.Config, log *slog.Logger, o Overrides) (*App, error) {
 	a := &App{Config: cfg, Log: log, Clock: cmp.Or[clock.Clock](o.Clock, clock.Real)}
-	a.DB = dynamodb.NewFromConfig(awsCfg, o.DynamoDBOptions...)
+	a.DB = dynamodb.NewFromConfig(awsCfg, append(awsconfig.DynamoDBOptions(), o.DynamoDBOptions...)...)
 	a.SQS = sqs.NewFromConfig(awsCfg, o.SQSOptions...)
 	urls := o.QueueURLs
 	if urls == nil {

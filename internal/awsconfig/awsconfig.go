@@ -5,10 +5,12 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
@@ -48,4 +50,25 @@ func S3Options() []func(*s3.Options) {
 		o.UsePathStyle = true
 		o.DisableLogOutputChecksumValidationSkipped = true
 	}}
+}
+
+// DynamoDBReadTimeout is how long a DynamoDB connection may stay silent
+// while an answer is awaited. DynamoDB answers in milliseconds, so a longer
+// silence is a broken connection (a lost packet, a stuck node); the SDK then
+// retries on a fresh one instead of holding a worker until its invocation
+// ends. The SDK sets no such limit by default.
+const DynamoDBReadTimeout = 30 * time.Second
+
+// DynamoDBOptions are the options every DynamoDB client of the service is
+// built with: dynamodb.NewFromConfig(cfg, awsconfig.DynamoDBOptions()...).
+func DynamoDBOptions() []func(*dynamodb.Options) {
+	return []func(*dynamodb.Options){withReadTimeout(DynamoDBReadTimeout)}
+}
+
+func withReadTimeout(timeout time.Duration) func(*dynamodb.Options) {
+	return func(o *dynamodb.Options) {
+		if client, ok := o.HTTPClient.(*awshttp.BuildableClient); ok {
+			o.HTTPClient = client.WithReadTimeout(timeout)
+		}
+	}
 }

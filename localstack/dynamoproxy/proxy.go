@@ -165,7 +165,11 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// stopping half way would leave it partly applied.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*time.Minute)
 	defer cancel()
+	start := time.Now()
 	out, err := handler(ctx, body)
+	if took := time.Since(start); took > slowRequest {
+		p.log.Warn("slow request", "op", op, "took", took)
+	}
 	if err != nil {
 		var ae *apiError
 		if !errors.As(err, &ae) {
@@ -202,10 +206,19 @@ func (p *Proxy) forwardRequest(w http.ResponseWriter, r *http.Request, op string
 	r = r.WithContext(ctx)
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
+	start := time.Now()
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	p.forward.ServeHTTP(&noSniffWriter{ResponseWriter: w}, r)
+	if took := time.Since(start); took > slowRequest {
+		p.log.Warn("slow request", "op", op, "took", took)
+	}
 }
+
+// slowRequest is how long a request may take before the proxy logs it:
+// dynalite answers in milliseconds, so a longer one (waiting for the lock
+// or for dynalite) explains a stalled test.
+const slowRequest = 5 * time.Second
 
 // noSniffWriter stops net/http from adding a Content-Type that dynalite did
 // not send (it sniffs one for answers without it).
