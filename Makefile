@@ -7,7 +7,7 @@ LAMBDAS := api worker scheduler
 # Deployed functions are arm64 (Graviton); LocalStack runs them on the Docker host's architecture.
 LAMBDA_GOARCH ?= arm64
 
-.PHONY: dev test test-go fuzz-short vet build rie lambda-report synth test-infra bench browser dashboard-vendor \
+.PHONY: dev test test-go fuzz-short vet lint-openapi build rie lambda-report synth test-infra bench browser dashboard-vendor \
 	emulators emulators-stop localstack-up localstack-deploy localstack-test localstack-down
 
 ## dev: run the whole system locally (emulators, API on 127.0.0.1:8080, workers, schedules)
@@ -15,7 +15,7 @@ dev:
 	localstack/with-emulators.sh --dev $(GO) run ./cmd/devserver
 
 ## test: run every test: the service's with private emulators on free ports, then the stack's
-test: browser
+test: browser lint-openapi
 	localstack/with-emulators.sh --fresh $(MAKE) --no-print-directory test-go
 	$(MAKE) --no-print-directory test-infra
 
@@ -44,6 +44,20 @@ vet:
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	cd bench && $(GO) vet ./... && $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+# The Redocly CLI pinned by docs/lint/package-lock.json; its install scripts never run.
+REDOCLY := docs/lint/node_modules/.bin/redocly
+
+$(REDOCLY): docs/lint/package.json docs/lint/package-lock.json
+	npm ci --prefix docs/lint --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+## lint-openapi: check docs/openapi.json against Redocly's recommended rules (docs/lint/redocly.yaml);
+## any problem, error or warning, fails it
+# No update notices from the CLI (redocly.yaml turns its usage reports off).
+lint-openapi: export REDOCLY_SUPPRESS_NOTIFICATIONS := true
+lint-openapi: $(REDOCLY)
+	$(REDOCLY) lint --config docs/lint/redocly.yaml docs/openapi.json
 
 ## build: the Lambda bootstrap binaries, linux/$(LAMBDA_GOARCH), in build/<function>/bootstrap
 build:

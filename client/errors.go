@@ -91,15 +91,24 @@ func (e *Error) Is(target error) bool {
 	return false
 }
 
-// errorEnvelope is the API's error body.
-type errorEnvelope struct {
-	Error struct {
-		Code          string       `json:"code"`
-		Message       string       `json:"message"`
-		ExistingJobID string       `json:"existing_job_id,omitempty"`
-		Fields        []FieldError `json:"fields,omitempty"`
-	} `json:"error"`
-}
+// errorEnvelope is the API's error body; conflictEnvelope is a 409's,
+// which names the active job instead of fields.
+type (
+	errorEnvelope struct {
+		Error struct {
+			Code    string       `json:"code"`
+			Message string       `json:"message"`
+			Fields  []FieldError `json:"fields,omitempty"`
+		} `json:"error"`
+	}
+	conflictEnvelope struct {
+		Error struct {
+			Code          string `json:"code"`
+			Message       string `json:"message"`
+			ExistingJobID string `json:"existing_job_id,omitempty"`
+		} `json:"error"`
+	}
+)
 
 // decodeError reads an error answer: the API's {"error": {...}} body, or,
 // from a gateway in front of it, any other body as the message.
@@ -110,8 +119,11 @@ func decodeError(resp *http.Response, body []byte) error {
 	}
 	var envelope errorEnvelope
 	if json.Unmarshal(body, &envelope) == nil && (envelope.Error.Code != "" || envelope.Error.Message != "") {
-		e.Code, e.Message = envelope.Error.Code, envelope.Error.Message
-		e.ExistingJobID, e.Fields = envelope.Error.ExistingJobID, envelope.Error.Fields
+		e.Code, e.Message, e.Fields = envelope.Error.Code, envelope.Error.Message, envelope.Error.Fields
+		var conflict conflictEnvelope
+		if resp.StatusCode == http.StatusConflict && json.Unmarshal(body, &conflict) == nil {
+			e.ExistingJobID = conflict.Error.ExistingJobID
+		}
 		return e
 	}
 	// API Gateway's own answers (throttling, an authorizer's refusal).

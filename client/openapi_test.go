@@ -29,7 +29,7 @@ var schemaTypes = map[string]any{
 	"Pauses":             Pauses{},
 	"DeadLetters":        DeadLetters{},
 	"Error":              errorEnvelope{},
-	"ConflictError":      errorEnvelope{},
+	"ConflictError":      conflictEnvelope{},
 	"LogEntry":           LogEntry{},
 	"LogPage":            LogPage{},
 	"Percentiles":        Percentiles{},

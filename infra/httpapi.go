@@ -37,8 +37,9 @@ var dashboardRoutes = []route{
 
 // routes are the API's routes as its contract, docs/openapi.json, lists
 // them, then the dashboard's. The API's tests check that the document
-// describes exactly the routes the API serves, and path parameters are
-// written the same way in OpenAPI and API Gateway. Exact routes rather than
+// describes exactly the routes the API serves; path parameters are written
+// the same way in OpenAPI and API Gateway, but for one that spans several
+// segments, which API Gateway writes {key+}. Exact routes rather than
 // a catch-all: API Gateway answers unknown paths itself, without invoking
 // the function, and no route goes without the authorizer by accident.
 func routes() []route {
@@ -63,12 +64,19 @@ func documentRoutes(document []byte) []route {
 	var list []route
 	for _, path := range slices.Sorted(maps.Keys(doc.Paths)) {
 		item := doc.Paths[path]
+		var shared []parameter
+		if raw, ok := item["parameters"]; ok {
+			if err := json.Unmarshal(raw, &shared); err != nil {
+				panic(fmt.Sprintf("docs/openapi.json: %s: parameters: %v", path, err))
+			}
+		}
 		for _, method := range slices.Sorted(maps.Keys(item)) {
 			if !httpMethods[method] {
 				continue
 			}
 			var operation struct {
-				Security *[]any `json:"security"`
+				Security   *[]any      `json:"security"`
+				Parameters []parameter `json:"parameters"`
 			}
 			if err := json.Unmarshal(item[method], &operation); err != nil {
 				panic(fmt.Sprintf("docs/openapi.json: %s %s: %v", method, path, err))
@@ -77,10 +85,36 @@ func documentRoutes(document []byte) []route {
 			if noToken && strings.HasPrefix(path, "/api/") {
 				panic(fmt.Sprintf("docs/openapi.json: %s %s needs no token, but every /api/ route has the JWT authorizer", strings.ToUpper(method), path))
 			}
-			list = append(list, route{Method: strings.ToUpper(method), Path: path, Public: noToken})
+			list = append(list, route{Method: strings.ToUpper(method), Path: gatewayPath(path, slices.Concat(shared, operation.Parameters)), Public: noToken})
 		}
 	}
 	return list
+}
+
+// parameter is what the routes need of an OpenAPI parameter.
+type parameter struct {
+	Name string `json:"name"`
+	In   string `json:"in"`
+	// Greedy (x-greedy) marks a path parameter that spans several
+	// segments, such as an image's key stores/<store>/images/<name>.
+	Greedy bool `json:"x-greedy"`
+}
+
+// gatewayPath is a document's path as API Gateway routes it: a greedy
+// parameter {key} is its greedy path variable {key+}, which API Gateway
+// allows only as the last segment (synthesis fails on any other).
+func gatewayPath(path string, parameters []parameter) string {
+	for _, p := range parameters {
+		if p.In != "path" || !p.Greedy {
+			continue
+		}
+		variable := "{" + p.Name + "}"
+		if !strings.HasSuffix(path, "/"+variable) {
+			panic(fmt.Sprintf("docs/openapi.json: %s: the greedy path parameter %s must be the path's last segment", path, variable))
+		}
+		path = strings.TrimSuffix(path, variable) + "{" + p.Name + "+}"
+	}
+	return path
 }
 
 // httpMethods are the keys of an OpenAPI path item that are operations.

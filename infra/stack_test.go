@@ -651,6 +651,7 @@ func TestRoutesAreTheAPIContractsAndTheDashboards(t *testing.T) {
 		"GET /api/catalog/products/{id}":                    false,
 		"GET /api/catalog/collections":                      false,
 		"GET /api/catalog/categories":                       false,
+		"GET /api/catalog/images/{key+}":                    false,
 	}
 	for key, public := range want {
 		if p, ok := got[key]; !ok || p != public {
@@ -684,6 +685,32 @@ func TestEveryAPIPathOfTheDocumentNeedsAToken(t *testing.T) {
 		}
 	}()
 	documentRoutes([]byte(`{"paths": {"/api/catalog/open": {"get": {"security": []}}}}`))
+}
+
+// A path parameter the document marks greedy, spanning several segments,
+// is API Gateway's greedy path variable; only as the last segment, where
+// API Gateway allows one.
+func TestAGreedyPathParameterIsAPIGatewaysGreedyVariable(t *testing.T) {
+	got := documentRoutes([]byte(`{"paths": {
+		"/api/files/{key}": {"get": {"parameters": [{"name": "key", "in": "path", "required": true, "x-greedy": true}]}},
+		"/api/folders/{key}": {"parameters": [{"name": "key", "in": "path", "required": true, "x-greedy": true}], "get": {}},
+		"/api/things/{id}": {"get": {"parameters": [{"name": "id", "in": "path", "required": true}]}}
+	}}`))
+	want := []route{
+		{Method: "GET", Path: "/api/files/{key+}"},
+		{Method: "GET", Path: "/api/folders/{key+}"},
+		{Method: "GET", Path: "/api/things/{id}"},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("routes = %+v, want %+v", got, want)
+	}
+
+	defer func() {
+		if recover() == nil {
+			t.Error("a greedy path parameter before the path's last segment was synthesized")
+		}
+	}()
+	documentRoutes([]byte(`{"paths": {"/api/files/{key}/meta": {"get": {"parameters": [{"name": "key", "in": "path", "required": true, "x-greedy": true}]}}}}`))
 }
 
 func TestMissingBinaryFailsSynthesis(t *testing.T) {

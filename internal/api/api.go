@@ -173,10 +173,39 @@ type apiError struct {
 	Message string `json:"message"`
 	// ExistingJobID names the active job a duplicate create collided with.
 	ExistingJobID string `json:"existing_job_id,omitempty"`
+	// Fields names the request's field a 400 is about, so a client can
+	// show the problem beside it; absent when the request as a whole is
+	// wrong (not JSON, a repeated key).
+	Fields []fieldProblem `json:"fields,omitempty"`
+}
+
+// fieldProblem is one wrong field of a request: a query parameter's name,
+// or a dotted path from the body's top level (payload.target_language).
+type fieldProblem struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
 }
 
 func writeError(w http.ResponseWriter, status int, code, message string) {
 	writeJSON(w, status, map[string]apiError{"error": {Code: code, Message: message}})
+}
+
+// writeInvalid answers 400 with code and err's message, naming in fields
+// the field err is about: the *jobtype.FieldError in its chain, whose path
+// starts inside within ("" for the request's top level, "payload" for a
+// job's payload). An err without one names within itself, or no field.
+func writeInvalid(w http.ResponseWriter, code string, err error, within string) {
+	body := apiError{Code: code, Message: err.Error()}
+	var invalid *jobtype.FieldError
+	switch {
+	case errors.As(err, &invalid) && within != "":
+		body.Fields = []fieldProblem{{Field: within + "." + invalid.Field, Message: invalid.Message}}
+	case errors.As(err, &invalid):
+		body.Fields = []fieldProblem{{Field: invalid.Field, Message: invalid.Message}}
+	case within != "":
+		body.Fields = []fieldProblem{{Field: within, Message: err.Error()}}
+	}
+	writeJSON(w, http.StatusBadRequest, map[string]apiError{"error": body})
 }
 
 func writeJSON(w http.ResponseWriter, status int, body any) {

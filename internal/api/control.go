@@ -8,12 +8,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 
 	"github.com/dainostore/jobs/internal/job"
 	"github.com/dainostore/jobs/internal/jobtable"
+	"github.com/dainostore/jobs/internal/jobtype"
 )
 
-// decodeOptional decodes an optional small JSON body, rejecting unknown fields.
+// decodeOptional decodes an optional small JSON body, rejecting unknown
+// fields, and names the field a refusal is about when it can.
 func decodeOptional(w http.ResponseWriter, r *http.Request, into any) bool {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 4<<10))
 	if err != nil {
@@ -26,7 +29,7 @@ func decodeOptional(w http.ResponseWriter, r *http.Request, into any) bool {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(into); err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_request", "request body is not valid: "+err.Error())
+		writeInvalid(w, "invalid_request", fmt.Errorf("request body is not valid: %w", jobtype.DecodeError(reflect.TypeOf(into), err)), "")
 		return false
 	}
 	return true

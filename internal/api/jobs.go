@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 	"github.com/dainostore/jobs/internal/dispatch"
 	"github.com/dainostore/jobs/internal/job"
 	"github.com/dainostore/jobs/internal/jobtable"
+	"github.com/dainostore/jobs/internal/jobtype"
 	"github.com/dainostore/jobs/internal/secret"
 )
 
@@ -54,7 +56,7 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
 	caller := principal(r)
 	req, err := decodeCreate(body, caller.StoreID)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
+		writeInvalid(w, "invalid_request", err, "")
 		return
 	}
 	entry, ok := s.jobTypes.Lookup(req.Type)
@@ -71,7 +73,7 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := entry.Validate(req.Payload); err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_payload", err.Error())
+		writeInvalid(w, "invalid_payload", err, "payload")
 		return
 	}
 	if entry.Marketplace != "" {
@@ -125,7 +127,8 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
 }
 
 // decodeCreate parses and checks a create request, naming the first
-// problem. A store principal may leave store_id out: it is its own store.
+// problem, and its field (a *jobtype.FieldError) when it is about one. A
+// store principal may leave store_id out: it is its own store.
 func decodeCreate(body []byte, defaultStoreID string) (createRequest, error) {
 	var req createRequest
 	if err := checkJSON(body); err != nil {
@@ -137,7 +140,7 @@ func decodeCreate(body []byte, defaultStoreID string) (createRequest, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		return req, fmt.Errorf("request body is not a valid job request: %v", err)
+		return req, createDecodeError(body, err)
 	}
 	if dec.More() {
 		return req, errors.New("request body must be a single JSON object")
@@ -147,30 +150,48 @@ func decodeCreate(body []byte, defaultStoreID string) (createRequest, error) {
 	}
 	switch {
 	case req.Type == "":
-		return req, errors.New("type is required")
+		return req, jobtype.InvalidField("type", "type is required")
 	case len(req.Type) > maxTypeLength:
-		return req, fmt.Errorf("type is longer than %d characters", maxTypeLength)
+		return req, jobtype.InvalidField("type", "type is longer than %d characters", maxTypeLength)
 	case req.StoreID == "":
-		return req, errors.New("store_id is required")
+		return req, jobtype.InvalidField("store_id", "store_id is required")
 	case !storeIDPattern.MatchString(req.StoreID):
-		return req, errors.New("store_id must be 1-128 characters of letters, digits, _ . : - and start with a letter or digit")
+		return req, jobtype.InvalidField("store_id", "store_id must be 1-128 characters of letters, digits, _ . : - and start with a letter or digit")
 	}
 	payload := bytes.TrimSpace(req.Payload)
 	if len(payload) == 0 || bytes.Equal(payload, []byte("null")) {
 		req.Payload = json.RawMessage("{}")
 	} else if payload[0] != '{' {
-		return req, errors.New("payload must be a JSON object")
+		return req, jobtype.InvalidField("payload", "payload must be a JSON object")
 	} else {
 		var compact bytes.Buffer
 		if err := json.Compact(&compact, payload); err != nil {
-			return req, fmt.Errorf("payload is not valid JSON: %v", err)
+			return req, jobtype.InvalidField("payload", "payload is not valid JSON: %v", err)
 		}
 		req.Payload = compact.Bytes()
 	}
 	if len(req.Payload) > maxPayloadBytes {
-		return req, fmt.Errorf("payload is larger than %d bytes", maxPayloadBytes)
+		return req, jobtype.InvalidField("payload", "payload is larger than %d bytes", maxPayloadBytes)
 	}
 	return req, nil
+}
+
+// createDecodeError words a create request's decoding error, with its
+// field when it names one: a value of the wrong type, or priority, which
+// parses itself, refusing its value.
+func createDecodeError(body []byte, err error) error {
+	message := fmt.Sprintf("request body is not a valid job request: %v", err)
+	var invalid *jobtype.FieldError
+	if errors.As(jobtype.DecodeError(reflect.TypeFor[createRequest](), err), &invalid) {
+		return &jobtype.FieldError{Field: invalid.Field, Message: message}
+	}
+	var only struct {
+		Priority *job.Priority `json:"priority"`
+	}
+	if json.Unmarshal(body, &only) != nil {
+		return &jobtype.FieldError{Field: "priority", Message: message}
+	}
+	return errors.New(message)
 }
 
 func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
@@ -300,11 +321,11 @@ func (s *Server) listFilter(w http.ResponseWriter, r *http.Request) (jobtable.Jo
 	query := r.URL.Query()
 	for name, values := range query {
 		if !slices.Contains(listParameters, name) {
-			writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("unknown query parameter %q; known: %s", name, strings.Join(listParameters, ", ")))
+			writeInvalid(w, "invalid_request", jobtype.InvalidField(name, "unknown query parameter %q; known: %s", name, strings.Join(listParameters, ", ")), "")
 			return f, false
 		}
 		if len(values) > 1 {
-			writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("query parameter %q is given more than once", name))
+			writeInvalid(w, "invalid_request", jobtype.InvalidField(name, "query parameter %q is given more than once", name), "")
 			return f, false
 		}
 	}
@@ -313,14 +334,14 @@ func (s *Server) listFilter(w http.ResponseWriter, r *http.Request) (jobtable.Jo
 		return f, false
 	}
 	if f.Type = query.Get("type"); f.Type != "" && !jobTypePattern.MatchString(f.Type) {
-		writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("type must be 1-%d characters of letters, digits, _ . : - and start with a letter or digit", maxTypeLength))
+		writeInvalid(w, "invalid_request", jobtype.InvalidField("type", "type must be 1-%d characters of letters, digits, _ . : - and start with a letter or digit", maxTypeLength), "")
 		return f, false
 	}
 	if statuses := query.Get("status"); statuses != "" {
 		for name := range strings.SplitSeq(statuses, ",") {
 			status := job.Status(strings.TrimSpace(name))
 			if !status.Valid() {
-				writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("status %q is not one of %s (several may be given, separated by commas)", name, statusNames()))
+				writeInvalid(w, "invalid_request", jobtype.InvalidField("status", "status %q is not one of %s (several may be given, separated by commas)", name, statusNames()), "")
 				return f, false
 			}
 			if !slices.Contains(f.Statuses, status) {
@@ -338,48 +359,48 @@ func (s *Server) listFilter(w http.ResponseWriter, r *http.Request) (jobtable.Jo
 		}
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("%s must be an RFC 3339 time such as 2026-11-29T09:00:00Z", bound.name))
+			writeInvalid(w, "invalid_request", jobtype.InvalidField(bound.name, "%s must be an RFC 3339 time such as 2026-11-29T09:00:00Z", bound.name), "")
 			return f, false
 		}
 		*bound.into = t
 	}
 	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
-		writeError(w, http.StatusBadRequest, "invalid_request", "from must be before to")
+		writeInvalid(w, "invalid_request", jobtype.InvalidField("from", "from must be before to"), "")
 		return f, false
 	}
 	switch order := query.Get("order"); order {
 	case "", "created":
 	case "finished":
 		f.ByFinished = true
-		if problem := finishedOrderProblem(f); problem != "" {
-			writeError(w, http.StatusBadRequest, "invalid_request", problem)
+		if err := finishedOrderProblem(f); err != nil {
+			writeInvalid(w, "invalid_request", err, "")
 			return f, false
 		}
 	default:
-		writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("order %q is not one of created, finished", order))
+		writeInvalid(w, "invalid_request", jobtype.InvalidField("order", "order %q is not one of created, finished", order), "")
 		return f, false
 	}
 	return f, true
 }
 
-// finishedOrderProblem names what order=finished cannot list: the
-// finished index holds one store's finished jobs, keyed by when they
-// finished, so it has no creation time to bound.
-func finishedOrderProblem(f jobtable.JobFilter) string {
+// finishedOrderProblem names what order=finished cannot list, and the
+// parameter to change: the finished index holds one store's finished jobs,
+// keyed by when they finished, so it has no creation time to bound.
+func finishedOrderProblem(f jobtable.JobFilter) error {
 	switch {
 	case f.StoreID == "":
-		return "order=finished lists one store's jobs: give store_id"
+		return jobtype.InvalidField("store_id", "order=finished lists one store's jobs: give store_id")
 	case !f.From.IsZero():
-		return "from bounds the creation time and cannot be used with order=finished"
+		return jobtype.InvalidField("from", "from bounds the creation time and cannot be used with order=finished")
 	case !f.To.IsZero():
-		return "to bounds the creation time and cannot be used with order=finished"
+		return jobtype.InvalidField("to", "to bounds the creation time and cannot be used with order=finished")
 	}
 	for _, st := range f.Statuses {
 		if !st.Terminal() {
-			return fmt.Sprintf("status %q is not a finished status; order=finished lists only completed, failed and cancelled jobs", st)
+			return jobtype.InvalidField("status", "status %q is not a finished status; order=finished lists only completed, failed and cancelled jobs", st)
 		}
 	}
-	return ""
+	return nil
 }
 
 func statusNames() string {
@@ -395,7 +416,7 @@ func statusNames() string {
 // or none for all of them.
 func (s *Server) storeScope(w http.ResponseWriter, r *http.Request, requested string) (string, bool) {
 	if requested != "" && !storeIDPattern.MatchString(requested) {
-		writeError(w, http.StatusBadRequest, "invalid_request", "store_id is not a valid store id")
+		writeInvalid(w, "invalid_request", jobtype.InvalidField("store_id", "store_id is not a valid store id"), "")
 		return "", false
 	}
 	caller := principal(r)
@@ -418,7 +439,7 @@ func intParam(w http.ResponseWriter, r *http.Request, name string, fallback, max
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > max {
-		writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("%s must be between 1 and %d", name, max))
+		writeInvalid(w, "invalid_request", jobtype.InvalidField(name, "%s must be between 1 and %d", name, max), "")
 		return 0, false
 	}
 	return n, true

@@ -3,15 +3,20 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/dainostore/jobs/internal/jobtype"
 )
 
 // FuzzDecodeCreate checks decodeCreate on arbitrary bodies. It never panics,
-// and it either names a problem or returns a request that the rest of the
-// create path can rely on. Only what holds for any stricter decoder is
-// asserted: a rejected input is never a failure here.
+// and it either names a problem (and the field it is about, if any: one of
+// the request's or a key the body has) or returns a request that the rest
+// of the create path can rely on. Only what holds for any stricter decoder
+// is asserted: a rejected input is never a failure here.
 func FuzzDecodeCreate(f *testing.F) {
 	seeds := []struct {
 		body         string
@@ -116,6 +121,7 @@ func FuzzDecodeCreate(f *testing.F) {
 			if err.Error() == "" {
 				t.Fatalf("decodeCreate(%q, %q) returned an error with an empty message", body, defaultStoreID)
 			}
+			checkFieldError(t, body, err)
 			return
 		}
 		checkCreateRequest(t, body, defaultStoreID, req)
@@ -129,6 +135,24 @@ func FuzzDecodeCreate(f *testing.F) {
 			t.Fatalf("decodeCreate(%q, %q) is not deterministic: %+v, then %+v", body, defaultStoreID, req, again)
 		}
 	})
+}
+
+// checkFieldError asserts that a refusal about one field names a field of
+// the request or a key of the body, in the words of the refusal.
+func checkFieldError(t *testing.T, body []byte, err error) {
+	t.Helper()
+	var invalid *jobtype.FieldError
+	if !errors.As(err, &invalid) {
+		return
+	}
+	var keys map[string]json.RawMessage
+	_ = json.Unmarshal(body, &keys)
+	if _, inBody := keys[invalid.Field]; !inBody && !slices.Contains([]string{"type", "store_id", "priority", "payload"}, invalid.Field) {
+		t.Errorf("decodeCreate(%q) names field %q, neither the request's nor the body's", body, invalid.Field)
+	}
+	if invalid.Message == "" || !strings.Contains(err.Error(), invalid.Message) {
+		t.Errorf("decodeCreate(%q) says %q about field %s, not in its words %q", body, invalid.Message, invalid.Field, err)
+	}
 }
 
 // checkCreateRequest asserts what an accepted create request guarantees.

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/dainostore/jobs/internal/jobtable"
+	"github.com/dainostore/jobs/internal/jobtype"
 )
 
 // jobLogs returns a job's log, oldest first: its handler's lines and every
@@ -18,7 +19,7 @@ func (s *Server) jobLogs(w http.ResponseWriter, r *http.Request) {
 	query := r.URL.Query()
 	level := query.Get("level")
 	if level != "" && !slices.Contains([]string{"debug", "info", "warn", "error"}, level) {
-		writeError(w, http.StatusBadRequest, "invalid_request", "level must be debug, info, warn or error")
+		writeInvalid(w, "invalid_request", jobtype.InvalidField("level", "level must be debug, info, warn or error"), "")
 		return
 	}
 	limit, ok := intParam(w, r, "limit", 100, 1000)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dainostore/jobs/internal/catalog"
 	"github.com/dainostore/jobs/internal/connection"
+	"github.com/dainostore/jobs/internal/jobtype"
 	"github.com/dainostore/jobs/internal/marketplace"
 )
 
@@ -41,7 +42,7 @@ const (
 func (s *Server) storeOf(w http.ResponseWriter, r *http.Request) (string, bool) {
 	storeID, ok := s.storeScope(w, r, r.URL.Query().Get("store_id"))
 	if ok && storeID == "" {
-		writeError(w, http.StatusBadRequest, "invalid_request", "store_id is required with an operator token")
+		writeInvalid(w, "invalid_request", jobtype.InvalidField("store_id", "store_id is required with an operator token"), "")
 		return "", false
 	}
 	return storeID, ok
@@ -161,7 +162,7 @@ func (s *Server) listCatalog(kind, key string) http.HandlerFunc {
 		query := r.URL.Query()
 		for name := range query {
 			if !slices.Contains(catalogListParameters, name) || (name == "source" && kind != catalog.KindProduct) {
-				writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("unknown query parameter %q", name))
+				writeInvalid(w, "invalid_request", jobtype.InvalidField(name, "unknown query parameter %q", name), "")
 				return
 			}
 		}
@@ -179,12 +180,12 @@ func (s *Server) listCatalog(kind, key string) http.HandlerFunc {
 		case catalog.SourceShopify, catalog.SourceAkeneo:
 			prefix = source + "-"
 		default:
-			writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("source %q is not shopify or akeneo", source))
+			writeInvalid(w, "invalid_request", jobtype.InvalidField("source", "source %q is not shopify or akeneo", source), "")
 			return
 		}
 		page, err := s.catalog.Items.List(r.Context(), storeID, kind, prefix, limit, query.Get("cursor"))
 		if errors.Is(err, catalog.ErrBadCursor) {
-			writeError(w, http.StatusBadRequest, "invalid_request", "cursor is not one this listing gave")
+			writeInvalid(w, "invalid_request", jobtype.InvalidField("cursor", "cursor is not one this listing gave"), "")
 			return
 		}
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/dainostore/jobs/internal/health"
 	"github.com/dainostore/jobs/internal/histogram"
 	"github.com/dainostore/jobs/internal/jobtable"
+	"github.com/dainostore/jobs/internal/jobtype"
 )
 
 // maxMetricDays bounds a metrics read: one query per day.
@@ -59,7 +60,7 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	}
 	jobType := query.Get("type")
 	if len(jobType) > maxTypeLength {
-		writeError(w, http.StatusBadRequest, "invalid_request", "type is too long")
+		writeInvalid(w, "invalid_request", jobtype.InvalidField("type", "type is too long"), "")
 		return
 	}
 	storeID, ok := s.storeScope(w, r, query.Get("store_id"))

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/dainostore/jobs/internal/jobtype"
 )
 
 // maxJSONDepth bounds how deeply objects and arrays may nest in a request.
@@ -91,6 +93,7 @@ func foldKey(key string) string {
 
 // checkFieldNames requires the body's top-level keys to be spelled exactly
 // as documented: encoding/json alone would take "Store_ID" for "store_id".
+// An unknown key is a *jobtype.FieldError that names it.
 func checkFieldNames(body []byte, allowed ...string) error {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(body, &fields); err != nil {
@@ -98,7 +101,7 @@ func checkFieldNames(body []byte, allowed ...string) error {
 	}
 	for name := range fields {
 		if !slices.Contains(allowed, name) {
-			return fmt.Errorf("unknown field %q; the fields are %s", name, strings.Join(allowed, ", "))
+			return jobtype.InvalidField(name, "unknown field %q; the fields are %s", name, strings.Join(allowed, ", "))
 		}
 	}
 	return nil

@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 
 	"github.com/dainostore/jobs/internal/catalog"
+	"github.com/dainostore/jobs/internal/jobtype"
 	"github.com/dainostore/jobs/internal/translation"
 )
 
@@ -46,11 +48,11 @@ type uiLabelView struct {
 func uiLabelsQuery(w http.ResponseWriter, r *http.Request, allowed ...string) bool {
 	for name, values := range r.URL.Query() {
 		if !slices.Contains(allowed, name) {
-			writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("unknown query parameter %q; the parameters are %s", name, strings.Join(allowed, ", ")))
+			writeInvalid(w, "invalid_request", jobtype.InvalidField(name, "unknown query parameter %q; the parameters are %s", name, strings.Join(allowed, ", ")), "")
 			return false
 		}
 		if len(values) > 1 {
-			writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("query parameter %q is repeated", name))
+			writeInvalid(w, "invalid_request", jobtype.InvalidField(name, "query parameter %q is repeated", name), "")
 			return false
 		}
 	}
@@ -61,7 +63,7 @@ func uiLabelsQuery(w http.ResponseWriter, r *http.Request, allowed ...string) bo
 // Translate does not know (the codes labels are kept in).
 func labelLanguage(w http.ResponseWriter, language string) bool {
 	if !translation.Supported(language) {
-		writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("language %q is not a language code UI labels are kept in; use one of Amazon Translate's, such as en, de, fr, es-MX or zh-TW", language))
+		writeInvalid(w, "invalid_request", jobtype.InvalidField("language", "language %q is not a language code UI labels are kept in; use one of Amazon Translate's, such as en, de, fr, es-MX or zh-TW", language), "")
 		return false
 	}
 	return true
@@ -91,7 +93,7 @@ func (s *Server) getUILabels(w http.ResponseWriter, r *http.Request) {
 	if cursor := query.Get("cursor"); cursor != "" {
 		key, err := base64.RawURLEncoding.DecodeString(cursor)
 		if err != nil || !catalog.ValidUILabelKey(string(key)) {
-			writeError(w, http.StatusBadRequest, "invalid_request", "cursor is not one this listing gave")
+			writeInvalid(w, "invalid_request", jobtype.InvalidField("cursor", "cursor is not one this listing gave"), "")
 			return
 		}
 		after = string(key)
@@ -170,7 +172,7 @@ func (s *Server) putUILabels(w http.ResponseWriter, r *http.Request) {
 	}
 	language := r.URL.Query().Get("language")
 	if language == "" {
-		writeError(w, http.StatusBadRequest, "invalid_request", "language is required: the language of the labels written, the store's default language for its source texts")
+		writeInvalid(w, "invalid_request", jobtype.InvalidField("language", "language is required: the language of the labels written, the store's default language for its source texts"), "")
 		return
 	}
 	if !labelLanguage(w, language) {
@@ -181,9 +183,9 @@ func (s *Server) putUILabels(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("request body is larger than %d bytes: write the labels in several requests", maxUILabelsBodyBytes))
 		return
 	}
-	req, problem := decodeUILabels(body)
-	if problem != "" {
-		writeError(w, http.StatusBadRequest, "invalid_request", problem)
+	req, err := decodeUILabels(body)
+	if err != nil {
+		writeInvalid(w, "invalid_request", err, "")
 		return
 	}
 
@@ -221,12 +223,12 @@ func (s *Server) putUILabels(w http.ResponseWriter, r *http.Request) {
 		for i, l := range req.Labels {
 			source, ok := sources[l.Key]
 			if !ok {
-				writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("labels[%d]: the store has no label %q in its default language %s to translate; write it there first. Nothing was written", i, l.Key, defaultLanguage))
+				writeInvalid(w, "invalid_request", jobtype.InvalidField(labelField(i, "key"), "labels[%d]: the store has no label %q in its default language %s to translate; write it there first. Nothing was written", i, l.Key, defaultLanguage), "")
 				return
 			}
 			if lost, gained := translation.CompareMarkup(source.Text, l.Text); len(lost)+len(gained) > 0 {
-				writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("labels[%d] (%s): a translation must keep its source text's placeholders and markup (%s): %s. Nothing was written",
-					i, l.Key, source.Text, markupChange(lost, gained)))
+				writeInvalid(w, "invalid_request", jobtype.InvalidField(labelField(i, "text"), "labels[%d] (%s): a translation must keep its source text's placeholders and markup (%s): %s. Nothing was written",
+					i, l.Key, source.Text, markupChange(lost, gained)), "")
 				return
 			}
 			labels[i] = catalog.UILabel{Key: l.Key, Language: language, Text: l.Text, SourceHash: source.SourceHash, Origin: catalog.LabelCorrected}
@@ -240,42 +242,45 @@ func (s *Server) putUILabels(w http.ResponseWriter, r *http.Request) {
 }
 
 // decodeUILabels reads and checks a PUT's body, returning what is wrong
-// with it in words for the caller.
-func decodeUILabels(body []byte) (uiLabelsRequest, string) {
+// with it in words for the caller, and the field when it is about one.
+func decodeUILabels(body []byte) (uiLabelsRequest, error) {
 	var req uiLabelsRequest
 	if err := checkJSON(body); err != nil {
-		return req, err.Error()
+		return req, err
 	}
 	if err := checkFieldNames(body, "labels"); err != nil {
-		return req, err.Error()
+		return req, err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		return req, "request body is not {\"labels\": [{\"key\": \"…\", \"text\": \"…\"}]}: " + err.Error()
+		return req, fmt.Errorf("request body is not {\"labels\": [{\"key\": \"…\", \"text\": \"…\"}]}: %w", jobtype.DecodeError(reflect.TypeFor[uiLabelsRequest](), err))
 	}
 	switch n := len(req.Labels); {
 	case n == 0:
-		return req, "labels is empty: name at least one label"
+		return req, jobtype.InvalidField("labels", "labels is empty: name at least one label")
 	case n > maxUILabelsPerPut:
-		return req, fmt.Sprintf("labels names %d labels; at most %d can be written at once", n, maxUILabelsPerPut)
+		return req, jobtype.InvalidField("labels", "labels names %d labels; at most %d can be written at once", n, maxUILabelsPerPut)
 	}
 	seen := make(map[string]bool, len(req.Labels))
 	for i, l := range req.Labels {
 		switch {
 		case !catalog.ValidUILabelKey(l.Key):
-			return req, fmt.Sprintf("labels[%d]: key %q is not a label key: letters, digits, '.', '-' and '_', up to 128, such as checkout.place_order", i, l.Key)
+			return req, jobtype.InvalidField(labelField(i, "key"), "labels[%d]: key %q is not a label key: letters, digits, '.', '-' and '_', up to 128, such as checkout.place_order", i, l.Key)
 		case seen[l.Key]:
-			return req, fmt.Sprintf("labels[%d]: key %q is named twice", i, l.Key)
+			return req, jobtype.InvalidField(labelField(i, "key"), "labels[%d]: key %q is named twice", i, l.Key)
 		case strings.TrimSpace(l.Text) == "":
-			return req, fmt.Sprintf("labels[%d] (%s): text is empty", i, l.Key)
+			return req, jobtype.InvalidField(labelField(i, "text"), "labels[%d] (%s): text is empty", i, l.Key)
 		case len(l.Text) > catalog.MaxUILabelBytes:
-			return req, fmt.Sprintf("labels[%d] (%s): text is %d bytes; a label is at most %d", i, l.Key, len(l.Text), catalog.MaxUILabelBytes)
+			return req, jobtype.InvalidField(labelField(i, "text"), "labels[%d] (%s): text is %d bytes; a label is at most %d", i, l.Key, len(l.Text), catalog.MaxUILabelBytes)
 		}
 		seen[l.Key] = true
 	}
-	return req, ""
+	return req, nil
 }
+
+// labelField is the path of a field of the body's i-th label, labels.3.text.
+func labelField(i int, name string) string { return fmt.Sprintf("labels.%d.%s", i, name) }
 
 // markupChange says what a translation lost and gained of its source's
 // placeholders and tags.

@@ -2,7 +2,12 @@ package jobtype
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -75,4 +80,73 @@ var ErrContinueLater = errors.New("continue in a fresh invocation")
 // IsContextEnd reports whether err is the handler's context ending.
 func IsContextEnd(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// FieldError is a value refused for one field: of a payload, when a job
+// type's Validate returns it, or of a request to the API. Field is the
+// field's dotted path from the top level (product_ids, target_language);
+// the API names it to the client beside the message, prefixed with
+// "payload." for a payload's.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+func (e *FieldError) Error() string { return e.Message }
+
+// InvalidField is a FieldError whose message is formatted like fmt.Sprintf's.
+func InvalidField(field, format string, args ...any) error {
+	return &FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// DecodeError is err, an error of decoding JSON into a value of type t with
+// encoding/json, as a FieldError when it is about one field: a value of the
+// wrong type, or a field t does not have (DisallowUnknownFields). Other
+// errors come back as they are; either way the message is err's.
+func DecodeError(t reflect.Type, err error) error {
+	var wrongType *json.UnmarshalTypeError
+	if errors.As(err, &wrongType) && wrongType.Field != "" {
+		return &FieldError{Field: jsonPath(t, wrongType.Field), Message: err.Error()}
+	}
+	// encoding/json has no type for it, only this message.
+	if quoted, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		if name, unquoteErr := strconv.Unquote(quoted); unquoteErr == nil {
+			return &FieldError{Field: name, Message: err.Error()}
+		}
+	}
+	return err
+}
+
+// jsonPath turns the path of an UnmarshalTypeError into JSON's: encoding/json
+// names the embedded structs it went through by their Go names
+// (Options.Selection.product_ids), which the JSON does not have.
+func jsonPath(t reflect.Type, path string) string {
+	var names []string
+	for _, name := range strings.Split(path, ".") {
+		for t != nil && (t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map) {
+			t = t.Elem()
+		}
+		if t == nil || t.Kind() != reflect.Struct {
+			names, t = append(names, name), nil
+			continue
+		}
+		if f, ok := t.FieldByName(name); ok && f.Anonymous && f.Tag.Get("json") == "" {
+			t = f.Type
+			continue
+		}
+		names, t = append(names, name), jsonFieldType(t, name)
+	}
+	return strings.Join(names, ".")
+}
+
+// jsonFieldType is the type of t's field that JSON names name, or nil.
+func jsonFieldType(t reflect.Type, name string) reflect.Type {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tagName, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if tagName == name || tagName == "" && f.Name == name {
+			return f.Type
+		}
+	}
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"sort"
 
 	"github.com/dainostore/jobs/internal/secret"
@@ -23,6 +24,8 @@ type Args interface {
 }
 
 // Validator is implemented by Args that check themselves beyond decoding.
+// An error about one field should be a FieldError (InvalidField): the API
+// names the field to the client.
 type Validator interface {
 	Validate() error
 }
@@ -78,6 +81,7 @@ type Entry struct {
 }
 
 // Validate decodes the payload (rejecting unknown fields) and checks it.
+// An error about one field of the payload has a *FieldError in its chain.
 func (e *Entry) Validate(payload json.RawMessage) error { return e.validate(payload) }
 
 // Run decodes the payload and runs the handler. A failure can come with a
@@ -122,7 +126,7 @@ func Register[T Args](r *Registry, h Handler[T], opts ...Option) {
 		dec := json.NewDecoder(bytes.NewReader(payload))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&args); err != nil {
-			return args, fmt.Errorf("payload of %s: %w", kind, err)
+			return args, fmt.Errorf("payload of %s: %w", kind, DecodeError(reflect.TypeFor[T](), err))
 		}
 		if v, ok := any(args).(Validator); ok {
 			if err := v.Validate(); err != nil {

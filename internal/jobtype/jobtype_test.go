@@ -63,6 +63,68 @@ func TestPayloadValidation(t *testing.T) {
 	}
 }
 
+// selection and options are embedded the way the job types share their
+// options, which encoding/json names in its errors but JSON does not have.
+type selection struct {
+	ProductIDs []string `json:"product_ids"`
+}
+
+type options struct {
+	selection
+	AIOptimize *bool `json:"ai_optimize"`
+	Window     struct {
+		Days int `json:"days"`
+	} `json:"window"`
+}
+
+type embeddingArgs struct{ options }
+
+func (embeddingArgs) Kind() string { return "test:embedding" }
+
+func (a embeddingArgs) Validate() error {
+	if len(a.ProductIDs) > 2 {
+		return InvalidField("product_ids", "product_ids names %d products; at most 2 can be named", len(a.ProductIDs))
+	}
+	return nil
+}
+
+// A payload refused for one of its fields names it by its JSON path,
+// whether its own Validate or decoding refused it, with the message's
+// words unchanged.
+func TestAnInvalidPayloadNamesItsField(t *testing.T) {
+	t.Parallel()
+	r := NewRegistry()
+	Register[embeddingArgs](r, Func[embeddingArgs](func(context.Context, Runtime, embeddingArgs) (any, error) { return nil, nil }))
+	entry, _ := r.Lookup("test:embedding")
+	tests := []struct {
+		payload, field, mentions string
+	}{
+		{`{"product_ids": ["a", "b", "c"]}`, "product_ids", "product_ids names 3 products; at most 2 can be named"},
+		{`{"product_ids": "a"}`, "product_ids", "cannot unmarshal string"},
+		{`{"product_ids": [1]}`, "product_ids", "cannot unmarshal number"},
+		{`{"ai_optimize": "yes"}`, "ai_optimize", "cannot unmarshal string"},
+		{`{"window": {"days": "7"}}`, "window.days", "cannot unmarshal string"},
+		{`{"product_idz": ["a"]}`, "product_idz", `json: unknown field "product_idz"`},
+		{`{"window": {"weeks": 1}}`, "weeks", `json: unknown field "weeks"`},
+	}
+	for _, tt := range tests {
+		err := entry.Validate(json.RawMessage(tt.payload))
+		var invalid *FieldError
+		if !errors.As(err, &invalid) || invalid.Field != tt.field || !strings.Contains(invalid.Message, tt.mentions) {
+			t.Errorf("Validate(%s) = %#v, want field %s mentioning %q", tt.payload, err, tt.field, tt.mentions)
+			continue
+		}
+		if want := "payload of test:embedding: " + invalid.Message; err.Error() != want {
+			t.Errorf("Validate(%s) says %q, want %q", tt.payload, err, want)
+		}
+	}
+	// A payload wrong as a whole names no field.
+	var invalid *FieldError
+	if err := entry.Validate(json.RawMessage(`[1]`)); err == nil || errors.As(err, &invalid) {
+		t.Errorf("Validate([1]) = %#v, want an error about no field", err)
+	}
+}
+
 func TestRegisteringATypeTwicePanics(t *testing.T) {
 	t.Parallel()
 	defer func() {

@@ -34,6 +34,11 @@ type openAPIDoc struct {
 }
 
 type openAPIOperation struct {
+	Parameters []struct {
+		Name   string `json:"name"`
+		In     string `json:"in"`
+		Greedy bool   `json:"x-greedy"`
+	} `json:"parameters"`
 	Responses map[string]openAPIResponse `json:"responses"`
 }
 
@@ -59,10 +64,20 @@ func TestRouterAndOpenAPIDocumentAgree(t *testing.T) {
 	routed := map[string]bool{}
 	for _, route := range a.API.Routes() {
 		method, path, _ := strings.Cut(route.Pattern, " ")
+		greedy := map[string]bool{}
+		for _, match := range greedyWildcard.FindAllStringSubmatch(path, -1) {
+			greedy[match[1]] = true
+		}
 		path = documentPath(path)
 		routed[strings.ToLower(method)+" "+path] = true
-		if _, ok := doc.Paths[path][strings.ToLower(method)]; !ok {
+		op, ok := doc.Paths[path][strings.ToLower(method)]
+		if !ok {
 			t.Errorf("route %s is not in docs/openapi.json", route.Pattern)
+		}
+		for _, p := range op.Parameters {
+			if p.In == "path" && p.Greedy != greedy[p.Name] {
+				t.Errorf("route %s: the document's path parameter %s has x-greedy %v, want %v", route.Pattern, p.Name, p.Greedy, greedy[p.Name])
+			}
 		}
 	}
 	for path, ops := range doc.Paths {
@@ -74,11 +89,11 @@ func TestRouterAndOpenAPIDocumentAgree(t *testing.T) {
 	}
 }
 
-// documentPath is a route's path as the document (and API Gateway, which
-// deploys the document's paths) writes it: a wildcard of several segments,
-// net/http's {key...}, is the greedy {key+}.
+// documentPath is a route's path as the document writes it: a wildcard of
+// several segments, net/http's {key...}, is a parameter {key} that the
+// document marks x-greedy (and the stack deploys as API Gateway's {key+}).
 func documentPath(routePath string) string {
-	return greedyWildcard.ReplaceAllString(routePath, "{$1+}")
+	return greedyWildcard.ReplaceAllString(routePath, "{$1}")
 }
 
 var greedyWildcard = regexp.MustCompile(`\{(\w+)\.\.\.\}`)

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -49,22 +50,29 @@ type Env struct {
 // when the emulators are not running, rather than skipping it.
 func New(t testing.TB) *Env {
 	t.Helper()
-	for _, name := range []string{
+	env, err := newEnv(uniqueName(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
+func newEnv(name string) (*Env, error) {
+	for _, variable := range []string{
 		"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_SNS", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_KMS",
 	} {
-		if os.Getenv(name) == "" {
-			t.Fatalf("%s is not set: run the tests with `make test`, or start the emulators with "+
-				"`localstack/emulators.sh start` and `. localstack/.state/dev/env`", name)
+		if os.Getenv(variable) == "" {
+			return nil, fmt.Errorf("%s is not set: run the tests with `make test`, or start the emulators with "+
+				"`localstack/emulators.sh start` and `. localstack/.state/dev/env`", variable)
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	awsCfg, err := awsconfig.Load(ctx, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	cfg := jobsconfig.Defaults()
-	name := uniqueName(t)
 	cfg.TableName = name
 	cfg.QueuePrefix = name
 	cfg.CatalogTableName = name + "-catalog"
@@ -75,9 +83,9 @@ func New(t testing.TB) *Env {
 	cfg.EmptyPollWait = 0 // the SQS emulator's short polls see every message
 	urls, err := localrun.EnsureResources(ctx, awsCfg, cfg)
 	if err != nil {
-		t.Fatalf("create test resources: %v", err)
+		return nil, fmt.Errorf("create test resources: %w", err)
 	}
-	return &Env{Config: cfg, AWS: awsCfg, URLs: urls}
+	return &Env{Config: cfg, AWS: awsCfg, URLs: urls}, nil
 }
 
 var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9]+`)
@@ -86,8 +94,10 @@ var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9]+`)
 // letters, digits and hyphens, beginning with a letter and ending with a
 // digit or letter: a table name, a queue prefix, and once lowercased a
 // bucket name (3 to 63 characters).
-func uniqueName(t testing.TB) string {
-	base := strings.Trim(unsafeChars.ReplaceAllString(t.Name(), "-"), "-")
+func uniqueName(t testing.TB) string { return uniqueNameFor(t.Name()) }
+
+func uniqueNameFor(testName string) string {
+	base := strings.Trim(unsafeChars.ReplaceAllString(testName, "-"), "-")
 	if len(base) > 40 {
 		base = base[len(base)-40:]
 	}
@@ -225,4 +235,60 @@ func (h teeHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 
 func (h teeHandler) WithGroup(name string) slog.Handler {
 	return teeHandler{h.a.WithGroup(name), h.b.WithGroup(name)}
+}
+
+// System is the whole system served on a free port for a package's
+// TestMain, whose examples need one and have no *testing.T: an Env with an
+// App behind a base URL, its logs dropped.
+type System struct {
+	Env     *Env
+	App     *app.App
+	BaseURL string
+	stop    func() error
+}
+
+// StartSystem creates a package's resources (named after name) and serves
+// the system on them; configure, if not nil, adjusts the configuration
+// first. Stop ends it.
+func StartSystem(name string, configure func(*jobsconfig.Config)) (*System, error) {
+	env, err := newEnv(uniqueNameFor(name))
+	if err != nil {
+		return nil, err
+	}
+	if configure != nil {
+		configure(&env.Config)
+	}
+	verifier, err := auth.NewHS256Verifier(testSecret, env.Config.AuthIssuer, env.Config.AuthAudience)
+	if err != nil {
+		return nil, err
+	}
+	a, err := app.New(context.Background(), env.Config, env.AWS, slog.New(slog.DiscardHandler), app.Overrides{QueueURLs: &env.URLs, Authenticator: verifier})
+	if err != nil {
+		return nil, err
+	}
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- localrun.Serve(ctx, a, listener) }()
+	stop := func() error {
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(30 * time.Second):
+			return errors.New("system did not stop within 30s")
+		}
+	}
+	return &System{Env: env, App: a, BaseURL: "http://" + listener.Addr().String(), stop: stop}, nil
+}
+
+// Stop stops serving the system.
+func (s *System) Stop() error { return s.stop() }
+
+// Token mints a valid bearer token for a principal of the system.
+func (s *System) Token(p auth.Principal) (string, error) {
+	return auth.MintHS256(testSecret, s.Env.Config.AuthIssuer, s.Env.Config.AuthAudience, p, time.Hour)
 }

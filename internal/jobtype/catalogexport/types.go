@@ -3,7 +3,6 @@ package catalogexport
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"time"
 
@@ -48,11 +47,11 @@ func (o Options) Validate() error {
 		return errors.New("choose the products with exactly one of product_ids, all, collection or category")
 	}
 	if len(o.ProductIDs) > MaxProductIDs {
-		return fmt.Errorf("product_ids names %d products; at most %d can be named, select a collection, a category or all for more", len(o.ProductIDs), MaxProductIDs)
+		return jobtype.InvalidField("product_ids", "product_ids names %d products; at most %d can be named, select a collection, a category or all for more", len(o.ProductIDs), MaxProductIDs)
 	}
 	for _, id := range o.ProductIDs {
 		if id == "" || len(id) > 200 {
-			return fmt.Errorf("product_ids: %q is not a catalog product id, such as shopify-8123456789", id)
+			return jobtype.InvalidField("product_ids", "product_ids: %q is not a catalog product id, such as shopify-8123456789", id)
 		}
 	}
 	return nil

@@ -27,7 +27,7 @@ func (o Options) Validate() error {
 		return nil
 	}
 	if _, err := time.Parse(time.RFC3339, o.Since); err != nil {
-		return fmt.Errorf("since %q is not an RFC 3339 time such as 2026-11-01T00:00:00Z", o.Since)
+		return jobtype.InvalidField("since", "since %q is not an RFC 3339 time such as 2026-11-01T00:00:00Z", o.Since)
 	}
 	return nil
 }

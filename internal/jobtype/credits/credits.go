@@ -46,7 +46,7 @@ func (Args) Kind() string { return Kind }
 // Validate checks the date.
 func (a Args) Validate() error {
 	if _, err := time.Parse(time.DateOnly, a.Date); err != nil {
-		return fmt.Errorf("date %q is not a day such as 2026-11-29", a.Date)
+		return jobtype.InvalidField("date", "date %q is not a day such as 2026-11-29", a.Date)
 	}
 	return nil
 }

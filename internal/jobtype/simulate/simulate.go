@@ -40,19 +40,19 @@ func (Args) Kind() string { return "dev:simulate" }
 func (a Args) Validate() error {
 	switch {
 	case a.Steps < 0 || a.Steps > 10000:
-		return errors.New("steps must be between 0 and 10000")
+		return jobtype.InvalidField("steps", "steps must be between 0 and 10000")
 	case a.StepMS < 0 || a.StepMS > 60000:
-		return errors.New("step_ms must be between 0 and 60000")
+		return jobtype.InvalidField("step_ms", "step_ms must be between 0 and 60000")
 	case a.FailAttempts < 0 || a.FailAttempts > 100:
-		return errors.New("fail_attempts must be between 0 and 100")
+		return jobtype.InvalidField("fail_attempts", "fail_attempts must be between 0 and 100")
 	case a.RetryAfterMS < 0 || a.RetryAfterMS > 3600000:
-		return errors.New("retry_after_ms must be between 0 and 3600000")
+		return jobtype.InvalidField("retry_after_ms", "retry_after_ms must be between 0 and 3600000")
 	}
 	switch a.FailWith {
 	case "", FailTransient, FailPermanent, FailRateLimit, FailPanic:
 		return nil
 	}
-	return fmt.Errorf("fail_with must be one of %s, %s, %s, %s", FailTransient, FailPermanent, FailRateLimit, FailPanic)
+	return jobtype.InvalidField("fail_with", "fail_with must be one of %s, %s, %s, %s", FailTransient, FailPermanent, FailRateLimit, FailPanic)
 }
 
 // State is the checkpoint: the next step to run, and how many steps ran.

@@ -2,8 +2,6 @@ package translation
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/dainostore/jobs/internal/catalog"
@@ -30,9 +28,9 @@ func (Args) Kind() string { return "translation:ui-labels:bulk" }
 func (a Args) Validate() error {
 	switch {
 	case a.TargetLanguage == "":
-		return errors.New("target_language is required: the language to translate the UI labels into, such as de, fr or es-MX")
+		return jobtype.InvalidField("target_language", "target_language is required: the language to translate the UI labels into, such as de, fr or es-MX")
 	case !translator.Supported(a.TargetLanguage):
-		return fmt.Errorf("target_language %q is not a language Amazon Translate translates into; use one of its codes, such as de, fr, es-MX, pt-PT or zh-TW", a.TargetLanguage)
+		return jobtype.InvalidField("target_language", "target_language %q is not a language Amazon Translate translates into; use one of its codes, such as de, fr, es-MX, pt-PT or zh-TW", a.TargetLanguage)
 	}
 	return nil
 }
