@@ -59,7 +59,9 @@ type Job struct {
 	FinishedAt      *time.Time      `json:"finished_at"`
 	// NextAttemptAt is when a retrying job runs again.
 	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
-	Error         string     `json:"error,omitempty"`
+	// RunAt is when a delayed job may start.
+	RunAt *time.Time `json:"run_at,omitempty"`
+	Error string     `json:"error,omitempty"`
 	// Result is what the job type returned (a failed job may have one too).
 	Result            json.RawMessage `json:"result,omitempty"`
 	CancelRequested   bool            `json:"cancel_requested,omitempty"`
@@ -99,7 +101,7 @@ type JobStatus struct {
 
 // Waiting is why a job has not started yet.
 type Waiting struct {
-	// Reason is one of queue_paused, type_paused, rate_limited,
+	// Reason is one of scheduled, queue_paused, type_paused, rate_limited,
 	// retry_scheduled, queued, workers_busy, starting.
 	Reason string `json:"reason"`
 	// Message is the reason in words, such as "3 jobs ahead of it (1
@@ -108,9 +110,10 @@ type Waiting struct {
 	JobsAhead           *int             `json:"jobs_ahead,omitempty"`
 	JobsAheadByPriority map[Priority]int `json:"jobs_ahead_by_priority,omitempty"`
 	// JobsAheadAtLeast says JobsAhead is a lower bound.
-	JobsAheadAtLeast bool       `json:"jobs_ahead_at_least,omitempty"`
-	Until            *time.Time `json:"until,omitempty"`
-	Marketplace      string     `json:"marketplace,omitempty"`
+	JobsAheadAtLeast bool `json:"jobs_ahead_at_least,omitempty"`
+	// Until is when a delayed job starts, or a scheduled retry is due.
+	Until       *time.Time `json:"until,omitempty"`
+	Marketplace string     `json:"marketplace,omitempty"`
 }
 
 // Estimate is when a running job should end, at the pace it has kept.
@@ -134,6 +137,10 @@ type CreateRequest struct {
 	// Payload is the job type's arguments: anything that encodes to a JSON
 	// object (a struct, a map, a json.RawMessage), or nil.
 	Payload any `json:"payload,omitempty"`
+	// RunAt delays the job until a time; RunIn by a duration in Go's
+	// syntax, such as "90m" or "48h". At most one of them.
+	RunAt *time.Time `json:"run_at,omitempty"`
+	RunIn string     `json:"run_in,omitempty"`
 	// IdempotencyKey makes the create safe to send again: the same key
 	// with the same request answers the job it created. Empty, the client
 	// makes one for this call and its retries.
@@ -314,8 +321,8 @@ type LogEntry struct {
 
 // LogOptions filter and page a job's log.
 type LogOptions struct {
-	// Level is the lowest level shown: debug, info (the default), warn or
-	// error.
+	// Level is the lowest level shown: debug, info, warn or error; empty
+	// shows every level.
 	Level  string
 	Limit  int
 	Cursor string

@@ -45,6 +45,41 @@ type createRequest struct {
 	StoreID  string          `json:"store_id"`
 	Priority *job.Priority   `json:"priority"`
 	Payload  json.RawMessage `json:"payload"`
+	// RunAt (RFC 3339) or RunIn (a duration such as "6h" or "90m") delays
+	// the job.
+	RunAt string `json:"run_at"`
+	RunIn string `json:"run_in"`
+
+	runAt *time.Time // read from RunAt
+	runIn time.Duration
+}
+
+// maxDelay is how far ahead a job may be delayed.
+const maxDelay = 366 * 24 * time.Hour
+
+// startAt is when a delayed job may start; nil for one that may start now
+// (a start time already past included).
+func (req createRequest) startAt(now time.Time) (*time.Time, error) {
+	var at time.Time
+	switch {
+	case req.runAt != nil:
+		at = *req.runAt
+	case req.runIn > 0:
+		at = now.Add(req.runIn)
+	default:
+		return nil, nil
+	}
+	if at.Sub(now) > maxDelay {
+		field := "run_at"
+		if req.runAt == nil {
+			field = "run_in"
+		}
+		return nil, jobtype.InvalidField(field, "%s is more than a year ahead; a job starts at most %d days after it is created", field, int(maxDelay.Hours()/24))
+	}
+	if !at.After(now) {
+		return nil, nil
+	}
+	return &at, nil
 }
 
 func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
@@ -87,6 +122,11 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	runAt, err := req.startAt(s.jobs.Now())
+	if err != nil {
+		writeInvalid(w, "invalid_request", err, "")
+		return
+	}
 	key := r.Header.Get("Idempotency-Key")
 	if key != "" && !idempotencyKeyPattern.MatchString(key) {
 		writeError(w, http.StatusBadRequest, "invalid_idempotency_key", fmt.Sprintf("Idempotency-Key must be 1-%d characters of letters, digits, _ . : -", maxIdempotencyKey))
@@ -99,7 +139,7 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
 	hash := sha256.Sum256(body)
 	created, replayed, err := s.dispatcher.Create(r.Context(), dispatch.Request{
 		StoreID: req.StoreID, Type: req.Type, Priority: priority, Payload: req.Payload,
-		IdempotencyKey: key, RequestHash: hex.EncodeToString(hash[:]), CreatedBy: caller.Subject,
+		IdempotencyKey: key, RequestHash: hex.EncodeToString(hash[:]), CreatedBy: caller.Subject, RunAt: runAt,
 	})
 	var duplicate *jobtable.DuplicateError
 	var limited *jobtable.RateLimitedError
@@ -110,7 +150,7 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &duplicate):
 		writeJSON(w, http.StatusConflict, map[string]apiError{"error": {
 			Code:          "job_already_active",
-			Message:       fmt.Sprintf("store %s already has an active %s job: %s", req.StoreID, req.Type, duplicate.ExistingJobID),
+			Message:       fmt.Sprintf("store %s already has an active %s job: %s%s", req.StoreID, req.Type, duplicate.ExistingJobID, s.startsLater(r.Context(), duplicate.ExistingJobID)),
 			ExistingJobID: duplicate.ExistingJobID,
 		}})
 	case errors.Is(err, jobtable.ErrIdempotencyMismatch):
@@ -126,6 +166,16 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// startsLater says when a delayed job will start, for a refusal that names
+// it; empty for a job that is not delayed (or could not be read).
+func (s *Server) startsLater(ctx context.Context, id string) string {
+	j, err := s.jobs.Get(ctx, id)
+	if err != nil || j.Status != job.StatusPending || j.RunAt == nil || !j.RunAt.After(s.jobs.Now()) {
+		return ""
+	}
+	return ", scheduled to start at " + j.RunAt.Format(time.RFC3339)
+}
+
 // decodeCreate parses and checks a create request, naming the first
 // problem, and its field (a *jobtype.FieldError) when it is about one. A
 // store principal may leave store_id out: it is its own store.
@@ -134,7 +184,7 @@ func decodeCreate(body []byte, defaultStoreID string) (createRequest, error) {
 	if err := checkJSON(body); err != nil {
 		return req, err
 	}
-	if err := checkFieldNames(body, "type", "store_id", "priority", "payload"); err != nil {
+	if err := checkFieldNames(body, "type", "store_id", "priority", "payload", "run_at", "run_in"); err != nil {
 		return req, err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -157,6 +207,22 @@ func decodeCreate(body []byte, defaultStoreID string) (createRequest, error) {
 		return req, jobtype.InvalidField("store_id", "store_id is required")
 	case !storeIDPattern.MatchString(req.StoreID):
 		return req, jobtype.InvalidField("store_id", "store_id must be 1-128 characters of letters, digits, _ . : - and start with a letter or digit")
+	}
+	switch {
+	case req.RunAt != "" && req.RunIn != "":
+		return req, jobtype.InvalidField("run_in", "give run_at or run_in, not both")
+	case req.RunAt != "":
+		at, err := time.Parse(time.RFC3339, req.RunAt)
+		if err != nil {
+			return req, jobtype.InvalidField("run_at", "run_at must be an RFC 3339 time such as 2026-12-01T02:00:00+01:00")
+		}
+		req.runAt = &at
+	case req.RunIn != "":
+		in, err := time.ParseDuration(req.RunIn)
+		if err != nil || in < 0 {
+			return req, jobtype.InvalidField("run_in", "run_in must be a duration such as 90m, 6h or 48h")
+		}
+		req.runIn = in
 	}
 	payload := bytes.TrimSpace(req.Payload)
 	if len(payload) == 0 || bytes.Equal(payload, []byte("null")) {

@@ -21,6 +21,7 @@ import (
 // Why a job waits, most specific first: the first that holds is the one
 // given.
 const (
+	waitScheduled      = "scheduled"
 	waitQueuePaused    = "queue_paused"
 	waitTypePaused     = "type_paused"
 	waitRateLimited    = "rate_limited"
@@ -42,7 +43,8 @@ type waitingView struct {
 	// JobsAheadAtLeast means more jobs are active than are read to count
 	// them: JobsAhead is a lower bound.
 	JobsAheadAtLeast bool `json:"jobs_ahead_at_least,omitempty"`
-	// Until is when a scheduled retry (or the rate limit it waits out) is due.
+	// Until is when a delayed job starts, or when a scheduled retry (or the
+	// rate limit it waits out) is due.
 	Until *job.Time `json:"until,omitempty"`
 	// Marketplace is the marketplace that rate-limited the job, when its
 	// type uses one.
@@ -104,6 +106,10 @@ func (s *Server) marketplaceOf(jobType string) string {
 // pause, or the time of its next attempt. Nil when nothing does.
 func heldBack(j *job.Job, pauses jobtable.Pauses, market string, now time.Time) *waitingView {
 	switch {
+	case j.Status == job.StatusPending && j.RunAt != nil && j.RunAt.After(now):
+		until := *j.RunAt
+		return &waitingView{Reason: waitScheduled, Until: &until,
+			Message: fmt.Sprintf("scheduled for %s (in %s)", until.UTC().Format("2006-01-02 15:04 MST"), roughly(until.Sub(now)))}
 	case pauses.All:
 		return &waitingView{Reason: waitQueuePaused, Message: "the queue is paused; the job starts when it resumes"}
 	case pauses.Types[j.Type]:
@@ -218,4 +224,23 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// roughly says a time ahead as people do: "6 h", "2 d 3 h", "14 min",
+// "40 s".
+func roughly(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%d s", int(math.Ceil(d.Seconds())))
+	case d < 90*time.Minute:
+		return fmt.Sprintf("%d min", int(math.Round(d.Minutes())))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h", int(math.Round(d.Hours())))
+	}
+	total := int(math.Round(d.Hours()))
+	days, hours := total/24, total%24
+	if hours == 0 {
+		return fmt.Sprintf("%d d", days)
+	}
+	return fmt.Sprintf("%d d %d h", days, hours)
 }

@@ -43,6 +43,8 @@ type Request struct {
 	RequestHash    string
 	// CreatedBy names who asked, for the job's log.
 	CreatedBy string
+	// RunAt, when set, delays the job: it is pending until then.
+	RunAt *time.Time
 }
 
 // Create saves the job and enqueues it. It returns the job and whether the
@@ -68,9 +70,20 @@ func (d *Dispatcher) Create(ctx context.Context, req Request) (*job.Job, bool, e
 		req.CreatedBy = "the platform"
 	}
 	event := jobtable.Event(j.CreatedAt.Time, "created", 0, "created by %s with %s priority", req.CreatedBy, j.Priority)
+	if req.RunAt != nil && req.RunAt.After(j.CreatedAt.Time) {
+		// It competes with the jobs ready to run from its start time on.
+		j.RunAt, j.ReadyAt = job.TimePtr(*req.RunAt), job.TimePtr(*req.RunAt)
+		event = jobtable.Event(j.CreatedAt.Time, "created", 0, "created by %s with %s priority, to start at %s",
+			req.CreatedBy, j.Priority, j.RunAt.Format(time.RFC3339))
+	}
 	created, replayed, err := d.jobs.Create(ctx, jobtable.CreateRequest{Job: j, IdempotencyKey: req.IdempotencyKey, RequestHash: req.RequestHash, Event: event})
 	if err != nil || replayed {
 		return created, replayed, err
+	}
+	if created.RunAt != nil && created.RunAt.Sub(d.jobs.Now()) > jobtable.ScheduleLead {
+		// Too far off for a delayed message: the sweep enqueues it when
+		// its time comes near.
+		return created, false, nil
 	}
 	// The job is saved: a failed enqueue is the sweep's to repair.
 	_ = d.Dispatch(ctx, created)
@@ -97,7 +110,11 @@ func (d *Dispatcher) Dispatch(ctx context.Context, j *job.Job) error {
 		// Harmless: the sweep enqueues a duplicate, which workers ignore.
 		log.Warn("mark job enqueued", "error", err)
 	}
-	if err := d.queues.Wake(ctx, 0); err != nil {
+	var wait time.Duration
+	if j.RunAt != nil {
+		wait = j.RunAt.Sub(d.jobs.Now()) // a worker wakes when the job may start
+	}
+	if err := d.queues.Wake(ctx, wait); err != nil {
 		// The sweep wakes workers while queues hold messages.
 		log.Warn("wake workers", "error", err)
 	}

@@ -165,6 +165,9 @@ type Job struct {
 	StartedAt       *Time           `json:"started_at"`
 	FinishedAt      *Time           `json:"finished_at"`
 	NextAttemptAt   *Time           `json:"next_attempt_at,omitempty"`
+	// RunAt is when a delayed job may start: it is pending, and no worker
+	// takes it, before then.
+	RunAt *Time `json:"run_at,omitempty"`
 	// ProgressChangedAt is when the progress last moved.
 	ProgressChangedAt *Time `json:"progress_changed_at,omitempty"`
 	// PausedAt is when a worker set the job aside because its type (or the

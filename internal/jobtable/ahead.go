@@ -127,15 +127,15 @@ func lockedType(pk string) string {
 }
 
 // waitsForAWorker reports whether a worker would run the job as soon as it
-// took its message: pending and not set aside by a pause, due for its next
-// attempt, or handed on by an invocation that ran out of time.
+// took its message: pending (and past its start time, if delayed) and not
+// set aside by a pause, due for its next attempt, or handed on by an invocation that ran out of time.
 func waitsForAWorker(j *job.Job, now time.Time) bool {
 	if j.PausedAt != nil {
 		return false
 	}
 	switch j.Status {
 	case job.StatusPending:
-		return true
+		return j.RunAt == nil || !j.RunAt.After(now)
 	case job.StatusRetrying:
 		return j.NextAttemptAt == nil || !j.NextAttemptAt.After(now)
 	case job.StatusRunning:
@@ -155,7 +155,7 @@ func readyToRunSince(j *job.Job) time.Time {
 }
 
 // waitingProjection is what JobsAhead reads of each active job.
-var waitingProjection = []string{"id", "store_id", "type", "status", "priority", "created_at", "ready_at", "paused_at", "next_attempt_at", "lease_token"}
+var waitingProjection = []string{"id", "store_id", "type", "status", "priority", "created_at", "ready_at", "paused_at", "next_attempt_at", "lease_token", "run_at"}
 
 // waitingFacts reads the named jobs (at most 100), eventually consistent:
 // a count of the jobs ahead is out of date as soon as it is read anyway.

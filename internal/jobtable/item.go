@@ -38,6 +38,7 @@ type jobItem struct {
 	ProgressChangedAt string `dynamodbav:"progress_changed_at,omitempty"`
 	PausedAt          string `dynamodbav:"paused_at,omitempty"`
 	ReadyAt           string `dynamodbav:"ready_at,omitempty"`
+	RunAt             string `dynamodbav:"run_at,omitempty"`
 	// RetryDelaysMS is the job's retry schedule, in milliseconds.
 	RetryDelaysMS   []int64 `dynamodbav:"retry_delays_ms,omitempty"`
 	Error           string  `dynamodbav:"error,omitempty"`
@@ -167,6 +168,9 @@ func itemFromJob(j *job.Job) jobItem {
 	if j.ReadyAt != nil {
 		it.ReadyAt = j.ReadyAt.String()
 	}
+	if j.RunAt != nil {
+		it.RunAt = j.RunAt.String()
+	}
 	if j.PausedAt != nil {
 		it.PausedAt = j.PausedAt.String()
 	}
@@ -219,6 +223,7 @@ func jobFromAttributes(av map[string]types.AttributeValue) (*job.Job, error) {
 	}{
 		{it.StartedAt, &j.StartedAt}, {it.FinishedAt, &j.FinishedAt}, {it.NextAttemptAt, &j.NextAttemptAt},
 		{it.ProgressChangedAt, &j.ProgressChangedAt}, {it.PausedAt, &j.PausedAt}, {it.ReadyAt, &j.ReadyAt},
+		{it.RunAt, &j.RunAt},
 	} {
 		t, err := parseTime(f.src)
 		if err != nil {

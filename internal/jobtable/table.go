@@ -104,6 +104,11 @@ func New(db *dynamodb.Client, name string, opts Options) *Table {
 // Now is the table's clock's time.
 func (t *Table) Now() time.Time { return t.opts.Clock.Now() }
 
+// ScheduleLead is how long before its start a delayed job's message is
+// sent, delayed until then: under SQS's 15-minute limit on a message's
+// delay by the minute between two sweeps.
+const ScheduleLead = 14 * time.Minute
+
 // CreateRequest is a validated request to create a job.
 type CreateRequest struct {
 	Job *job.Job
@@ -124,6 +129,12 @@ func (t *Table) Create(ctx context.Context, req CreateRequest) (*job.Job, bool, 
 	item := itemFromJob(j)
 	item.DuePK = dueShard(j.ID)
 	item.DueAt = now.Add(t.opts.EnqueueGrace).UnixMilli()
+	if j.RunAt != nil {
+		// A delayed job's message waits in its queue for at most
+		// ScheduleLead: one starting later waits in the due index until
+		// then, at no cost, and the sweep enqueues it.
+		item.DueAt = max(item.DueAt, j.RunAt.Add(-ScheduleLead).UnixMilli())
+	}
 	av, err := attributevalue.MarshalMap(item)
 	if err != nil {
 		return nil, false, fmt.Errorf("encode job: %w", err)

@@ -92,14 +92,31 @@ type body struct {
 	JobID string `json:"job_id"`
 }
 
-// Enqueue puts a job's message on the queue of its priority.
+// untilStart is how long a delayed job has before it may start; zero for
+// any other.
+func (q *Queues) untilStart(j *job.Job) time.Duration {
+	if j.RunAt == nil {
+		return 0
+	}
+	return max(j.RunAt.Sub(q.clock.Now()), 0)
+}
+
+// delaySeconds is a delay as SQS takes it: whole seconds, rounded up, at
+// most 15 minutes (a delayed job further off waits in the job table).
+func delaySeconds(delay time.Duration) int32 {
+	delay = min(max(delay, 0), maxDelay)
+	return int32((delay + time.Second - 1) / time.Second)
+}
+
+// Enqueue puts a job's message on the queue of its priority; a delayed
+// job's message becomes visible at its start time.
 func (q *Queues) Enqueue(ctx context.Context, j *job.Job) error {
 	url, ok := q.urls.Priority[j.Priority]
 	if !ok {
 		return fmt.Errorf("enqueue job %s: no queue for priority %d", j.ID, j.Priority)
 	}
 	data, _ := json.Marshal(body{JobID: j.ID})
-	_, err := q.client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &url, MessageBody: aws.String(string(data))})
+	_, err := q.client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &url, MessageBody: aws.String(string(data)), DelaySeconds: delaySeconds(q.untilStart(j))})
 	if err != nil {
 		return fmt.Errorf("enqueue job %s: %w", j.ID, err)
 	}
@@ -122,8 +139,7 @@ type wakeBody struct {
 // Wake asks for a worker after the given delay (at most 15 minutes; later
 // work is found by the sweep, which wakes workers while queues hold messages).
 func (q *Queues) Wake(ctx context.Context, delay time.Duration) error {
-	delay = min(max(delay, 0), maxDelay)
-	seconds := int32((delay + time.Second - 1) / time.Second)
+	seconds := delaySeconds(delay)
 	data, _ := json.Marshal(wakeBody{Wake: true, DueMS: q.clock.Now().Add(time.Duration(seconds) * time.Second).UnixMilli()})
 	_, err := q.client.SendMessage(ctx, &sqs.SendMessageInput{
 		QueueUrl:     &q.urls.Wake,

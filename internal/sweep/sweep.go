@@ -104,7 +104,12 @@ func (s *Sweeper) sweepJob(ctx context.Context, id string) (bool, error) {
 	case j.Status.Terminal():
 		return false, ignoreStale(s.jobs.ClearDue(ctx, j.ID, j.Version))
 	case j.Status == job.StatusPending:
-		log.Warn("job was saved but never enqueued; enqueuing it")
+		if j.RunAt != nil && j.Attempts == 0 {
+			// Delayed: its message goes out now, delayed to its start.
+			log.Info("delayed job starts soon; enqueuing it", "run_at", j.RunAt.Format(time.RFC3339))
+		} else {
+			log.Warn("job was saved but never enqueued; enqueuing it")
+		}
 		if err := s.dispatcher.Dispatch(ctx, j); err != nil {
 			return false, err
 		}

@@ -70,6 +70,14 @@ func (w *Worker) decide(j *job.Job, registered bool, pauses jobtable.Pauses, now
 	case j.Status == job.StatusRetrying && j.NextAttemptAt != nil && j.NextAttemptAt.After(now):
 		// Visible too early (its visibility change failed): wait the rest.
 		return decision{action: actionWait, wait: j.NextAttemptAt.Sub(now)}
+	case j.Status == job.StatusPending && j.RunAt != nil && j.RunAt.After(now):
+		// Delayed, and visible too early (a copy the sweep sent): hide it
+		// until the start, or leave the job to the due index if that is
+		// further off than a message may be delayed.
+		if until := j.RunAt.Sub(now); until <= jobtable.ScheduleLead {
+			return decision{action: actionWait, wait: until}
+		}
+		return decision{action: actionDelete}
 	case j.PausedAt != nil:
 		// Parked, and this is a stray copy of its old message: the sweep
 		// enqueues the job again when its pause ends.

@@ -376,6 +376,11 @@ const sameDay = (a, b) => a.toDateString() === b.toDateString();
 
 export const timeOfDay = (date) => clock.format(date);
 
+// dayAndTime names a time ahead with its day, in the viewer's time zone:
+// "Tue, 1 Dec, 02:00".
+const dayClock = new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+export const dayAndTime = (date) => dayClock.format(date);
+
 export function formatTime(iso) {
   const date = new Date(iso);
   return sameDay(date, new Date()) ? clock.format(date) : dateTime.format(date);

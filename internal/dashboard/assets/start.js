@@ -7,7 +7,7 @@
 // in local runs) takes them as JSON, and so does every type for an
 // operator, who starts jobs for any store.
 import {
-  $, el, config, api, ApiError, describeError, jobTitle, jobURL, typeInWords, onMarketplaceJobEnded, oneAtATime,
+  $, el, config, api, ApiError, describeError, jobTitle, jobURL, typeInWords, onMarketplaceJobEnded, oneAtATime, dayAndTime,
 } from "./common.js";
 
 // EXAMPLE_OPTIONS are the JSON options a type starts with; anything else
@@ -76,7 +76,12 @@ export function setUpStartForm(operator, storeID, started) {
     button.disabled = true;
     try {
       const created = await api("/api/background-jobs", { method: "POST", body });
-      result.replaceChildren("Started ", el("a", { href: jobURL(created.job) }, jobTitle(created.job)), ". Its progress shows below.");
+      const link = el("a", { href: jobURL(created.job) }, jobTitle(created.job));
+      if (created.job.run_at) {
+        result.replaceChildren("Scheduled ", link, ` to start ${dayAndTime(new Date(created.job.run_at))}. It shows below, and starts even if this page is closed.`);
+      } else {
+        result.replaceChildren("Started ", link, ". Its progress shows below.");
+      }
       started();
     } catch (err) {
       if (err instanceof ApiError && err.code === "job_already_active") {
@@ -145,6 +150,19 @@ export function setUpStartForm(operator, storeID, started) {
   };
   onMarketplaceJobEnded(reread);
 
+  // "At a time" shows the time picker, set to tonight's 02:00 the first
+  // time: the guide's advice is to export during off-hours.
+  $("start-when").addEventListener("change", () => {
+    const picker = $("start-at");
+    picker.hidden = $("start-when").value !== "at";
+    if (!picker.hidden && !picker.value) {
+      const night = new Date();
+      night.setDate(night.getDate() + (night.getHours() >= 2 ? 1 : 0));
+      night.setHours(2, 0, 0, 0);
+      picker.value = localInputValue(night);
+    }
+  });
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     let given;
@@ -169,6 +187,17 @@ export function setUpStartForm(operator, storeID, started) {
       }
     }
     const body = { type: typeSelect.value, priority: $("start-priority").value, payload: given };
+    if ($("start-when").value === "at") {
+      // The picker's time is the viewer's local time; the API takes an
+      // instant, so it goes with its offset (as UTC).
+      const at = new Date($("start-at").value);
+      if (!$("start-at").value || Number.isNaN(at.getTime()) || at <= new Date()) {
+        result.textContent = "Choose a time in the future to start the job at.";
+        $("start-at").focus();
+        return;
+      }
+      body.run_at = at.toISOString();
+    }
     if (operator) {
       const type = types.find((t) => t.type === body.type);
       body.store_id = type?.system ? "platform" : $("start-store").value.trim();
@@ -470,4 +499,11 @@ function estimateState(credits, chosen, optimize) {
   if (!optimize) return "no-ai";
   if (!credits || credits.error || !chosen) return "unknown";
   return credits.balance < chosen.n * credits.credits_per_product ? "short" : "enough";
+}
+
+// localInputValue is a time as a datetime-local input shows it: the
+// viewer's local time, to the minute.
+function localInputValue(t) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${t.getFullYear()}-${pad(t.getMonth() + 1)}-${pad(t.getDate())}T${pad(t.getHours())}:${pad(t.getMinutes())}`;
 }

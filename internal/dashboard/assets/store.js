@@ -7,7 +7,7 @@
 import {
   $, el, boot, api, listJobs, Poller, announce, isOperator, ApiError, describeError,
   jobTitle, jobURL, statusBadge, setStatus, progressBar, setProgress, countdown,
-  timeElement, timeOfDay, formatDuration, ranFor, syncList, typeInWords,
+  timeElement, timeOfDay, dayAndTime, formatDuration, ranFor, syncList, typeInWords,
 } from "./common.js";
 import { setUpConnections, openConnectionForm } from "./connections.js";
 import { setUpCatalog } from "./catalog.js";
@@ -309,6 +309,7 @@ function refusedItem(product) {
 // waitingText is the API's reason a job waits, in its words; a paused type
 // is named as the page names it.
 function waitingText(job, waiting) {
+  if (waiting.reason === "scheduled") return `scheduled for ${dayAndTime(new Date(waiting.until))} (in ${formatDuration(Date.parse(waiting.until) - Date.now())})`;
   if (waiting.reason === "type_paused") return `${typeInWords(job.type)} jobs are paused and start when they resume`;
   return waiting.message;
 }

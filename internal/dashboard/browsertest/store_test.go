@@ -442,3 +442,34 @@ func TestStoreViewStartsImportsAndExportsInOneClick(t *testing.T) {
 		t.Errorf("the result line says %q, want the API's refusal", got)
 	}
 }
+
+// A store owner schedules a job for the night from the "Start a job"
+// form: the picker offers 02:00, the API gets that local time as an
+// instant, and the card says when it starts.
+func TestStoreViewSchedulesAJobForLater(t *testing.T) {
+	b := setup(t)
+	store := testenv.StoreToken(t, "shop-night")
+	b.open("/dashboard/", store)
+	b.waitUntil("the empty store view", `document.getElementById("active-count").textContent === "0"`)
+	b.chooseToStart("dev:simulate")
+	b.setValue("#start-payload", `{"steps": 2}`)
+	b.setValue("#start-when", "at")
+	b.do(evalAction(`document.getElementById("start-when").dispatchEvent(new Event("change"))`))
+	if picked := eval[string](b, `document.getElementById("start-at").value`); !strings.HasSuffix(picked, "T02:00") {
+		t.Errorf("the time picker offers %q, want the coming night's 02:00", picked)
+	}
+	at := time.Now().Add(3 * time.Hour).Truncate(time.Minute)
+	b.setValue("#start-at", at.Format("2006-01-02T15:04")) // the browser runs in the test's time zone
+	b.click("#start-submit")
+	b.waitUntil("the job to be scheduled", `document.getElementById("start-result").textContent.startsWith("Scheduled Dev Simulate #")`)
+	id := eval[string](b, `decodeURIComponent(document.querySelector("#start-result a").getAttribute("href").split("/").pop())`)
+	j := b.jobOf(store, id)
+	if runAt, err := time.Parse(time.RFC3339, j["run_at"].(string)); err != nil || !runAt.Equal(at) || j["status"] != "pending" {
+		t.Fatalf("scheduled job %v (%v), want pending with run_at %s", j, err, at.UTC())
+	}
+	card := activeCard("Dev Simulate")
+	b.waitUntil("the card to say when it starts", card+`?.querySelector(".job-detail").textContent.includes("Waiting: scheduled for ")`)
+	if detail := eval[string](b, card+`.querySelector(".job-detail").textContent`); !regexp.MustCompile(`\(in (2 h 59 min|3 h 0 min)\)`).MatchString(detail) {
+		t.Errorf("the scheduled card says %q, want it to start in about 3 h", detail)
+	}
+}
