@@ -118,7 +118,8 @@ func TestRateLimitedSaysWhenToComeBack(t *testing.T) {
 	}
 	ctx := testContext(t)
 	for range 2 {
-		job, err := c.Create(ctx, client.CreateRequest{Type: "dev:simulate", Payload: map[string]any{"steps": 100, "step_ms": 100}})
+		// Delayed, so that no worker takes it and the cancel ends it at once.
+		job, err := c.Create(ctx, client.CreateRequest{Type: "dev:simulate", RunIn: "1h"})
 		if err != nil {
 			t.Fatal(err)
 		}
