@@ -30,6 +30,8 @@ type Config struct {
 	CreditsPerProduct int64
 	// Images signs the short-lived URLs of the catalog's images.
 	Images *ImageSigner
+	// Schedules are the stores' recurring schedules.
+	Schedules Schedules
 }
 
 // ParkedReleaser enqueues again the jobs a pause set aside once their
@@ -110,6 +112,12 @@ func (s *Server) routeTable() []Route {
 		{Pattern: "GET /api/credits", handler: s.getCredits},
 		{Pattern: "GET /api/catalog/ui-labels", handler: s.getUILabels},
 		{Pattern: "PUT /api/catalog/ui-labels", handler: s.putUILabels},
+		{Pattern: "GET /api/schedules", handler: s.listSchedules},
+		{Pattern: "POST /api/schedules", handler: s.createSchedule},
+		{Pattern: "GET /api/schedules/{id}", handler: s.getSchedule},
+		{Pattern: "PATCH /api/schedules/{id}", handler: s.updateSchedule},
+		{Pattern: "DELETE /api/schedules/{id}", handler: s.deleteSchedule},
+		{Pattern: "POST /api/schedules/{id}/run", handler: s.runSchedule},
 	}
 }
 

@@ -34,6 +34,7 @@ import (
 	"github.com/dainostore/jobs/internal/marketplace"
 	"github.com/dainostore/jobs/internal/queue"
 	"github.com/dainostore/jobs/internal/retry"
+	"github.com/dainostore/jobs/internal/schedule"
 	"github.com/dainostore/jobs/internal/sweep"
 	"github.com/dainostore/jobs/internal/translation"
 	"github.com/dainostore/jobs/internal/worker"
@@ -65,8 +66,12 @@ type App struct {
 	HTTP    http.Handler
 	Worker  *worker.Worker
 	Sweeper *sweep.Sweeper
-	Cron    *cron.Tasks
-	Alerts  *alert.Monitor
+	// Schedules are the stores' recurring schedules; ScheduleRunner creates
+	// their jobs when due (after each sweep) or by hand.
+	Schedules      *schedule.Store
+	ScheduleRunner *schedule.Runner
+	Cron           *cron.Tasks
+	Alerts         *alert.Monitor
 	// Clock is the one clock every part reads.
 	Clock clock.Clock
 	Log   *slog.Logger
@@ -148,6 +153,8 @@ func New(ctx context.Context, cfg config.Config, awsCfg aws.Config, log *slog.Lo
 	policy := retry.Policy{Delays: cfg.RetryDelays}
 	a.Dispatcher = dispatch.New(a.Jobs, a.Queues, policy, log)
 	a.Sweeper = sweep.New(a.Jobs, a.Queues, a.Dispatcher, cfg.MaxConcurrency, 5*cfg.Lease, log)
+	a.Schedules = schedule.NewStore(a.DB, cfg.TableName, a.Clock)
+	a.ScheduleRunner = schedule.NewRunner(a.Schedules, a.Dispatcher, a.Jobs, cfg.ScheduleMaxFailures, log)
 	authenticator := o.Authenticator
 	if authenticator == nil {
 		authenticator = auth.Gateway{}
@@ -160,7 +167,8 @@ func New(ctx context.Context, cfg config.Config, awsCfg aws.Config, log *slog.Lo
 	apiConfig := api.Config{
 		MaxConcurrentJobs: cfg.MaxConcurrency,
 		Ledger:            a.Ledger, CreditsPerProduct: int64(cfg.AICreditsPerProduct),
-		Images: images,
+		Images:    images,
+		Schedules: api.Schedules{Store: a.Schedules, Runner: a.ScheduleRunner},
 	}
 	a.API = api.New(a.Jobs, a.Queues, a.Dispatcher, a.Sweeper, a.JobTypes, stores, authenticator, apiConfig, log)
 	a.HTTP = a.API
@@ -184,7 +192,7 @@ func New(ctx context.Context, cfg config.Config, awsCfg aws.Config, log *slog.Lo
 		publisher = alert.SNSPublisher{Client: sns.NewFromConfig(awsCfg, o.SNSOptions...), TopicARN: cfg.AlarmTopicARN}
 	}
 	a.Alerts = alert.NewMonitor(a.Jobs, a.Queues, rules, publisher, a.Clock, log)
-	a.Cron = cron.New(a.Sweeper, a.Alerts, a.Dispatcher, a.JobTypes, log)
+	a.Cron = cron.New(a.Sweeper, a.ScheduleRunner, a.Alerts, a.Dispatcher, a.JobTypes, log)
 	return a, nil
 }
 

@@ -101,6 +101,9 @@ type Config struct {
 	ImagesPublicURL string // JOBS_IMAGES_PUBLIC_URL
 	// CreateRateLimit is how many jobs one store may create per minute.
 	CreateRateLimit int // JOBS_CREATE_RATE_LIMIT
+	// ScheduleMaxFailures is how many of a schedule's runs may fail in a
+	// row before it disables itself and says why.
+	ScheduleMaxFailures int // JOBS_SCHEDULE_MAX_FAILURES
 	// DiagnosticJobs registers dev:simulate.
 	DiagnosticJobs bool       // JOBS_DIAGNOSTIC_JOBS
 	LogLevel       slog.Level // JOBS_LOG_LEVEL
@@ -141,6 +144,7 @@ func Defaults() Config {
 		LogLevel:              slog.LevelInfo,
 		// The UI label translations: one credit buys 25 labels.
 		TranslationCreditsPerBatch: 1,
+		ScheduleMaxFailures:        3,
 	}
 }
 
@@ -203,6 +207,7 @@ func parse(c Config, getenv func(string) string) (Config, error) {
 	count("JOBS_EXPORT_AI_CONCURRENCY", &c.ExportAIConcurrency, 64)
 	count("JOBS_EXPORT_SEND_CONCURRENCY", &c.ExportSendConcurrency, 64)
 	count("JOBS_TRANSLATION_CREDITS_PER_BATCH", &c.TranslationCreditsPerBatch, 1000)
+	count("JOBS_SCHEDULE_MAX_FAILURES", &c.ScheduleMaxFailures, 100)
 	if v := getenv("JOBS_CREATE_RATE_LIMIT"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {

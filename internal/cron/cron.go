@@ -14,6 +14,7 @@ import (
 	"github.com/dainostore/jobs/internal/job"
 	"github.com/dainostore/jobs/internal/jobtable"
 	"github.com/dainostore/jobs/internal/jobtype"
+	"github.com/dainostore/jobs/internal/schedule"
 	"github.com/dainostore/jobs/internal/sweep"
 )
 
@@ -25,6 +26,12 @@ const (
 	TaskDailyCreditDeduction = "system:daily_credit_deduction"
 )
 
+// DueSchedules creates the jobs of the stores' schedules that are due
+// (schedule.Runner).
+type DueSchedules interface {
+	RunDue(ctx context.Context) (schedule.Report, error)
+}
+
 // HealthCheck is what runs after each sweep: the alert monitor.
 type HealthCheck interface {
 	Check(ctx context.Context) error
@@ -33,22 +40,29 @@ type HealthCheck interface {
 // Tasks runs scheduled tasks.
 type Tasks struct {
 	sweeper    *sweep.Sweeper
-	health     HealthCheck // nil: no alerts
+	schedules  DueSchedules // nil: no schedules
+	health     HealthCheck  // nil: no alerts
 	dispatcher *dispatch.Dispatcher
 	jobTypes   *jobtype.Registry // which system job types this deployment runs
 	log        *slog.Logger
 }
 
 // New returns the scheduled tasks.
-func New(sweeper *sweep.Sweeper, health HealthCheck, d *dispatch.Dispatcher, jobTypes *jobtype.Registry, log *slog.Logger) *Tasks {
-	return &Tasks{sweeper: sweeper, health: health, dispatcher: d, jobTypes: jobTypes, log: log}
+func New(sweeper *sweep.Sweeper, schedules DueSchedules, health HealthCheck, d *dispatch.Dispatcher, jobTypes *jobtype.Registry, log *slog.Logger) *Tasks {
+	return &Tasks{sweeper: sweeper, schedules: schedules, health: health, dispatcher: d, jobTypes: jobTypes, log: log}
 }
 
 // Run runs the named task.
 func (t *Tasks) Run(ctx context.Context, task string) error {
 	switch task {
 	case TaskSweep:
+		// The stores' schedules ride the sweep's minute: a schedule due
+		// now becomes a job within a minute, at no extra invocation.
 		_, err := t.sweeper.Sweep(ctx)
+		if t.schedules != nil {
+			_, scheduleErr := t.schedules.RunDue(ctx)
+			err = errors.Join(err, scheduleErr)
+		}
 		if t.health != nil {
 			err = errors.Join(err, t.health.Check(ctx))
 		}

@@ -193,6 +193,31 @@ func TestResponsesMatchTheOpenAPISchemas(t *testing.T) {
 	call(t, http.MethodGet, base+"/api/background-jobs/alerts", nil)
 	call(t, http.MethodGet, base+"/api/background-jobs/alerts", nil, store...)
 
+	// Schedules, run by hand and by the sweep.
+	// (A store of their own: the creation limit of "contract" is spoken for.)
+	owner := bearer(testenv.StoreToken(t, "contract-schedules"))
+	schedules := base + "/api/schedules"
+	status, created := call(t, http.MethodPost, schedules, map[string]any{"type": "dev:simulate", "name": "Nightly", "payload": map[string]any{"steps": 1},
+		"every": "week", "at": "02:00", "weekday": "sunday", "time_zone": "Europe/Berlin"}, owner...)
+	if status != http.StatusCreated {
+		t.Fatalf("create schedule: %d %v", status, created)
+	}
+	scheduleID := created["schedule"].(map[string]any)["id"].(string)
+	call(t, http.MethodPost, schedules, map[string]any{"type": "dev:simulate", "cron": "61 * * * *", "time_zone": "Mars/Olympus"}, owner...)
+	call(t, http.MethodPost, schedules, map[string]any{"type": "system:cleanup", "store_id": "platform", "cron": "0 * * * *", "time_zone": "UTC"})
+	call(t, http.MethodGet, schedules, nil, owner...)
+	call(t, http.MethodGet, schedules+"?store_id=contract-schedules", nil)
+	call(t, http.MethodGet, schedules+"/"+scheduleID, nil, owner...)
+	call(t, http.MethodGet, schedules+"/missing", nil, owner...)
+	call(t, http.MethodPost, schedules+"/"+scheduleID+"/run", nil, owner...)
+	call(t, http.MethodPost, schedules+"/"+scheduleID+"/run", nil, owner...)
+	call(t, http.MethodPatch, schedules+"/"+scheduleID, map[string]any{"enabled": false}, owner...)
+	call(t, http.MethodPatch, schedules+"/"+scheduleID, map[string]any{"cron": "*/5 * * * *", "enabled": true}, owner...)
+	call(t, http.MethodPatch, schedules+"/"+scheduleID, map[string]any{}, owner...)
+	call(t, http.MethodGet, schedules+"/"+scheduleID, nil, owner...)
+	defer call(t, http.MethodDelete, schedules+"/"+scheduleID, nil, owner...)
+	call(t, http.MethodDelete, schedules+"/missing", nil, owner...)
+
 	// Connections and the catalog.
 	connections := base + "/api/marketplace/connections"
 	call(t, http.MethodGet, connections, nil, store...)
