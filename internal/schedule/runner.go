@@ -31,6 +31,14 @@ var (
 	_ JobReader = (*jobtable.Table)(nil)
 )
 
+// Lead is how long before its due time a run's job is created, delayed to
+// that time (a delayed job's message waits in SQS): the sweep that comes
+// within Lead before the due time creates it, so it starts on time rather
+// than up to a sweep's minute late. Shorter than the minute between two
+// sweeps, so a sweep never reaches the due time after next, and the
+// previous run is checked as close to the due time as a sweep comes.
+const Lead = 55 * time.Second
+
 // DefaultMaxFailures is how many runs in a row may fail before a schedule
 // pauses itself, unless the runner is told otherwise.
 const DefaultMaxFailures = 3
@@ -78,7 +86,7 @@ type Report struct {
 // after every other schedule has been handled.
 func (r *Runner) RunDue(ctx context.Context) (Report, error) {
 	now := r.store.Now()
-	keys, err := r.store.Due(ctx, now, maxDuePerRun)
+	keys, err := r.store.Due(ctx, now.Add(Lead), maxDuePerRun)
 	if err != nil {
 		return Report{}, err
 	}
@@ -108,7 +116,7 @@ func (r *Runner) runDue(ctx context.Context, key Key, now time.Time, report *Rep
 	if err != nil {
 		return err
 	}
-	if !s.Enabled || s.NextRunAt == nil || s.NextRunAt.After(now) {
+	if !s.Enabled || s.NextRunAt == nil || s.NextRunAt.After(now.Add(Lead)) {
 		return nil // handled or changed since the index, which lags, listed it
 	}
 	log := r.log.With("schedule_id", s.ID, "store_id", s.StoreID, "type", s.Type)
@@ -128,10 +136,15 @@ func (r *Runner) runDue(ctx context.Context, key Key, now time.Time, report *Rep
 		return nil
 	}
 
+	// The latest due time already past (several: an outage), or else the
+	// one coming within Lead, whose job waits for it.
 	firstDue := s.NextRunAt.Time
 	missed := s.compiled.MissedSince(firstDue, now, missedCountLimit)
 	due := missed.Latest
-	s.NextRunAt, s.UpdatedAt = nextRun(s.compiled, now), job.NewTime(now)
+	if missed.Count == 0 {
+		due = firstDue
+	}
+	s.NextRunAt, s.UpdatedAt = nextRun(s.compiled, later(due, now)), job.NewTime(now)
 	if last := s.lastDue(); last != nil && !due.After(last.Time) {
 		// Already recorded: only the next run is out of date.
 		return ignoreStale(r.store.put(ctx, s))
@@ -144,7 +157,11 @@ func (r *Runner) runDue(ctx context.Context, key Key, now time.Time, report *Rep
 		run.Message = "caught up once for " + missedNote
 	}
 	idempotencyKey := fmt.Sprintf("schedule:%s:%d", s.ID, due.Unix())
-	created, _, err := r.creator.Create(ctx, r.request(s, idempotencyKey, fmt.Sprintf("schedule %s (%s)", s.ID, s.Label())))
+	req := r.request(s, idempotencyKey, fmt.Sprintf("schedule %s (%s)", s.ID, s.Label()))
+	if due.After(now) {
+		req.RunAt = &due
+	}
+	created, _, err := r.creator.Create(ctx, req)
 	var duplicate *jobtable.DuplicateError
 	switch {
 	case errors.As(err, &duplicate):
@@ -302,4 +319,11 @@ func ignoreStale(err error) error {
 		return nil
 	}
 	return err
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }

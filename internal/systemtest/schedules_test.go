@@ -231,3 +231,26 @@ func TestAFailingScheduleDisablesItselfAndStoresSeeOnlyTheirOwn(t *testing.T) {
 		t.Errorf("a schedule of a system job: %d %v", status, answer)
 	}
 }
+
+// The sweep that comes shortly before a due time creates the run's job
+// delayed to it: the run starts on time, not up to a sweep's minute late.
+func TestAScheduledRunStartsAtItsDueTime(t *testing.T) {
+	t.Parallel()
+	a, base, clk := scheduleSetup(t)
+	s := createSchedule(t, base, "store-on-time", map[string]any{"type": "dev:simulate", "payload": map[string]any{"steps": 1},
+		"every": "day", "at": "04:00", "time_zone": "Asia/Tokyo"})
+	due, _ := time.Parse(time.RFC3339, s["next_run_at"].(string))
+	advanceTo(clk, due.Add(-3*time.Second))
+	sweepOnce(t, a)
+	jobs := storeJobs(t, base, "store-on-time")
+	if len(jobs) != 1 || jobs[0]["run_at"] != s["next_run_at"] || jobs[0]["status"] != "pending" {
+		t.Fatalf("jobs after the sweep 3 s before the due time: %v, want one pending with run_at %v", jobs, s["next_run_at"])
+	}
+	done := runUntilFinished(t, a, jobs[0]["id"].(string))
+	if done.StartedAt == nil || done.StartedAt.Before(due) || done.Status != "completed" {
+		t.Errorf("the run %s started at %v, want completed, started at its due time %s or after", done.Status, done.StartedAt, due)
+	}
+	if next := readSchedule(t, base, "store-on-time", s["id"].(string))["next_run_at"]; next == s["next_run_at"] {
+		t.Errorf("next run still %v after the run was created", next)
+	}
+}
