@@ -1,6 +1,7 @@
 // Package client is the Go client of the background jobs API: create jobs
-// for a store, follow them to their end, read their logs, control the queue,
-// and read the store's marketplace connections and catalog.
+// for a store (now, later, or on a recurring schedule), follow them to
+// their end, read their logs, control the queue, and read the store's
+// marketplace connections and catalog.
 //
 // A Client is safe for concurrent use. It takes the bearer token from the
 // caller (WithToken, or WithTokenFunc for tokens that expire), and retries

@@ -55,6 +55,12 @@ var schemaTypes = map[string]any{
 	"UILabelsWritten":    UILabelsWritten{},
 	"ImageURL":           ImageURL{},
 	"Credits":            Credits{},
+	"Schedule":           Schedule{},
+	"ScheduleRun":        ScheduleRun{},
+	"ScheduleEnvelope":   scheduleEnvelope{},
+	"Schedules":          scheduleList{},
+	"ScheduleRequest":    ScheduleRequest{},
+	"SchedulePatch":      SchedulePatch{},
 }
 
 // Schemas that are not objects of their own, with the reason.
@@ -96,6 +102,12 @@ var operationMethods = map[string]string{
 	"getCredits":       "Credits",
 	"getUILabels":      "UILabels",
 	"putUILabels":      "PutUILabels",
+	"listSchedules":    "Schedules",
+	"createSchedule":   "CreateSchedule",
+	"getSchedule":      "Schedule",
+	"updateSchedule":   "UpdateSchedule",
+	"deleteSchedule":   "DeleteSchedule",
+	"runSchedule":      "RunSchedule",
 }
 
 type openAPIDoc struct {

@@ -19,6 +19,10 @@ var fieldFlags = map[string]string{
 	"store_id": "--store", "type": "--type", "status": "--status", "from": "--from", "to": "--to",
 	"order": "--order", "limit": "--limit", "cursor": "--cursor", "level": "--level",
 	"priority": "--priority", "payload": "--payload", "source": "--source",
+	"run_at": "--at", "run_in": "--in",
+	// jobctl schedule create's
+	"cron": "--cron", "every": "--daily or --weekly", "at": "--daily or --weekly", "weekday": "--weekly",
+	"time_zone": "--tz", "name": "--name",
 }
 
 // describeError says in words what went wrong, for stderr: the client's

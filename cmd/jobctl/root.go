@@ -48,7 +48,8 @@ func newCLI(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) strin
 
 const rootHelp = `jobctl drives the background jobs API: create a job and follow it to its
 end, list jobs, read their logs, cancel and retry them, pause the queue and
-read its statistics, and look at a store's connections and catalog.
+read its statistics, run job types on recurring schedules, and look at a
+store's connections and catalog.
 
 Against ` + "`make dev`" + ` it needs no setup: with no token and an API on a
 loopback address (the default, ` + defaultURL + `), it mints a local
@@ -97,7 +98,7 @@ func (c *cli) rootCommand() *cobra.Command {
 	root.AddCommand(
 		c.createCommand(), c.statusCommand(), c.watchCommand(), c.listCommand(), c.logsCommand(),
 		c.cancelCommand(), c.retryCommand(), c.pauseCommand(), c.resumeCommand(), c.statsCommand(),
-		c.connectionsCommand(), c.catalogCommand(), c.creditsCommand(),
+		c.connectionsCommand(), c.catalogCommand(), c.creditsCommand(), c.scheduleCommand(),
 	)
 	return root
 }
