@@ -5,7 +5,9 @@
 // optimizes them, with the credits that takes and the store's balance; the
 // language a translation is into. A type without such options (dev:simulate
 // in local runs) takes them as JSON, and so does every type for an
-// operator, who starts jobs for any store.
+// operator, who starts jobs for any store. The form also creates a
+// recurring schedule of the job (every day or every week at a time, in a
+// time zone), which the Schedules section lists (schedules.js).
 import {
   $, el, config, api, ApiError, describeError, jobTitle, jobURL, typeInWords, onMarketplaceJobEnded, oneAtATime, dayAndTime,
 } from "./common.js";
@@ -28,7 +30,8 @@ const QUICK_STARTS = [
 ];
 
 // TYPE_LABELS name the job types in a store owner's form, which lists them
-// in this order; other types follow, by their name.
+// in this order; other types follow, by their name. The Schedules section
+// names a schedule's type the same way (scheduleTitle).
 const TYPE_LABELS = {
   "shopify:import:all": "Import from Shopify: products and collections",
   "shopify:import:products": "Import from Shopify: products",
@@ -39,6 +42,23 @@ const TYPE_LABELS = {
   "amazon:export:products": "Export products to Amazon",
   "ebay:export:products": "Export products to eBay",
   "translation:ui-labels:bulk": "Translate the UI labels",
+};
+
+// typeLabel is a job type as the store owner's form names it.
+const typeLabel = (type) => TYPE_LABELS[type] || typeInWords(type);
+
+// scheduleTitle is a schedule's name, or its type's when it has none.
+export const scheduleTitle = (schedule) => schedule.name || typeLabel(schedule.type);
+
+// REPEATS are the "When" choices that create a schedule rather than a
+// job, by the schedule's "every".
+const REPEATS = { day: "day", week: "week" };
+
+// SCHEDULE_FIELDS are the form's controls for the fields a schedule's 400
+// names, so that the problem's control takes the focus.
+const SCHEDULE_FIELDS = {
+  type: "start-type", store_id: "start-store", priority: "start-priority",
+  every: "start-when", at: "start-time", weekday: "start-weekday", time_zone: "start-zone",
 };
 
 // LANGUAGES are the languages a store's UI is most often translated into,
@@ -62,7 +82,8 @@ const MAX_CHOSEN = 1000;
 // setUpStartForm sets up the one-click jobs and the form for the types
 // this viewer may start. It returns start, which creates a job and says
 // how it went: the store view starts the jobs a failed one offers with it.
-export function setUpStartForm(operator, storeID, started) {
+// started is told when a job started, scheduled when a schedule was created.
+export function setUpStartForm(operator, storeID, started, scheduled) {
   const types = config.job_types.filter((t) => operator || !t.system);
   const toggle = $("start-toggle");
   const form = $("start-form");
@@ -92,6 +113,25 @@ export function setUpStartForm(operator, storeID, started) {
       } else {
         result.textContent = "Could not start the job: " + describeError(err);
       }
+    } finally {
+      button.disabled = false;
+    }
+  };
+
+  // schedule creates a recurring schedule and says when it first runs.
+  const schedule = async (body, button) => {
+    button.disabled = true;
+    try {
+      const created = (await api("/api/schedules", { method: "POST", body })).schedule;
+      const next = created.next_run_at ? `; next run ${dayAndTime(new Date(created.next_run_at))}` : "";
+      result.replaceChildren("Scheduled ", el("a", { href: "#schedule-" + created.id }, scheduleTitle(created)),
+        ` ${created.description}${next}. It runs even if this page is closed.`);
+      scheduled();
+    } catch (err) {
+      result.textContent = "Could not create the schedule: " + describeError(err) + fieldProblems(err);
+      const named = err instanceof ApiError ? err.body?.error?.fields?.[0]?.field || "" : "";
+      const control = $(SCHEDULE_FIELDS[named] || (named.startsWith("payload") && !payload.closest("[hidden]") ? "start-payload" : ""));
+      control?.focus();
     } finally {
       button.disabled = false;
     }
@@ -151,16 +191,31 @@ export function setUpStartForm(operator, storeID, started) {
   onMarketplaceJobEnded(reread);
 
   // "At a time" shows the time picker, set to tonight's 02:00 the first
-  // time: the guide's advice is to export during off-hours.
+  // time: the guide's advice is to export during off-hours. "Every day at"
+  // and "Every week on" show the time of day (02:00 for the same reason),
+  // the weekday, and the time zone the time is in: the browser's, which
+  // the viewer may change (a store's nights are where its shoppers sleep).
   $("start-when").addEventListener("change", () => {
+    const when = $("start-when").value;
     const picker = $("start-at");
-    picker.hidden = $("start-when").value !== "at";
+    picker.hidden = when !== "at";
     if (!picker.hidden && !picker.value) {
       const night = new Date();
       night.setDate(night.getDate() + (night.getHours() >= 2 ? 1 : 0));
       night.setHours(2, 0, 0, 0);
       picker.value = localInputValue(night);
     }
+    const repeats = when in REPEATS;
+    $("start-weekday-field").hidden = when !== "week";
+    $("start-time-field").hidden = !repeats;
+    $("start-zone-field").hidden = !repeats;
+    if (repeats && !$("start-zone").value) {
+      $("start-zone").value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+      // The zones to choose from are listed once, when first needed.
+      const zones = Intl.supportedValuesOf?.("timeZone") || [];
+      $("start-zones").replaceChildren(...zones.map((zone) => el("option", { value: zone })));
+    }
+    $("start-submit").textContent = repeats ? "Create schedule" : "Start job";
   });
 
   form.addEventListener("submit", async (event) => {
@@ -187,7 +242,25 @@ export function setUpStartForm(operator, storeID, started) {
       }
     }
     const body = { type: typeSelect.value, priority: $("start-priority").value, payload: given };
-    if ($("start-when").value === "at") {
+    const every = REPEATS[$("start-when").value];
+    if (every) {
+      // The time is the wall clock of the time zone, every day or week:
+      // the API keeps it there across daylight saving changes.
+      body.every = every;
+      body.at = $("start-time").value;
+      if (every === "week") body.weekday = $("start-weekday").value;
+      body.time_zone = $("start-zone").value.trim();
+      if (!/^\d\d:\d\d$/.test(body.at)) {
+        result.textContent = `Choose the time of day to run the job at, every ${every === "week" ? "week" : "day"}.`;
+        $("start-time").focus();
+        return;
+      }
+      if (!body.time_zone) {
+        result.textContent = "Name the time zone the time is in, such as Europe/Berlin.";
+        $("start-zone").focus();
+        return;
+      }
+    } else if ($("start-when").value === "at") {
       // The picker's time is the viewer's local time; the API takes an
       // instant, so it goes with its offset (as UTC).
       const at = new Date($("start-at").value);
@@ -202,14 +275,24 @@ export function setUpStartForm(operator, storeID, started) {
       const type = types.find((t) => t.type === body.type);
       body.store_id = type?.system ? "platform" : $("start-store").value.trim();
       if (!body.store_id) {
-        result.textContent = "Name the store to start the job for.";
+        result.textContent = `Name the store to ${every ? "schedule" : "start"} the job for.`;
         $("start-store").focus();
         return;
       }
     }
-    await start(body, $("start-submit"));
+    if (every) await schedule(body, $("start-submit"));
+    else await start(body, $("start-submit"));
   });
   return start;
+}
+
+// fieldProblems adds what an API error says of each field it names, when
+// its message does not say it already.
+function fieldProblems(err) {
+  if (!(err instanceof ApiError)) return "";
+  const fields = err.body?.error?.fields || [];
+  return fields.filter((f) => f.message && !err.message.includes(f.message))
+    .map((f) => ` ${f.field}: ${f.message}`).join("");
 }
 
 // editorFor is a job type's options in words, or null when the form takes

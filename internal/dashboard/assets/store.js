@@ -1,9 +1,9 @@
 // The store view: a store's active jobs with live progress, its recent
-// activity, and the ways to start a job (start.js). A failed job's card
-// says what went wrong in words a store owner can act on: the products a
-// marketplace refused and why, or where to go when credits ran out or a
-// connection was rejected. An operator sees every store here, or one with
-// ?store_id=.
+// activity, its recurring schedules (schedules.js), and the ways to start a
+// job or schedule one (start.js). A failed job's card says what went wrong
+// in words a store owner can act on: the products a marketplace refused and
+// why, or where to go when credits ran out or a connection was rejected. An
+// operator sees every store here, or one with ?store_id=.
 import {
   $, el, boot, api, listJobs, Poller, announce, isOperator, ApiError, describeError,
   jobTitle, jobURL, statusBadge, setStatus, progressBar, setProgress, countdown,
@@ -12,6 +12,7 @@ import {
 import { setUpConnections, openConnectionForm } from "./connections.js";
 import { setUpCatalog } from "./catalog.js";
 import { setUpStartForm } from "./start.js";
+import { setUpSchedules } from "./schedules.js";
 
 boot((claims) => {
   const operator = isOperator(claims);
@@ -37,7 +38,8 @@ boot((claims) => {
     announceEnded(active, recent.jobs);
     return active.length > 0;
   }, { interval: 1000 });
-  const start = setUpStartForm(operator, storeID, () => poller.now());
+  const refreshSchedules = setUpSchedules(operator, storeID, () => poller.now());
+  const start = setUpStartForm(operator, storeID, () => poller.now(), refreshSchedules);
 
   // explain asks the API why each active job waits, or when it should end
   // (GET …/{id}/status): the first EXPLAINED of them, all of a store's.
