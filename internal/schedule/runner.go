@@ -140,9 +140,16 @@ func (r *Runner) runDue(ctx context.Context, key Key, now time.Time, report *Rep
 	// one coming within Lead, whose job waits for it.
 	firstDue := s.NextRunAt.Time
 	missed := s.compiled.MissedSince(firstDue, now, missedCountLimit)
-	due := missed.Latest
-	if missed.Count == 0 {
-		due = firstDue
+	due, merged := firstDue, false
+	if missed.Count > 0 {
+		due = missed.Latest
+		// Found late, with the next due time coming within Lead: one run,
+		// on time for that one, stands for both. Run late instead, a
+		// schedule due every minute would stay as late as the sweep's
+		// second in the minute, run after run.
+		if upcoming := s.compiled.Next(due); !upcoming.IsZero() && !upcoming.After(now.Add(Lead)) {
+			due, merged = upcoming, true
+		}
 	}
 	s.NextRunAt, s.UpdatedAt = nextRun(s.compiled, later(due, now)), job.NewTime(now)
 	if last := s.lastDue(); last != nil && !due.After(last.Time) {
@@ -151,9 +158,9 @@ func (r *Runner) runDue(ctx context.Context, key Key, now time.Time, report *Rep
 	}
 	run := Run{DueAt: job.NewTime(due), HandledAt: job.NewTime(now), Outcome: OutcomeStarted}
 	var missedNote string
-	if missed.Count > 1 {
+	if missed.Count > 1 || merged {
 		run.Outcome = OutcomeCaughtUp
-		missedNote = fmt.Sprintf("%s runs missed since %s", missedCount(missed), formatUTC(firstDue))
+		missedNote = fmt.Sprintf("%s missed since %s", runsMissed(missed), formatUTC(firstDue))
 		run.Message = "caught up once for " + missedNote
 	}
 	idempotencyKey := fmt.Sprintf("schedule:%s:%d", s.ID, due.Unix())
@@ -305,11 +312,14 @@ func (r *Runner) request(s *Schedule, idempotencyKey, createdBy string) dispatch
 	}
 }
 
-func missedCount(m Missed) string {
-	if m.More {
-		return fmt.Sprintf("more than %d", m.Count)
+func runsMissed(m Missed) string {
+	switch {
+	case m.More:
+		return fmt.Sprintf("more than %d runs", m.Count)
+	case m.Count == 1:
+		return "1 run"
 	}
-	return fmt.Sprint(m.Count)
+	return fmt.Sprintf("%d runs", m.Count)
 }
 
 func formatUTC(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }

@@ -346,9 +346,14 @@ func TestRunNow(t *testing.T) {
 		t.Errorf("another store's schedule: %v, want ErrNotFound", err)
 	}
 
+	// Recorded once (the second click was the same job), and the next run
+	// does not move.
 	got := b.get(t, s)
-	if len(got.LastRuns) != 0 || !got.NextRunAt.Equal(s.NextRunAt.Time) {
-		t.Errorf("run now changed the schedule: runs %d, next %s", len(got.LastRuns), got.NextRunAt)
+	if len(got.LastRuns) != 1 || got.LastRuns[0].Outcome != schedule.OutcomeRunNow || got.LastRuns[0].JobID != first.ID {
+		t.Errorf("runs after run now: %s, want the one run_now of %s", describeRuns(got.LastRuns), first.ID)
+	}
+	if !got.NextRunAt.Equal(s.NextRunAt.Time) {
+		t.Errorf("run now moved the next run to %s from %s", got.NextRunAt, s.NextRunAt)
 	}
 }
 
@@ -398,5 +403,40 @@ func TestJobStatusesAreFilledInWhenRead(t *testing.T) {
 	data, _ := json.Marshal(list[0].LastRuns)
 	if !strings.Contains(string(data), `"job_status":"pending"`) || strings.Count(string(data), "job_status") != 2 {
 		t.Errorf("runs as JSON: %s", data)
+	}
+}
+
+// A due time found late whose successor comes within the lead is run once,
+// on time for the successor: an every-minute schedule whose sweep comes 25 s
+// into each minute is on time from its second run on, not 25 s late for
+// ever.
+func TestADueTimeFoundLateMergesWithTheNextWithinTheLead(t *testing.T) {
+	t.Parallel()
+	b := setup(t, utc(2026, time.December, 1, 12, 0))
+	s := b.create(t, schedule.Definition{Spec: schedule.Spec{Cron: "* * * * *", TimeZone: "UTC"}})
+
+	b.clock.Advance(85 * time.Second) // 12:01:25: the 12:01 due time is 25 s late
+	b.runDue(t)
+	reqs := b.creator.requestsSoFar()
+	if len(reqs) != 1 || !dueOf(t, reqs[0]).Equal(utc(2026, time.December, 1, 12, 2)) || reqs[0].RunAt == nil || !reqs[0].RunAt.Equal(utc(2026, time.December, 1, 12, 2)) {
+		t.Fatalf("requests at 12:01:25: %+v, want one job delayed to 12:02", reqs)
+	}
+	got := b.get(t, s)
+	if run := got.LastRuns[0]; run.Outcome != schedule.OutcomeCaughtUp || run.Message != "caught up once for 1 run missed since 2026-12-01 12:01 UTC" {
+		t.Errorf("run %+v, want a catch-up for the one late due time", run)
+	}
+	if !got.NextRunAt.Equal(utc(2026, time.December, 1, 12, 3)) {
+		t.Errorf("next run %s, want 12:03", got.NextRunAt)
+	}
+	b.finish(t, got.LastRuns[0].JobID, job.StatusCompleted, "")
+
+	b.clock.Advance(time.Minute) // 12:02:25: 12:03 is within the lead
+	b.runDue(t)
+	reqs = b.creator.requestsSoFar()
+	if len(reqs) != 2 || reqs[1].RunAt == nil || !reqs[1].RunAt.Equal(utc(2026, time.December, 1, 12, 3)) {
+		t.Fatalf("requests at 12:02:25: %+v, want the 12:03 job delayed to its time", reqs)
+	}
+	if run := b.get(t, s).LastRuns[0]; run.Outcome != schedule.OutcomeStarted {
+		t.Errorf("the on-time run %+v, want started", run)
 	}
 }
