@@ -64,7 +64,7 @@ func run() error {
 	flag.IntVar(&s.akeneoProducts, "import-akeneo-products", 5000, "products of the Akeneo import (0: skip it)")
 	flag.IntVar(&s.exportProducts, "export-products", 200, "products of the Amazon and eBay exports (0: skip them)")
 	flag.IntVar(&s.translationLabels, "translation-labels", 500, "UI labels of the translation (0: skip it)")
-	phases := flag.String("phases", "cost,flow,reads,imports,exports,translations", "what to measure: cost, flow (latency, throughput, peers), reads, imports, exports, translations")
+	phases := flag.String("phases", "cost,flow,reads,imports,exports,translations,schedules", "what to measure: cost, flow (latency, throughput, peers), reads, imports, exports, translations, schedules")
 	flag.Parse()
 	s.phases = map[string]bool{}
 	for _, phase := range strings.Split(*phases, ",") {
@@ -79,7 +79,7 @@ func run() error {
 	}
 	// The imports add about five minutes, most of it the Shopify import's
 	// wait for its cost bucket; the exports about four, most of it the AI's
-	// answers.
+	// answers; the schedules about four, most of it waiting for due times.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 
@@ -114,6 +114,13 @@ func run() error {
 		if r.Translations, err = measureTranslations(ctx, s); err != nil {
 			return fmt.Errorf("translations: %w", err)
 		}
+	}
+	if s.phases["schedules"] {
+		schedules, err := measureSchedules(ctx)
+		if err != nil {
+			return fmt.Errorf("schedules: %w", err)
+		}
+		r.Schedules = &schedules
 	}
 	r.Seconds = time.Since(began).Seconds()
 	return r.write(s.out)

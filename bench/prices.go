@@ -21,6 +21,9 @@ var (
 	// transactional read takes two).
 	priceWriteUnit = Price{"DynamoDB on-demand write request unit", 0.625 / 1e6, "WRU", "https://aws.amazon.com/dynamodb/pricing/on-demand/"}
 	priceReadUnit  = Price{"DynamoDB on-demand read request unit", 0.125 / 1e6, "RRU", "https://aws.amazon.com/dynamodb/pricing/on-demand/"}
+	// DynamoDB Standard table class storage, past the first 25 GB: items
+	// and their index entries, each with 100 bytes of overhead.
+	priceStorage = Price{"DynamoDB Standard storage", 0.25, "GB-month", "https://aws.amazon.com/dynamodb/pricing/on-demand/"}
 	// SQS standard queues, first 100 billion requests a month; each 64 KB of
 	// a payload is a request (job messages and wakes are a few dozen bytes).
 	priceSQSRequest = Price{"SQS standard request", 0.40 / 1e6, "request", "https://aws.amazon.com/sqs/pricing/"}
@@ -31,7 +34,7 @@ var (
 	priceHTTPAPIRequest = Price{"API Gateway HTTP API request", 1.00 / 1e6, "request", "https://aws.amazon.com/api-gateway/pricing/"}
 )
 
-var allPrices = []Price{priceWriteUnit, priceReadUnit, priceSQSRequest, priceLambdaRequest, priceLambdaGBSecond, priceHTTPAPIRequest}
+var allPrices = []Price{priceWriteUnit, priceReadUnit, priceStorage, priceSQSRequest, priceLambdaRequest, priceLambdaGBSecond, priceHTTPAPIRequest}
 
 // workerMemoryGB is the memory of the worker function the compute line
 // assumes (128 MB), and referenceJobSeconds the handler time of that line.

@@ -31,6 +31,8 @@ type Results struct {
 	Seconds       float64      `json:"seconds"`
 	// Translations are the UI label translation's runs.
 	Translations []TranslationRun `json:"translations"`
+	// Schedules are the recurring schedules' costs and punctuality.
+	Schedules *ScheduleResults `json:"schedules,omitempty"`
 }
 
 // Environment is where and with what the run was made.
@@ -264,6 +266,9 @@ func (r Results) markdown() string {
 	}
 	if len(r.Translations) > 0 {
 		r.translationsMarkdown(p)
+	}
+	if r.Schedules != nil {
+		r.schedulesMarkdown(p)
 	}
 	p("## Prices used (us-east-1, on demand, taken %s)", r.PricesTakenOn)
 	p("")
