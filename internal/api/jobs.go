@@ -141,18 +141,8 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
 		StoreID: req.StoreID, Type: req.Type, Priority: priority, Payload: req.Payload,
 		IdempotencyKey: key, RequestHash: hex.EncodeToString(hash[:]), CreatedBy: caller.Subject, RunAt: runAt,
 	})
-	var duplicate *jobtable.DuplicateError
-	var limited *jobtable.RateLimitedError
 	switch {
-	case errors.As(err, &limited):
-		w.Header().Set("Retry-After", strconv.Itoa(int((limited.RetryAfter+time.Second-1)/time.Second)))
-		writeError(w, http.StatusTooManyRequests, "rate_limited", limited.Error())
-	case errors.As(err, &duplicate):
-		writeJSON(w, http.StatusConflict, map[string]apiError{"error": {
-			Code:          "job_already_active",
-			Message:       fmt.Sprintf("store %s already has an active %s job: %s%s", req.StoreID, req.Type, duplicate.ExistingJobID, s.startsLater(r.Context(), duplicate.ExistingJobID)),
-			ExistingJobID: duplicate.ExistingJobID,
-		}})
+	case s.writeCreateRefusal(w, r, req.StoreID, req.Type, err):
 	case errors.Is(err, jobtable.ErrIdempotencyMismatch):
 		writeError(w, http.StatusUnprocessableEntity, "idempotency_key_reused", "this Idempotency-Key was already used with a different request body")
 	case err != nil:
@@ -164,6 +154,29 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Location", "/api/background-jobs/"+created.ID)
 		writeJSON(w, http.StatusCreated, map[string]*job.Job{"job": s.redacted(created)})
 	}
+}
+
+// writeCreateRefusal answers a create the job table refused for the
+// store's sake: its creation limit (429 with Retry-After) or its active job
+// of the type (409 naming it, and when it starts if delayed). It tells
+// whether err was one of them.
+func (s *Server) writeCreateRefusal(w http.ResponseWriter, r *http.Request, storeID, jobType string, err error) bool {
+	var duplicate *jobtable.DuplicateError
+	var limited *jobtable.RateLimitedError
+	switch {
+	case errors.As(err, &limited):
+		w.Header().Set("Retry-After", strconv.Itoa(int((limited.RetryAfter+time.Second-1)/time.Second)))
+		writeError(w, http.StatusTooManyRequests, "rate_limited", limited.Error())
+	case errors.As(err, &duplicate):
+		writeJSON(w, http.StatusConflict, map[string]apiError{"error": {
+			Code:          "job_already_active",
+			Message:       fmt.Sprintf("store %s already has an active %s job: %s%s", storeID, jobType, duplicate.ExistingJobID, s.startsLater(r.Context(), duplicate.ExistingJobID)),
+			ExistingJobID: duplicate.ExistingJobID,
+		}})
+	default:
+		return false
+	}
+	return true
 }
 
 // startsLater says when a delayed job will start, for a refusal that names

@@ -8,11 +8,8 @@ import (
 	"io"
 	"net/http"
 	"reflect"
-	"strconv"
-	"time"
 
 	"github.com/dainostore/jobs/internal/job"
-	"github.com/dainostore/jobs/internal/jobtable"
 	"github.com/dainostore/jobs/internal/jobtype"
 	"github.com/dainostore/jobs/internal/schedule"
 )
@@ -280,20 +277,10 @@ func (s *Server) runSchedule(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	created, err := s.cfg.Schedules.Runner.RunNow(r.Context(), found.StoreID, found.ID, principal(r).Subject)
-	var duplicate *jobtable.DuplicateError
-	var limited *jobtable.RateLimitedError
 	switch {
 	case errors.Is(err, schedule.ErrNotFound):
 		writeError(w, http.StatusNotFound, "schedule_not_found", "no schedule with id "+found.ID)
-	case errors.As(err, &limited):
-		w.Header().Set("Retry-After", strconv.Itoa(int((limited.RetryAfter+time.Second-1)/time.Second)))
-		writeError(w, http.StatusTooManyRequests, "rate_limited", limited.Error())
-	case errors.As(err, &duplicate):
-		writeJSON(w, http.StatusConflict, map[string]apiError{"error": {
-			Code:          "job_already_active",
-			Message:       fmt.Sprintf("store %s already has an active %s job: %s%s", found.StoreID, found.Type, duplicate.ExistingJobID, s.startsLater(r.Context(), duplicate.ExistingJobID)),
-			ExistingJobID: duplicate.ExistingJobID,
-		}})
+	case s.writeCreateRefusal(w, r, found.StoreID, found.Type, err):
 	case err != nil:
 		s.internalError(w, r, err)
 	default:
