@@ -441,9 +441,16 @@ const MARKETPLACE_JOB = /^(shopify|akeneo|amazon|ebay):/;
 // it shows changes only with those jobs, or the viewer's own actions.
 export function onMarketplaceJobEnded(refresh) {
   const titles = config.job_types.filter((t) => MARKETPLACE_JOB.test(t.type)).map((t) => typeInWords(t.type) + " #");
-  const ofMarketplace = (node) => {
+  onJobEnded(() => titles, refresh);
+}
+
+// onJobEnded calls refresh when the store view shows that a job has ended
+// whose title starts with one of titles() ("Dev Simulate #"; asked each
+// time, so the list may change), and when the viewer clicks Refresh.
+export function onJobEnded(titles, refresh) {
+  const ofTitles = (node) => {
     const title = node.querySelector?.(".job-title")?.textContent || "";
-    return titles.some((start) => title.startsWith(start));
+    return titles().some((start) => title.startsWith(start));
   };
   const recent = $("recent-jobs");
   const seen = new WeakSet();
@@ -454,7 +461,7 @@ export function onMarketplaceJobEnded(refresh) {
     // Until the page has shown its first refresh, the list fills with what
     // had ended before the page opened (setLiveState marks that refresh).
     if (!("live" in $("live-state").dataset)) return;
-    if (added.some(ofMarketplace)) refresh();
+    if (added.some(ofTitles)) refresh();
   }).observe(recent, { childList: true });
   $("refresh").addEventListener("click", refresh);
 }

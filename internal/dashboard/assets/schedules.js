@@ -11,7 +11,7 @@
 // earliest next run. It never polls: an idle page asks nothing.
 import {
   $, el, api, ApiError, describeError, jobTitle, jobURL, statusBadge, timeElement, dayAndTime, sentence,
-  syncList, oneAtATime, typeInWords, isActive,
+  syncList, oneAtATime, typeInWords, isActive, onJobEnded,
 } from "./common.js";
 import { scheduleTitle } from "./start.js";
 
@@ -207,23 +207,8 @@ export function setUpSchedules(operator, storeID, started) {
   }
 
   // A job of a schedule's type that ended may be one of its runs, whose
-  // status its card shows; other jobs change nothing here. Until the page
-  // has shown its first refresh, recent activity fills with what had ended
-  // before the page opened (setLiveState marks that refresh).
-  const ofSchedule = (node) => {
-    const title = node.querySelector?.(".job-title")?.textContent || "";
-    return titles.some((start) => title.startsWith(start));
-  };
-  const recent = $("recent-jobs");
-  const seen = new WeakSet();
-  new MutationObserver((records) => {
-    // A card moved within the list is removed and added back: not new.
-    const added = records.flatMap((r) => [...r.addedNodes]).filter((node) => node.isConnected && !seen.has(node));
-    for (const node of recent.children) seen.add(node);
-    if (!("live" in $("live-state").dataset)) return;
-    if (added.some(ofSchedule)) refresh();
-  }).observe(recent, { childList: true });
-  $("refresh").addEventListener("click", refresh);
+  // status its card shows; other jobs change nothing here.
+  onJobEnded(() => titles, refresh);
   // Coming back to the tab, the schedules may have run meanwhile.
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") refresh();
