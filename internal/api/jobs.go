@@ -94,33 +94,16 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
 		writeInvalid(w, "invalid_request", err, "")
 		return
 	}
-	entry, ok := s.jobTypes.Lookup(req.Type)
+	entry, ok := s.lookupType(w, req.Type)
 	if !ok {
-		writeError(w, http.StatusBadRequest, "unknown_job_type", fmt.Sprintf("job type %q is not registered; known types: %s", req.Type, strings.Join(s.jobTypes.Kinds(), ", ")))
 		return
 	}
 	if !caller.CanSee(req.StoreID) {
 		writeError(w, http.StatusForbidden, "forbidden", "a store token can only create jobs for its own store")
 		return
 	}
-	if entry.System && !caller.Operator {
-		writeError(w, http.StatusForbidden, "forbidden", fmt.Sprintf("%s is a system job; only operators can create it", req.Type))
+	if !s.admitJob(w, r, entry, req.StoreID, req.Payload) {
 		return
-	}
-	if err := entry.Validate(req.Payload); err != nil {
-		writeInvalid(w, "invalid_payload", err, "payload")
-		return
-	}
-	if entry.Marketplace != "" {
-		code, refusal, err := s.connectionRefusal(r.Context(), req.StoreID, entry.Marketplace)
-		if err != nil {
-			s.internalError(w, r, err)
-			return
-		}
-		if refusal != "" {
-			writeError(w, http.StatusUnprocessableEntity, code, refusal)
-			return
-		}
 	}
 	runAt, err := req.startAt(s.jobs.Now())
 	if err != nil {
@@ -154,6 +137,43 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Location", "/api/background-jobs/"+created.ID)
 		writeJSON(w, http.StatusCreated, map[string]*job.Job{"job": s.redacted(created)})
 	}
+}
+
+// lookupType finds a job type's registration, answering 400 itself for a
+// type that is not registered.
+func (s *Server) lookupType(w http.ResponseWriter, jobType string) (*jobtype.Entry, bool) {
+	entry, ok := s.jobTypes.Lookup(jobType)
+	if !ok {
+		writeError(w, http.StatusBadRequest, "unknown_job_type", fmt.Sprintf("job type %q is not registered; known types: %s", jobType, strings.Join(s.jobTypes.Kinds(), ", ")))
+	}
+	return entry, ok
+}
+
+// admitJob checks what a job of the type needs before anything is
+// written, however it is created (now, later, or by a schedule): a system
+// job only for operators, its payload, and for a marketplace's type the
+// store's usable connection. It answers the refusal itself.
+func (s *Server) admitJob(w http.ResponseWriter, r *http.Request, entry *jobtype.Entry, storeID string, payload json.RawMessage) bool {
+	if entry.System && !principal(r).Operator {
+		writeError(w, http.StatusForbidden, "forbidden", fmt.Sprintf("%s is a system job; only operators can create it", entry.Kind))
+		return false
+	}
+	if err := entry.Validate(payload); err != nil {
+		writeInvalid(w, "invalid_payload", err, "payload")
+		return false
+	}
+	if entry.Marketplace != "" {
+		code, refusal, err := s.connectionRefusal(r.Context(), storeID, entry.Marketplace)
+		if err != nil {
+			s.internalError(w, r, err)
+			return false
+		}
+		if refusal != "" {
+			writeError(w, http.StatusUnprocessableEntity, code, refusal)
+			return false
+		}
+	}
+	return true
 }
 
 // writeCreateRefusal answers a create the job table refused for the

@@ -50,15 +50,20 @@ type schedulePatch struct {
 	Enabled  *bool           `json:"enabled"`
 }
 
-// readStrict reads a JSON object body into v, refusing unknown fields and
-// what checkJSON refuses; it answers 400 or 413 itself.
-func readStrict(w http.ResponseWriter, r *http.Request, v any) bool {
+// readStrict reads a JSON object body into v, refusing what checkJSON
+// refuses and any field but those named, spelled exactly; it answers 400 or
+// 413 itself.
+func readStrict(w http.ResponseWriter, r *http.Request, v any, fields ...string) bool {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
 		writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("request body is larger than %d bytes", maxBodyBytes))
 		return false
 	}
 	if err := checkJSON(body); err != nil {
+		writeInvalid(w, "invalid_request", err, "")
+		return false
+	}
+	if err := checkFieldNames(body, fields...); err != nil {
 		writeInvalid(w, "invalid_request", err, "")
 		return false
 	}
@@ -112,7 +117,7 @@ func (s *Server) listSchedules(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) createSchedule(w http.ResponseWriter, r *http.Request) {
 	var req scheduleRequest
-	if !readStrict(w, r, &req) {
+	if !readStrict(w, r, &req, "type", "store_id", "name", "payload", "priority", "enabled", "cron", "every", "at", "weekday", "time_zone") {
 		return
 	}
 	caller := principal(r)
@@ -150,40 +155,22 @@ func (s *Server) createSchedule(w http.ResponseWriter, r *http.Request) {
 }
 
 // schedulableType checks a schedule's type and payload as a job's create
-// would, answering the refusal itself: the jobs it will create must not be
-// refused when due.
+// would (admitJob), answering the refusal itself: the jobs it will create
+// must not be refused when due. System jobs keep their EventBridge rules.
 func (s *Server) schedulableType(w http.ResponseWriter, r *http.Request, storeID, jobType string, payload json.RawMessage) bool {
-	entry, ok := s.jobTypes.Lookup(jobType)
-	switch {
-	case jobType == "":
+	if jobType == "" {
 		writeInvalid(w, "invalid_request", jobtype.InvalidField("type", "type is required"), "")
 		return false
-	case !ok:
-		writeError(w, http.StatusBadRequest, "unknown_job_type", fmt.Sprintf("job type %q is not registered", jobType))
+	}
+	entry, ok := s.lookupType(w, jobType)
+	if !ok {
 		return false
-	case entry.System && !principal(r).Operator:
-		writeError(w, http.StatusForbidden, "forbidden", fmt.Sprintf("%s is a system job; only operators can create it", jobType))
-		return false
-	case entry.System:
+	}
+	if entry.System && principal(r).Operator {
 		writeInvalid(w, "invalid_request", jobtype.InvalidField("type", "%s is a system job: system jobs keep their EventBridge rules", jobType), "")
 		return false
 	}
-	if err := entry.Validate(payload); err != nil {
-		writeInvalid(w, "invalid_payload", err, "payload")
-		return false
-	}
-	if entry.Marketplace != "" {
-		code, refusal, err := s.connectionRefusal(r.Context(), storeID, entry.Marketplace)
-		if err != nil {
-			s.internalError(w, r, err)
-			return false
-		}
-		if refusal != "" {
-			writeError(w, http.StatusUnprocessableEntity, code, refusal)
-			return false
-		}
-	}
-	return true
+	return s.admitJob(w, r, entry, storeID, payload)
 }
 
 // loadSchedule reads {id} as the caller may see it, answering 404 itself.
@@ -215,7 +202,7 @@ func (s *Server) getSchedule(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) updateSchedule(w http.ResponseWriter, r *http.Request) {
 	var p schedulePatch
-	if !readStrict(w, r, &p) {
+	if !readStrict(w, r, &p, "name", "payload", "priority", "cron", "every", "at", "weekday", "time_zone", "enabled") {
 		return
 	}
 	if reflect.ValueOf(p).IsZero() {

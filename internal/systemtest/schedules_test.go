@@ -226,6 +226,16 @@ func TestAFailingScheduleDisablesItselfAndStoresSeeOnlyTheirOwn(t *testing.T) {
 	if status != http.StatusOK || len(answer["schedules"].([]any)) != 1 {
 		t.Errorf("an operator lists the store's schedules: %d %v", status, answer)
 	}
+	// Field names are spelled as documented: encoding/json alone would take
+	// "Time_Zone" for "time_zone".
+	status, answer = call(t, http.MethodPost, base+"/api/schedules", map[string]any{"type": "dev:simulate", "cron": "0 * * * *", "Time_Zone": "UTC"}, bearer(testenv.StoreToken(t, "store-other"))...)
+	if fields, _ := answer["error"].(map[string]any)["fields"].([]any); status != http.StatusBadRequest || len(fields) != 1 || fields[0].(map[string]any)["field"] != "Time_Zone" {
+		t.Errorf("a schedule with a misspelt field: %d %v, want 400 naming Time_Zone", status, answer)
+	}
+	status, answer = call(t, http.MethodPatch, base+"/api/schedules/"+id, map[string]any{"Enabled": false}, bearer(testenv.StoreToken(t, "store-failing"))...)
+	if status != http.StatusBadRequest {
+		t.Errorf("a change with a misspelt field: %d %v, want 400", status, answer)
+	}
 	status, answer = call(t, http.MethodPost, base+"/api/schedules", map[string]any{"type": "system:cleanup", "store_id": "platform", "cron": "0 * * * *", "time_zone": "UTC"}, bearer(testenv.OperatorToken(t))...)
 	if status != http.StatusBadRequest || !strings.Contains(errorMessage(answer), "EventBridge") {
 		t.Errorf("a schedule of a system job: %d %v", status, answer)
