@@ -172,25 +172,41 @@ func (e *Env) KMS() *kms.Client { return kms.NewFromConfig(e.AWS) }
 // test ends.
 func Serve(t testing.TB, a *app.App) string {
 	t.Helper()
-	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	base, stop, err := serve(a)
 	if err != nil {
 		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return base
+}
+
+// serve runs the system on a free port of 127.0.0.1 until stop, which
+// waits for it to end.
+func serve(a *app.App) (base string, stop func() error, err error) {
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- localrun.Serve(ctx, a, listener) }()
-	t.Cleanup(func() {
+	stop = func() error {
 		cancel()
 		select {
 		case err := <-done:
 			if err != nil {
-				t.Errorf("system stopped with: %v", err)
+				return fmt.Errorf("system stopped with: %w", err)
 			}
+			return nil
 		case <-time.After(30 * time.Second):
-			t.Errorf("system did not stop within 30s")
+			return errors.New("system did not stop within 30s")
 		}
-	})
-	return "http://" + listener.Addr().String()
+	}
+	return "http://" + listener.Addr().String(), stop, nil
 }
 
 // Logger sends the system's logs to the test log, shown when a test fails
@@ -266,23 +282,11 @@ func StartSystem(name string, configure func(*jobsconfig.Config)) (*System, erro
 	if err != nil {
 		return nil, err
 	}
-	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	base, stop, err := serve(a)
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- localrun.Serve(ctx, a, listener) }()
-	stop := func() error {
-		cancel()
-		select {
-		case err := <-done:
-			return err
-		case <-time.After(30 * time.Second):
-			return errors.New("system did not stop within 30s")
-		}
-	}
-	return &System{Env: env, App: a, BaseURL: "http://" + listener.Addr().String(), stop: stop}, nil
+	return &System{Env: env, App: a, BaseURL: base, stop: stop}, nil
 }
 
 // Stop stops serving the system.
